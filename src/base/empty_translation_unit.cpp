@@ -1,0 +1,1 @@
+// Lets CMake create a library whose directory has no sources yet.

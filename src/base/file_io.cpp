@@ -1,0 +1,219 @@
+#include "base/file_io.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <vector>
+
+#include "base/unique_fd.h"
+
+namespace krill {
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+Result<void> write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write " + path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+// Removes the temporary file unless released (after the rename succeeded).
+class TempFileGuard {
+ public:
+  explicit TempFileGuard(std::string path) : path_(std::move(path)) {}
+  TempFileGuard(const TempFileGuard&) = delete;
+  TempFileGuard& operator=(const TempFileGuard&) = delete;
+  ~TempFileGuard() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  void release() { path_.clear(); }
+
+ private:
+  std::string path_;
+};
+
+// Removes `name` under `parent_fd`, recursing into directories on the same
+// device as `parent_dev`. `shown` is the path used in error messages.
+Result<void> remove_at(int parent_fd, const std::string& name, dev_t parent_dev,
+                       const std::string& shown) {
+  struct stat st {};
+  if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno("stat " + shown);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(parent_fd, name.c_str(), 0) < 0 && errno != ENOENT)
+      return fail_errno("remove " + shown);
+    return {};
+  }
+  if (st.st_dev != parent_dev) return fail("remove " + shown + ": it is a mount point");
+
+  UniqueFd dir_fd(
+      ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir_fd) return fail_errno("open directory " + shown);
+  std::vector<std::string> entries;
+  {
+    int dup_fd = ::fcntl(dir_fd.get(), F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0) return fail_errno("duplicate the fd of " + shown);
+    DIR* dir = ::fdopendir(dup_fd);
+    if (dir == nullptr) {
+      ::close(dup_fd);
+      return fail_errno("read directory " + shown);
+    }
+    errno = 0;
+    while (dirent* entry = ::readdir(dir)) {
+      std::string entry_name = entry->d_name;
+      if (entry_name != "." && entry_name != "..") entries.push_back(std::move(entry_name));
+      errno = 0;
+    }
+    const int read_errno = errno;
+    ::closedir(dir);
+    if (read_errno != 0) return fail_errno("read directory " + shown, read_errno);
+  }
+  for (const auto& entry : entries)
+    KRILL_CHECK(remove_at(dir_fd.get(), entry, st.st_dev, shown + "/" + entry));
+  dir_fd.reset();
+  if (::unlinkat(parent_fd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return fail_errno("remove directory " + shown);
+  return {};
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno("read " + path);
+  std::string content;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read " + path);
+    }
+    if (n == 0) break;
+    content.append(buffer, static_cast<size_t>(n));
+  }
+  return content;
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string dir = parent_dir(path);
+  std::string temp_path = dir + "/." + base_name(path) + ".tmp-XXXXXX";
+  int raw_fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
+  if (raw_fd < 0) return fail_errno("create a temporary file for " + path);
+  UniqueFd fd(raw_fd);
+  TempFileGuard guard(temp_path);
+
+  if (::fchmod(fd.get(), mode) < 0) return fail_errno("chmod " + temp_path);
+  KRILL_CHECK(write_all(fd.get(), data, temp_path));
+  if (::fsync(fd.get()) < 0) return fail_errno("fsync " + temp_path);
+  if (::close(fd.release()) < 0) return fail_errno("close " + temp_path);
+  if (::rename(temp_path.c_str(), path.c_str()) < 0)
+    return fail_errno("rename " + temp_path + " to " + path);
+  guard.release();
+
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) return fail_errno("open directory " + dir);
+  if (::fsync(dir_fd.get()) < 0 && errno != EINVAL) return fail_errno("fsync directory " + dir);
+  return {};
+}
+
+Result<void> write_file(const std::string& path, std::string_view data) {
+  std::string shown(data.substr(0, 64));
+  if (data.size() > 64) shown += "...";
+  while (!shown.empty() && shown.back() == '\n') shown.pop_back();
+  const std::string what = "write \"" + shown + "\" to " + path;
+
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(what);
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), data.data(), data.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return fail_errno(what);
+  if (static_cast<size_t>(n) != data.size())
+    return fail(what + ": short write (" + std::to_string(n) + " of " +
+                std::to_string(data.size()) + " bytes)");
+  return {};
+}
+
+Result<void> mkdir_all(const std::string& path, mode_t mode) {
+  if (path.empty()) return fail("mkdir: empty path");
+  size_t pos = 0;
+  for (;;) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (!prefix.empty() && prefix != "/" && ::mkdir(prefix.c_str(), mode) < 0) {
+      if (errno != EEXIST) return fail_errno("mkdir " + prefix);
+      struct stat st {};
+      if (::stat(prefix.c_str(), &st) < 0) return fail_errno("stat " + prefix);
+      if (!S_ISDIR(st.st_mode)) return fail_errno("mkdir " + prefix, ENOTDIR);
+    }
+    if (pos == std::string::npos) break;
+  }
+  return {};
+}
+
+Result<void> remove_all(const std::string& path) {
+  if (path.empty()) return fail("remove: empty path");
+  const std::string dir = parent_dir(path);
+  const std::string name = base_name(path);
+  if (name.empty() || name == "." || name == "..") return fail("remove " + path + ": invalid path");
+  UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd) {
+    if (errno == ENOENT) return {};
+    return fail_errno("open directory " + dir);
+  }
+  struct stat st {};
+  if (::fstat(dir_fd.get(), &st) < 0) return fail_errno("stat " + dir);
+  return remove_at(dir_fd.get(), name, st.st_dev, path);
+}
+
+std::string format_rfc3339_nano(int64_t seconds, long nanoseconds) {
+  const time_t t = static_cast<time_t>(seconds);
+  struct tm utc {};
+  ::gmtime_r(&t, &utc);
+  char date[64];
+  std::snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  std::string out = date;
+  if (nanoseconds > 0) {
+    char fraction[16];
+    std::snprintf(fraction, sizeof(fraction), ".%09ld", nanoseconds);
+    std::string f = fraction;
+    while (f.back() == '0') f.pop_back();
+    out += f;
+  }
+  out += 'Z';
+  return out;
+}
+
+std::string rfc3339_nano_now() {
+  struct timespec ts {};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return format_rfc3339_nano(ts.tv_sec, ts.tv_nsec);
+}
+
+}  // namespace krill

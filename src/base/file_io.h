@@ -1,0 +1,45 @@
+// Whole-file reads and writes, directory creation and removal, timestamps.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+
+namespace krill {
+
+// Reads a whole file. Works for /proc and sysfs files whose size reads as 0.
+// Error: "read /x/y: No such file or directory" (errno kept).
+Result<std::string> read_file(const std::string& path);
+
+// Replaces `path` atomically: writes a temporary file in the same directory
+// (so rename() cannot cross file systems), fsyncs it, renames it over `path`,
+// then fsyncs the directory. On any failure the temporary file is removed and
+// `path` is untouched.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+
+// One open(O_WRONLY) and one write() of all of `data`, for /proc, sysfs and
+// cgroup files where the kernel acts on each write (no O_CREAT, no O_TRUNC).
+// Error: `write "max" to /sys/fs/cgroup/c1/pids.max: Invalid argument`.
+Result<void> write_file(const std::string& path, std::string_view data);
+
+// `mkdir -p`: creates missing components with `mode` (subject to the umask).
+// Succeeds when `path` already is a directory; fails when it is something else.
+Result<void> mkdir_all(const std::string& path, mode_t mode);
+
+// `rm -rf` without following symlinks and without crossing into other mounts
+// (a mount point inside the tree is an error, never emptied). Succeeds when
+// `path` does not exist.
+Result<void> remove_all(const std::string& path);
+
+// The current time in UTC as Go's time.RFC3339Nano prints it, which is what
+// runc reports as `created`: "2024-05-01T12:03:04.123456789Z", with trailing
+// zeros of the fraction dropped and no fraction at all when it is zero.
+std::string rfc3339_nano_now();
+// The same format for a given instant (seconds since the epoch, nanoseconds).
+std::string format_rfc3339_nano(int64_t seconds, long nanoseconds);
+
+}  // namespace krill

@@ -1,0 +1,28 @@
+// The code that runs inside the new container between clone and execve:
+// the setup child (namespaces) and the init (mounts, identity, security).
+// Nothing here throws; every failure is sent to the runtime as kError.
+#pragma once
+
+#include <string>
+
+#include "oci/spec.h"
+#include "runtime/linux/namespaces.h"
+#include "runtime/linux/sync_channel.h"
+
+namespace krill::runtime {
+
+struct InitRequest {
+  const oci::Spec* spec = nullptr;
+  std::string rootfs;       // absolute
+  bool no_pivot = false;
+  int preserve_fds = 0;
+  int start_listen_fd = -1;  // `start` connects here; accepted just before execve
+  linux_ns::NamespacePlan* namespaces = nullptr;
+  linux_ns::SyncChannel* channel = nullptr;  // the child's end
+};
+
+// Runs in the forked setup child. Enters the namespaces, forks the init when
+// a pid or time namespace requires it, and becomes or starts the init.
+[[noreturn]] void run_setup_child(InitRequest& request);
+
+}  // namespace krill::runtime

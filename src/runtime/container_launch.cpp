@@ -1,0 +1,139 @@
+#include "runtime/container_launch.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci/spec_json.h"
+#include "runtime/container_init.h"
+#include "runtime/hooks.h"
+#include "runtime/linux/namespaces.h"
+#include "runtime/linux/sync_channel.h"
+#include "runtime/security/seccomp.h"
+
+namespace krill::runtime {
+namespace {
+
+using linux_ns::SyncMessage;
+
+void reap(pid_t pid) {
+  int status;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+// Kills and reaps a child unless released: no half-created init survives an error.
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ChildGuard(const ChildGuard&) = delete;
+  ChildGuard& operator=(const ChildGuard&) = delete;
+  ~ChildGuard() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    reap(pid_);
+  }
+  void release() { pid_ = 0; }
+
+ private:
+  pid_t pid_;
+};
+
+Result<pid_t> parse_pid(const std::string& text) {
+  try {
+    return static_cast<pid_t>(std::stoi(text));
+  } catch (...) {
+    return fail("container setup protocol: bad pid \"" + text + "\"");
+  }
+}
+
+}  // namespace
+
+std::string hook_state_json(const LaunchRequest& request, oci::Status status, pid_t pid) {
+  oci::State state;
+  state.id = request.id;
+  state.status = status;
+  state.pid = pid;
+  state.bundle = request.bundle;
+  state.annotations = request.spec->annotations;
+  return oci::state_to_json(state);
+}
+
+Result<LaunchedInit> launch_container(const LaunchRequest& request) {
+  const oci::Spec& spec = *request.spec;
+  const oci::Linux empty_linux;
+  const oci::Linux& linux_config = spec.linux_config ? *spec.linux_config : empty_linux;
+  auto plan = KRILL_TRY(linux_ns::plan_namespaces(linux_config));
+  auto [runtime_end, child_end] = KRILL_TRY(linux_ns::SyncChannel::make_pair());
+
+  pid_t setup_pid = ::fork();
+  if (setup_pid < 0) return fail_errno("fork the container's setup process");
+  if (setup_pid == 0) {
+    runtime_end.close();
+    InitRequest init{&spec,           request.rootfs, request.no_pivot, request.preserve_fds,
+                     request.start_listen_fd, &plan,  &child_end};
+    run_setup_child(init);
+  }
+  child_end.close();
+  ChildGuard setup_guard(setup_pid);
+
+  auto message = KRILL_TRY(runtime_end.receive());
+  if (message.type == SyncMessage::kNeedIdMaps) {
+    KRILL_CHECK_CTX(linux_ns::write_id_mappings(setup_pid, linux_config.uid_mappings,
+                                                linux_config.gid_mappings),
+                    "set up user namespace id mappings");
+    KRILL_CHECK(runtime_end.send(SyncMessage::kIdMapsDone));
+    message = KRILL_TRY(runtime_end.receive());
+  }
+  if (message.type == SyncMessage::kError) return fail(message.payload);
+  if (message.type != SyncMessage::kInitPid)
+    return fail(std::string("container setup protocol: unexpected ") + to_string(message.type));
+  const pid_t init_pid = KRILL_TRY(parse_pid(message.payload));
+  setup_guard.release();
+  if (init_pid != setup_pid) reap(setup_pid);
+  ChildGuard init_guard(init_pid);
+
+  if (request.cgroup) {
+    KRILL_CHECK(request.cgroup->create());
+    KRILL_CHECK(request.cgroup->add_process(init_pid));
+    if (linux_config.resources) KRILL_CHECK(request.cgroup->apply(*linux_config.resources));
+  }
+  KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
+
+  LaunchedInit launched;
+  launched.pid = init_pid;
+  const std::string state_json = hook_state_json(request, oci::Status::kCreating, init_pid);
+  for (;;) {
+    auto next = KRILL_TRY(runtime_end.receive());
+    switch (next.type) {
+      case SyncMessage::kRunRuntimeHooks:
+        KRILL_CHECK(run_hooks(spec.hooks.prestart, state_json, "prestart"));
+        KRILL_CHECK(run_hooks(spec.hooks.create_runtime, state_json, "createRuntime"));
+        KRILL_CHECK(runtime_end.send(SyncMessage::kHooksDone, state_json));
+        break;
+      case SyncMessage::kConsole:
+        launched.console_master = std::move(next.fd);
+        KRILL_CHECK(runtime_end.send(SyncMessage::kAck));
+        break;
+      case SyncMessage::kSeccompListener: {
+        const auto& seccomp = *linux_config.seccomp;
+        if (!seccomp.listener_path.empty()) {
+          KRILL_CHECK(security::send_seccomp_listener(seccomp.listener_path, next.fd.get(),
+                                                      init_pid, seccomp.listener_metadata,
+                                                      state_json));
+        }
+        KRILL_CHECK(runtime_end.send(SyncMessage::kAck));
+        break;
+      }
+      case SyncMessage::kReady:
+        init_guard.release();
+        return launched;
+      case SyncMessage::kError:
+        return fail(next.payload);
+      default:
+        return fail(std::string("container setup protocol: unexpected ") + to_string(next.type));
+    }
+  }
+}
+
+}  // namespace krill::runtime
