@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -15,18 +14,11 @@
 #include <cstring>
 
 #include "runtime/hooks.h"
+#include "runtime/process_init.h"
 #include "runtime/linux/terminal.h"
-#include "runtime/process/environment.h"
-#include "runtime/process/executable.h"
 #include "runtime/process/host_names.h"
-#include "runtime/process/identity.h"
-#include "runtime/process/rlimits.h"
-#include "runtime/process/scheduling.h"
 #include "runtime/process/sysctl.h"
 #include "runtime/rootfs/rootfs.h"
-#include "runtime/security/capabilities.h"
-#include "runtime/security/lsm.h"
-#include "runtime/security/seccomp.h"
 
 namespace krill::runtime {
 namespace {
@@ -48,45 +40,23 @@ Result<void> mount_console(int slave_fd) {
   return {};
 }
 
-Result<void> setup_terminal(const oci::Process& process, linux_ns::SyncChannel& channel) {
+Result<void> setup_terminal(const oci::Process& process, linux_ns::SyncChannel& channel,
+                            bool bind_console) {
   auto pty = KRILL_TRY(linux_ns::open_pty("/dev/ptmx"));
   if (process.console_size) {
     KRILL_CHECK(linux_ns::set_window_size(pty.slave.get(),
                                           static_cast<uint16_t>(process.console_size->height),
                                           static_cast<uint16_t>(process.console_size->width)));
   }
-  KRILL_CHECK(mount_console(pty.slave.get()));
+  if (bind_console) KRILL_CHECK(mount_console(pty.slave.get()));
   KRILL_CHECK(linux_ns::become_session_leader_with_terminal(pty.slave.get()));
   KRILL_CHECK(channel.send(SyncMessage::kConsole, {}, pty.master.get()));
   KRILL_CHECK(channel.expect(SyncMessage::kAck));
   return {};
 }
 
-Result<void> load_seccomp(const oci::Seccomp& seccomp, linux_ns::SyncChannel& channel) {
-  auto listener = KRILL_TRY(security::apply_seccomp(seccomp));
-  if (listener.valid()) {
-    KRILL_CHECK(channel.send(SyncMessage::kSeccompListener, {}, listener.get()));
-    KRILL_CHECK(channel.expect(SyncMessage::kAck));
-  }
-  return {};
-}
-
-// A leaked host directory fd as cwd would let the process escape (CVE-2024-21626).
-Result<void> verify_cwd_inside_container() {
-  char buf[4096];
-  if (::getcwd(buf, sizeof buf) == nullptr)
-    return fail_errno("current working directory is outside of the container");
-  if (buf[0] != '/') return fail("current working directory is outside of the container");
-  return {};
-}
-
-struct PreparedExec {
-  std::string path;
-  std::vector<std::string> env;
-};
-
 // Everything between the namespaces and the wait for `start`.
-Result<PreparedExec> prepare_init(InitRequest& request) {
+Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state) {
   const oci::Spec& spec = *request.spec;
   const oci::Process& process = *spec.process;
   const oci::Linux empty_linux;
@@ -117,8 +87,8 @@ Result<PreparedExec> prepare_init(InitRequest& request) {
 
   KRILL_CHECK(channel.send(SyncMessage::kRunRuntimeHooks));
   auto hooks_done = KRILL_TRY(channel.expect(SyncMessage::kHooksDone));
-  const std::string& state_json = hooks_done.payload;
-  KRILL_CHECK(run_hooks(spec.hooks.create_container, state_json, "createContainer"));
+  hook_state = std::move(hooks_done.payload);
+  KRILL_CHECK(run_hooks(spec.hooks.create_container, hook_state, "createContainer"));
 
   if (own_mount_namespace) {
     KRILL_CHECK(rootfs::enter_rootfs(rootfs_config, *mount_ops));
@@ -126,7 +96,7 @@ Result<PreparedExec> prepare_init(InitRequest& request) {
     if (::chroot(request.rootfs.c_str()) != 0 || ::chdir("/") != 0)
       return fail_errno("chroot into " + request.rootfs);
   }
-  if (process.terminal) KRILL_CHECK(setup_terminal(process, channel));
+  if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/true));
   if (own_mount_namespace) KRILL_CHECK(rootfs::finalize_rootfs(rootfs_config, *mount_ops));
 
   if (linux_config.has_namespace(oci::NamespaceType::kUts)) {
@@ -134,43 +104,7 @@ Result<PreparedExec> prepare_init(InitRequest& request) {
     if (!spec.domainname.empty()) KRILL_CHECK(process::set_domainname(spec.domainname));
   }
   KRILL_CHECK(process::apply_sysctls(linux_config.sysctl));
-  KRILL_CHECK(process::apply_rlimits(process.rlimits));
-  if (process.oom_score_adj) KRILL_CHECK(process::set_oom_score_adj(*process.oom_score_adj));
-  if (linux_config.personality) KRILL_CHECK(process::apply_personality(*linux_config.personality));
-  if (process.scheduler) KRILL_CHECK(process::apply_scheduler(*process.scheduler));
-  if (process.io_priority) KRILL_CHECK(process::apply_io_priority(*process.io_priority));
-  if (linux_config.memory_policy)
-    KRILL_CHECK(process::apply_memory_policy(*linux_config.memory_policy));
-  if (process.exec_cpu_affinity && !process.exec_cpu_affinity->initial.empty())
-    KRILL_CHECK(process::apply_cpu_affinity(process.exec_cpu_affinity->initial));
-  if (!process.apparmor_profile.empty())
-    KRILL_CHECK(security::apply_apparmor_profile(process.apparmor_profile));
-  if (!process.selinux_label.empty())
-    KRILL_CHECK(security::apply_selinux_exec_label(process.selinux_label));
-
-  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
-  const bool late_seccomp = process.no_new_privileges;
-  if (linux_config.seccomp && !late_seccomp) KRILL_CHECK(load_seccomp(*linux_config.seccomp, channel));
-
-  const oci::Capabilities no_capabilities;
-  const oci::Capabilities& caps = process.capabilities ? *process.capabilities : no_capabilities;
-  KRILL_CHECK(security::prepare_capabilities(caps));
-  KRILL_CHECK(process::apply_user(process.user));
-  KRILL_CHECK(security::apply_capabilities(caps));
-  KRILL_CHECK(process::enter_working_directory(process.cwd));
-  KRILL_CHECK(verify_cwd_inside_container());
-
-  PreparedExec exec;
-  exec.env = KRILL_TRY(process::build_environment(process.env, process.user.uid));
-  exec.path = KRILL_TRY(process::find_executable(process.args[0], exec.env, process.cwd));
-
-  if (process.no_new_privileges) KRILL_CHECK(security::set_no_new_privileges());
-  // Nothing of the runtime's may reach the container: every fd above the
-  // preserved ones closes at execve.
-  if (::syscall(SYS_close_range, 3 + request.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-    return fail_errno("mark inherited file descriptors close-on-exec");
-  if (linux_config.seccomp && late_seccomp) KRILL_CHECK(load_seccomp(*linux_config.seccomp, channel));
-  return exec;
+  return prepare_process(process, linux_config, request.preserve_fds, channel);
 }
 
 // Tells `start` why the container could not start, then ends the init.
@@ -181,7 +115,8 @@ Result<PreparedExec> prepare_init(InitRequest& request) {
 
 [[noreturn]] void run_init(InitRequest& request) {
   auto& channel = *request.channel;
-  auto exec = prepare_init(request);
+  std::string hook_state;
+  auto exec = prepare_init(request, hook_state);
   if (!exec) die_with(channel, exec.error());
   if (auto sent = channel.send(SyncMessage::kReady); !sent) ::_exit(1);
   channel.close();
@@ -195,21 +130,37 @@ Result<PreparedExec> prepare_init(InitRequest& request) {
 
   const oci::Spec& spec = *request.spec;
   if (!spec.hooks.start_container.empty()) {
-    // The state the hooks see; `start` wrote nothing new, so rebuild from what we know.
-    std::string state = "{\"ociVersion\":\"" + std::string(oci::kRuntimeSpecVersion) +
-                        "\",\"status\":\"created\",\"pid\":" + std::to_string(::getpid()) + "}";
-    auto hooks = run_hooks(spec.hooks.start_container, state, "startContainer");
+    // The runtime sent the state as it was while creating; by now the container is created.
+    const std::string creating = "\"creating\"";
+    if (auto at = hook_state.find(creating); at != std::string::npos)
+      hook_state.replace(at, creating.size(), "\"created\"");
+    auto hooks = run_hooks(spec.hooks.start_container, hook_state, "startContainer");
     if (!hooks) fail_start(connection, hooks.error().message());
   }
 
-  std::vector<char*> argv;
-  for (const auto& arg : spec.process->args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& entry : exec->env) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  ::execve(exec->path.c_str(), argv.data(), envp.data());
-  fail_start(connection, "exec: \"" + spec.process->args[0] + "\": " + std::strerror(errno));
+  auto failed = exec_process(*exec, spec.process->args);
+  fail_start(connection, failed.message());
+}
+
+// `exec`: the process joined the container's namespaces; now it becomes the
+// requested process. execve failures reach the runtime as kError.
+Result<PreparedExec> prepare_exec(InitRequest& request) {
+  const oci::Process& process = *request.spec->process;
+  const oci::Linux empty_linux;
+  const oci::Linux& linux_config =
+      request.spec->linux_config ? *request.spec->linux_config : empty_linux;
+  auto& channel = *request.channel;
+  KRILL_CHECK(channel.expect(SyncMessage::kCgroupReady));
+  if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/false));
+  return prepare_process(process, linux_config, request.preserve_fds, channel);
+}
+
+[[noreturn]] void run_exec_init(InitRequest& request) {
+  auto& channel = *request.channel;
+  auto exec = prepare_exec(request);
+  if (!exec) die_with(channel, exec.error());
+  if (auto sent = channel.send(SyncMessage::kReady); !sent) ::_exit(1);
+  die_with(channel, exec_process(*exec, request.spec->process->args));
 }
 
 Result<pid_t> enter_namespaces(InitRequest& request) {
@@ -250,13 +201,13 @@ void run_setup_child(InitRequest& request) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   auto pid = enter_namespaces(request);
   if (!pid) die_with(channel, pid.error());
-  if (*pid == 0) run_init(request);
+  if (*pid == 0) request.exec_mode ? run_exec_init(request) : run_init(request);
   if (*pid != ::getpid()) {
     if (auto sent = channel.send(SyncMessage::kInitPid, std::to_string(*pid)); !sent) ::_exit(1);
     ::_exit(0);
   }
   if (auto sent = channel.send(SyncMessage::kInitPid, std::to_string(*pid)); !sent) ::_exit(1);
-  run_init(request);
+  request.exec_mode ? run_exec_init(request) : run_init(request);
 }
 
 }  // namespace krill::runtime

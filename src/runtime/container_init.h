@@ -17,6 +17,9 @@ struct InitRequest {
   bool no_pivot = false;
   int preserve_fds = 0;
   int start_listen_fd = -1;  // `start` connects here; accepted just before execve
+  // `exec`: join a running container's namespaces and run spec->process in it
+  // (no mounts, no hooks, no wait for start).
+  bool exec_mode = false;
   linux_ns::NamespacePlan* namespaces = nullptr;
   linux_ns::SyncChannel* channel = nullptr;  // the child's end
 };

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/fd_passing.h"
 #include "oci/spec_json.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
@@ -47,6 +48,16 @@ Result<pid_t> parse_pid(const std::string& text) {
   }
 }
 
+// After kReady an exec'd process either executes (its end of the channel
+// closes on exec) or reports why it could not.
+Result<void> wait_for_exec(linux_ns::SyncChannel& channel) {
+  auto received = receive_fds(channel.fd(), 0);
+  if (!received || received->second.empty()) return {};
+  const std::string& payload = received->second;
+  if (static_cast<SyncMessage>(payload[0]) == SyncMessage::kError) return fail(payload.substr(1));
+  return fail("container setup protocol: unexpected message after ready");
+}
+
 }  // namespace
 
 std::string hook_state_json(const LaunchRequest& request, oci::Status status, pid_t pid) {
@@ -70,8 +81,15 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   if (setup_pid < 0) return fail_errno("fork the container's setup process");
   if (setup_pid == 0) {
     runtime_end.close();
-    InitRequest init{&spec,           request.rootfs, request.no_pivot, request.preserve_fds,
-                     request.start_listen_fd, &plan,  &child_end};
+    InitRequest init;
+    init.spec = &spec;
+    init.rootfs = request.rootfs;
+    init.no_pivot = request.no_pivot;
+    init.preserve_fds = request.preserve_fds;
+    init.start_listen_fd = request.start_listen_fd;
+    init.exec_mode = request.exec_mode;
+    init.namespaces = &plan;
+    init.channel = &child_end;
     run_setup_child(init);
   }
   child_end.close();
@@ -94,9 +112,10 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   ChildGuard init_guard(init_pid);
 
   if (request.cgroup) {
-    KRILL_CHECK(request.cgroup->create());
+    if (!request.exec_mode) KRILL_CHECK(request.cgroup->create());
     KRILL_CHECK(request.cgroup->add_process(init_pid));
-    if (linux_config.resources) KRILL_CHECK(request.cgroup->apply(*linux_config.resources));
+    if (linux_config.resources && !request.exec_mode)
+      KRILL_CHECK(request.cgroup->apply(*linux_config.resources));
   }
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 
@@ -126,6 +145,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
         break;
       }
       case SyncMessage::kReady:
+        if (request.exec_mode) KRILL_CHECK(wait_for_exec(runtime_end));
         init_guard.release();
         return launched;
       case SyncMessage::kError:

@@ -23,6 +23,9 @@ struct LaunchRequest {
   int preserve_fds = 0;
   int start_listen_fd = -1;
   cgroups::Manager* cgroup = nullptr;
+  // `exec`: join the namespaces named in spec (all by path), do not apply
+  // resources, and wait until the process has executed.
+  bool exec_mode = false;
 };
 
 struct LaunchedInit {

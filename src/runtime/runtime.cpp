@@ -21,6 +21,7 @@
 #include "runtime/container_status.h"
 #include "runtime/cgroups/manager.h"
 #include "runtime/hooks.h"
+#include "runtime/linux/namespaces.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/state_store.h"
 

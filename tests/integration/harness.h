@@ -192,7 +192,9 @@ class Container {
   CommandResult state() const;
   CommandResult kill(const std::string& signal, const std::vector<std::string>& extra = {});
   CommandResult remove(bool force = false);  // `delete`
-  CommandResult exec(const std::vector<std::string>& args_and_flags, CommandOptions options = {});
+  // exec [flags...] ID [args...]
+  CommandResult exec(const std::vector<std::string>& flags, const std::vector<std::string>& args,
+                     CommandOptions options = {});
 
   // state parsed (discarded on error).
   json state_json() const;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -76,10 +77,23 @@ Result<NamespacePlan> plan_namespaces(const oci::Linux& config) {
   return plan;
 }
 
+namespace {
+
+// setns() into the user namespace one is already in fails with EINVAL.
+bool is_current_namespace(int fd, oci::NamespaceType type) {
+  struct stat target, current;
+  std::string self = std::string("/proc/self/ns/") + proc_ns_name(type);
+  return ::fstat(fd, &target) == 0 && ::stat(self.c_str(), &current) == 0 &&
+         target.st_ino == current.st_ino && target.st_dev == current.st_dev;
+}
+
+}  // namespace
+
 Result<void> join_namespaces(NamespacePlan& plan, bool user_only) {
   for (auto& join : plan.joins) {
     bool is_user = join.type == oci::NamespaceType::kUser;
     if (user_only != is_user) continue;
+    if (is_user && is_current_namespace(join.fd.get(), join.type)) continue;
     if (::setns(join.fd.get(), clone_flag(join.type)) != 0)
       return fail_errno(std::string("join ") + oci::to_string(join.type) + " namespace " +
                         join.path);

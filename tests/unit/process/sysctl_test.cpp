@@ -28,9 +28,10 @@ TEST(SysctlPath, RejectsEscapesAndEmptyParts) {
                            ".kernel", "kernel.", "kernel//x", "a/./b", "a/.."}) {
     auto result = sysctl_path(name);
     EXPECT_FALSE(result) << name;
-    if (!result)
+    if (!result) {
       EXPECT_THAT(result.error().message(), HasSubstr("invalid sysctl name \"" + std::string(name)))
           << name;
+    }
   }
   EXPECT_FALSE(sysctl_path(std::string_view("a\0b", 3)));
   EXPECT_EQ(sysctl_path("/abs").error().message(),

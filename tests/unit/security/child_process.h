@@ -2,6 +2,7 @@
 // in a forked child, never in the test runner.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@
 #include <sstream>
 #include <string>
 
-namespace krill::security::testing {
+namespace krill::security::test_support {
 
 struct ChildResult {
   int status = -1;     // as from waitpid
@@ -88,4 +89,4 @@ inline uint64_t status_mask(const std::string& status, const std::string& key) {
   return std::strtoull(status_field(status, key).c_str(), nullptr, 16);
 }
 
-}  // namespace krill::security::testing
+}  // namespace krill::security::test_support

@@ -1,0 +1,101 @@
+// A container's cgroups across every mounted hierarchy (v1, v2 or hybrid).
+//
+// Paths. cgroups_path from config.json:
+//   - empty: "/krill/<container id>";
+//   - absolute ("/a/b"): relative to each hierarchy's mount point
+//     (<mountpoint>/a/b), as runc's fs driver does;
+//   - relative ("a/b"): relative to the cgroup of the calling process in each
+//     hierarchy (read from /proc/self/cgroup), as runc's fs driver does. Later
+//     commands re-open the same path, so they must run in the same cgroups as
+//     the command that created the container; prefer absolute paths.
+//   ".." components and systemd "slice:prefix:name" paths are refused.
+//
+// Controllers. Each v1 controller is used where it is mounted; a controller not
+// mounted in v1 but listed in the cgroup2 mount's cgroup.controllers is used in
+// the unified directory (on a hybrid host e.g. hugetlb). Device rules go to the
+// v1 devices controller when mounted, else to an eBPF program on the unified
+// directory; the freezer likewise (v1 freezer.state, else cgroup.freeze).
+//
+// Rootless (ManagerOptions::rootless): a hierarchy whose directory cannot be
+// created or joined because of EACCES/EPERM/EROFS is skipped instead of failing,
+// like runc rootless; apply() then fails only if it needs a skipped hierarchy,
+// naming the setting. Without resources a rootless container simply runs
+// without its own cgroups.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "oci/spec.h"
+#include "runtime/cgroups/controller.h"
+#include "runtime/cgroups/hierarchy.h"
+#include "runtime/cgroups/stats.h"
+
+namespace krill::cgroups {
+
+struct ManagerOptions {
+  bool rootless = false;
+  std::string mountinfo_path = "/proc/self/mountinfo";
+  // For relative cgroups paths: the calling process's cgroups. Tests point it
+  // at a file of their own.
+  std::string proc_self_cgroup_path = "/proc/self/cgroup";
+};
+
+class Manager {
+ public:
+  static Result<Manager> open(const std::string& cgroups_path, const std::string& container_id,
+                              const ManagerOptions& options);
+
+  Manager(Manager&&) noexcept;
+  Manager& operator=(Manager&&) noexcept;
+  ~Manager();
+
+  Layout layout() const;
+
+  // mkdir -p in every hierarchy: v1 every mounted hierarchy including named
+  // ones (name=systemd), plus the unified one on v2/hybrid hosts. On v1 the
+  // cpuset.cpus/mems of new directories are copied from their parents; on v2
+  // the controllers we use are enabled in the ancestors' cgroup.subtree_control.
+  Result<void> create();
+  // Writes pid to cgroup.procs in every directory.
+  Result<void> add_process(pid_t pid);
+  // Writes the limits; also used live by `update`. Settings whose controller is
+  // missing, or that the cgroup version cannot express, fail naming the setting.
+  Result<void> apply(const oci::Resources& resources);
+  // v1: freezer.state FROZEN/THAWED (waits until FROZEN); v2: cgroup.freeze.
+  Result<void> freeze();
+  Result<void> thaw();
+  Result<bool> frozen();
+  // Every process in the cgroups, including sub-cgroups; sorted, no duplicates.
+  Result<std::vector<pid_t>> pids();
+  Result<Stats> stats();
+  // kill(2) every process in the cgroups; processes already gone are ignored.
+  Result<void> signal_all(int sig);
+  // Freezes, SIGKILLs what is left, thaws, waits until empty, then removes the
+  // container's directories (sub-cgroups first) and the parents this object
+  // created. Retries EBUSY briefly. Idempotent.
+  Result<void> destroy();
+  // The container's directory in each hierarchy used, for diagnostics.
+  std::vector<std::string> paths() const;
+
+ private:
+  struct Place;
+  struct Active;
+  Manager();
+
+  Result<void> freeze_v1(const std::string& dir);
+  Result<void> freeze_v2(const std::string& dir, bool freeze);
+  const Place* freezer_place() const;
+  Result<void> wait_until_empty();
+
+  Layout layout_ = Layout::kV1;
+  ManagerOptions options_;
+  std::vector<Place> places_;
+  std::vector<Active> active_;
+};
+
+}  // namespace krill::cgroups

@@ -1,0 +1,39 @@
+// Building the container's root filesystem inside its new mount namespace, from the
+// container's init process between clone() and execve(): mounts, /dev, pivot_root,
+// masked and read-only paths. Every system call goes through MountOps.
+#pragma once
+
+#include <string>
+
+#include "base/error.h"
+#include "oci/spec.h"
+#include "runtime/rootfs/mount_ops.h"
+#include "runtime/rootfs/mount_options.h"
+#include "runtime/rootfs/path_in_root.h"
+
+namespace krill::rootfs {
+
+struct RootfsConfig {
+  const oci::Spec* spec = nullptr;
+  std::string rootfs;              // absolute host path of the root filesystem
+  bool in_user_namespace = false;  // devices must be bind-mounted from the host, not mknod'ed
+  bool new_cgroup_namespace = false;
+  bool no_pivot = false;
+  int console_fd = -1;  // pty slave to bind-mount on /dev/console when process.terminal
+};
+
+// Before pivot_root, in the container's mount namespace: makes / rslave so nothing
+// propagates to the host, bind-mounts the rootfs onto itself, performs every spec mount in
+// order (destinations resolved inside the rootfs, mounted through /proc/self/fd/N), then
+// sets up /dev (default and configured devices, ptmx, fd/stdio links, console).
+Result<void> prepare_rootfs(const RootfsConfig& config, MountOps& ops);
+
+// Makes the rootfs the root: pivot_root(".", ".") and a lazy unmount of the old root, or
+// MS_MOVE + chroot when no_pivot; then chdir("/").
+Result<void> enter_rootfs(const RootfsConfig& config, MountOps& ops);
+
+// After entering: readonlyPaths, maskedPaths, a read-only /dev when its mount asked for it,
+// root.readonly, and the final rootfsPropagation of /.
+Result<void> finalize_rootfs(const RootfsConfig& config, MountOps& ops);
+
+}  // namespace krill::rootfs
