@@ -200,7 +200,7 @@ std::string format_rfc3339_nano(int64_t seconds, long nanoseconds) {
                 utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
   std::string out = date;
   if (nanoseconds > 0) {
-    char fraction[16];
+    char fraction[32];
     std::snprintf(fraction, sizeof(fraction), ".%09ld", nanoseconds);
     std::string f = fraction;
     while (f.back() == '0') f.pop_back();

@@ -53,8 +53,7 @@ Result<ProcessStat> parse_process_stat(std::string_view text) {
       if (token.size() != 1) return fail("parse process stat: bad state field");
       stat.state = token[0];
     } else if (field == 4) {
-      if (!parse_number(token, stat.parent_pid))
-        return fail("parse process stat: bad ppid field");
+      if (!parse_number(token, stat.parent_pid)) return fail("parse process stat: bad ppid field");
     } else if (field == 22) {
       if (!parse_number(token, stat.start_time))
         return fail("parse process stat: bad start time field");

@@ -28,8 +28,7 @@ Spec default_spec(bool rootless) {
   process.user.uid = 0;
   process.user.gid = 0;
   process.args = {"sh"};
-  process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "TERM=xterm"};
+  process.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
   process.cwd = "/";
   const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
   // runc writes every set but the inheritable one.
@@ -42,8 +41,8 @@ Spec default_spec(bool rootless) {
   spec.root = Root{.path = "rootfs", .readonly = true};
   spec.hostname = "krill";
 
-  std::vector<std::string> devpts_options = {"nosuid",        "noexec",    "newinstance",
-                                             "ptmxmode=0666", "mode=0620"};
+  std::vector<std::string> devpts_options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                                             "mode=0620"};
   // An unprivileged user cannot pick the tty group in its user namespace.
   if (!rootless) devpts_options.push_back("gid=5");
   spec.mounts = {
@@ -75,9 +74,9 @@ Spec default_spec(bool rootless) {
   // runc 1.2 and later also give the container its own cgroup namespace.
   lx.namespaces.push_back({NamespaceType::kCgroup, {}});
   if (rootless) lx.namespaces.push_back({NamespaceType::kUser, {}});
-  lx.masked_paths = {"/proc/acpi",        "/proc/asound",       "/proc/kcore",
+  lx.masked_paths = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
                      "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-                     "/proc/timer_stats", "/proc/sched_debug",  "/sys/firmware",
+                     "/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
                      "/proc/scsi"};
   lx.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   spec.linux_config = std::move(lx);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -37,6 +38,10 @@ inline std::string key_path(const std::string& path, std::string_view key) {
   return path + "[" + names::quote(key) + "]";
 }
 
+// The C++ integer types a JSON integer is read into.
+template <typename T>
+concept NonBoolIntegral = std::integral<T> && !std::same_as<T, bool>;
+
 // "string", "boolean", "object", "array", "null", "number".
 inline std::string type_name(const Json& value) { return value.type_name(); }
 
@@ -61,11 +66,9 @@ inline Result<bool> read_bool(const Json& value, const std::string& path) {
   return value.get<bool>();
 }
 
-template <typename T>
-  requires(std::integral<T> && !std::same_as<T, bool>)
+template <NonBoolIntegral T>
 Result<T> read_integer(const Json& value, const std::string& path) {
-  constexpr const char* kExpected =
-      std::is_unsigned_v<T> ? "an unsigned integer" : "an integer";
+  constexpr const char* kExpected = std::is_unsigned_v<T> ? "an unsigned integer" : "an integer";
   auto out_of_range = [&](const std::string& text) {
     return fail_at(path, "value " + text + " is out of range (" +
                              std::to_string(std::numeric_limits<T>::min()) + ".." +
@@ -145,8 +148,7 @@ class Object {
     return {};
   }
 
-  template <typename T>
-    requires(std::integral<T> && !std::same_as<T, bool>)
+  template <NonBoolIntegral T>
   Result<void> get(std::string_view key, T& out, Presence presence = kOptional) const {
     const Json* v = find(key);
     if (!v) return presence == kRequired ? Result<void>(missing(key)) : Result<void>();
@@ -154,8 +156,7 @@ class Object {
     return {};
   }
 
-  template <typename T>
-    requires(std::integral<T> && !std::same_as<T, bool>)
+  template <NonBoolIntegral T>
   Result<void> get(std::string_view key, std::optional<T>& out,
                    Presence presence = kOptional) const {
     const Json* v = find(key);
@@ -183,7 +184,8 @@ class Object {
     if (!v->is_array()) return wrong_type(path, "an array", *v);
     out.clear();
     out.reserve(v->size());
-    for (size_t i = 0; i < v->size(); ++i) out.push_back(KRILL_TRY(parse((*v)[i], index_path(path, i))));
+    for (size_t i = 0; i < v->size(); ++i)
+      out.push_back(KRILL_TRY(parse((*v)[i], index_path(path, i))));
     return {};
   }
 

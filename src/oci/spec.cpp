@@ -44,9 +44,9 @@ const char* to_string(Status status) {
 }
 
 Result<NamespaceType> parse_namespace_type(std::string_view name) {
-  for (auto type : {NamespaceType::kPid, NamespaceType::kNetwork, NamespaceType::kMount,
-                    NamespaceType::kIpc, NamespaceType::kUts, NamespaceType::kUser,
-                    NamespaceType::kCgroup, NamespaceType::kTime}) {
+  for (auto type :
+       {NamespaceType::kPid, NamespaceType::kNetwork, NamespaceType::kMount, NamespaceType::kIpc,
+        NamespaceType::kUts, NamespaceType::kUser, NamespaceType::kCgroup, NamespaceType::kTime}) {
     if (name == to_string(type)) return type;
   }
   return fail("unknown namespace type " + names::quote(name));
@@ -55,8 +55,8 @@ Result<NamespaceType> parse_namespace_type(std::string_view name) {
 namespace names {
 
 Result<Status> parse_status(std::string_view name) {
-  for (auto status : {Status::kCreating, Status::kCreated, Status::kRunning, Status::kStopped,
-                      Status::kPaused}) {
+  for (auto status :
+       {Status::kCreating, Status::kCreated, Status::kRunning, Status::kStopped, Status::kPaused}) {
     if (name == to_string(status)) return status;
   }
   return fail("unknown container status " + quote(name));

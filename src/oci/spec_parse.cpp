@@ -6,9 +6,9 @@
 
 #include "base/unique_fd.h"
 #include "oci/json_reader.h"
+#include "oci/spec_internal.h"
 #include "oci/spec_json.h"
 #include "oci/spec_names.h"
-#include "oci/spec_internal.h"
 
 namespace krill::oci {
 
@@ -62,8 +62,8 @@ Result<User> read_user(const Object& o) {
   KRILL_CHECK(o.get("uid", u.uid, kRequired));
   KRILL_CHECK(o.get("gid", u.gid, kRequired));
   KRILL_CHECK(o.get("umask", u.umask));
-  KRILL_CHECK(o.get_array("additionalGids", u.additional_gids,
-                          json_reader::read_integer<uint32_t>));
+  KRILL_CHECK(
+      o.get_array("additionalGids", u.additional_gids, json_reader::read_integer<uint32_t>));
   KRILL_CHECK(o.get("username", u.username));
   return u;
 }
@@ -180,8 +180,7 @@ Result<Hook> read_hook(const Object& o) {
   KRILL_CHECK(o.get("env", h.env));
   KRILL_CHECK(o.get("timeout", h.timeout));
   if (h.timeout && *h.timeout <= 0)
-    return fail(o.at("timeout") + ": must be greater than zero, got " +
-                std::to_string(*h.timeout));
+    return fail(o.at("timeout") + ": must be greater than zero, got " + std::to_string(*h.timeout));
   return h;
 }
 

@@ -81,7 +81,8 @@ Json process_json(const Process& p) {
     j["scheduler"] = std::move(sched);
   }
   if (p.io_priority)
-    j["ioPriority"] = Json{{"class", p.io_priority->io_class}, {"priority", p.io_priority->priority}};
+    j["ioPriority"] =
+        Json{{"class", p.io_priority->io_class}, {"priority", p.io_priority->priority}};
   if (p.exec_cpu_affinity) {
     Json a = Json::object();
     put(a, "initial", p.exec_cpu_affinity->initial);

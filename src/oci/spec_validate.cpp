@@ -77,8 +77,9 @@ Result<void> check_mounts(const std::vector<Mount>& mounts, const Linux& lx) {
       return fail(at + ": uidMappings and gidMappings must be given together");
     bool idmap = has_option(m, "idmap") || has_option(m, "ridmap");
     if (idmap && m.uid_mappings.empty() && !lx.has_namespace(NamespaceType::kUser))
-      return fail(at + ".options: an idmapped mount needs uidMappings/gidMappings or a user "
-                       "namespace");
+      return fail(at +
+                  ".options: an idmapped mount needs uidMappings/gidMappings or a user "
+                  "namespace");
   }
   return {};
 }
@@ -144,8 +145,7 @@ Result<void> check_time_offsets(const Linux& lx) {
   for (const auto& [clock, offset] : lx.time_offsets) {
     std::string at = key_path("linux.timeOffsets", clock);
     KRILL_CHECK(names::check_one_of(clock, names::kTimeOffsetClocks, "clock", at));
-    if (offset.nanosecs >= 1000000000u)
-      return fail(at + ".nanosecs: must be less than 1000000000");
+    if (offset.nanosecs >= 1000000000u) return fail(at + ".nanosecs: must be less than 1000000000");
   }
   return {};
 }
@@ -224,10 +224,9 @@ Result<void> check_seccomp(const Seccomp& s) {
   if (s.default_action == "SCMP_ACT_NOTIFY")
     return fail(at + ".defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
   if (s.default_errno_ret && !action_takes_errno(s.default_action))
-    return fail(at + ".defaultErrnoRet: not allowed with defaultAction " +
-                quote(s.default_action));
-  KRILL_CHECK(
-      check_each(s.architectures, names::kSeccompArches, "seccomp architecture", at + ".architectures"));
+    return fail(at + ".defaultErrnoRet: not allowed with defaultAction " + quote(s.default_action));
+  KRILL_CHECK(check_each(s.architectures, names::kSeccompArches, "seccomp architecture",
+                         at + ".architectures"));
   KRILL_CHECK(check_each(s.flags, names::kSeccompFlags, "seccomp flag", at + ".flags"));
   if (!s.listener_metadata.empty() && s.listener_path.empty())
     return fail(at + ".listenerMetadata: set without listenerPath");
@@ -298,8 +297,8 @@ Result<void> check_linux(const Spec& spec, const Linux& lx) {
   if (lx.memory_policy) {
     KRILL_CHECK(names::check_one_of(lx.memory_policy->mode, names::kMemoryPolicyModes,
                                     "memory policy mode", "linux.memoryPolicy.mode"));
-    KRILL_CHECK(check_each(lx.memory_policy->flags, names::kMemoryPolicyFlags,
-                           "memory policy flag", "linux.memoryPolicy.flags"));
+    KRILL_CHECK(check_each(lx.memory_policy->flags, names::kMemoryPolicyFlags, "memory policy flag",
+                           "linux.memoryPolicy.flags"));
   }
   if (lx.intel_rdt) {
     for (size_t i = 0; i < lx.intel_rdt->schemata.size(); ++i)

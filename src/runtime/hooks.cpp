@@ -189,8 +189,8 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::s
                       size_t number) {
   const std::string label =
       std::string(phase) + " hook #" + std::to_string(number) + " (" + hook.path + ")";
-  if (hook.path.empty()) return fail(std::string(phase) + " hook #" + std::to_string(number) +
-                                     ": empty path");
+  if (hook.path.empty())
+    return fail(std::string(phase) + " hook #" + std::to_string(number) + ": empty path");
 
   // Everything the child needs is built before fork.
   std::vector<std::string> args = hook.args;

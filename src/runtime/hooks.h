@@ -32,8 +32,7 @@ Result<void> run_hooks(const std::vector<oci::Hook>& hooks, std::string_view sta
 // (runtime-spec 1.3 says a failing poststart hook MUST generate an error, so
 // poststart belongs with run_hooks.)
 std::vector<std::string> run_hooks_best_effort(const std::vector<oci::Hook>& hooks,
-                                               std::string_view state_json,
-                                               std::string_view phase);
+                                               std::string_view state_json, std::string_view phase);
 
 // Runs one hook; `number` is its 1-based position in its list, for the error.
 Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::string_view phase,

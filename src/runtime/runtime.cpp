@@ -112,7 +112,6 @@ Result<void> Runtime::create(const CreateOptions& options) {
 Result<Runtime::Created> Runtime::create_container(const CreateOptions& options, bool attached) {
   KRILL_CHECK(validate_container_id(options.id));
   auto store = KRILL_TRY(StateStore::open(state_root_));
-  auto lock = KRILL_TRY(store.lock(options.id));
 
   const std::string bundle = KRILL_TRY(absolute_directory(options.bundle, "bundle"));
   const std::string config_path = bundle + "/config.json";
@@ -134,6 +133,7 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
 
   KRILL_CHECK(store.create_dir(options.id));
   CreateRollback rollback(store, options.id);
+  auto lock = KRILL_TRY(store.lock(options.id));
   const std::string dir = store.container_dir(options.id);
   auto start_socket = KRILL_TRY(listen_start_socket(start_socket_path(dir)));
 
@@ -210,9 +210,12 @@ Result<void> Runtime::start(const std::string& id) {
   auto spec = KRILL_TRY(oci::parse_spec(record.config_json));
   oci::State state = container_state(record, dir);
   state.status = oci::Status::kRunning;
-  for (const auto& warning :
-       run_hooks_best_effort(spec.hooks.poststart, oci::state_to_json(state), "poststart"))
-    log_warning(warning);
+  // A failing poststart hook stops the container (runtime.md lifecycle step 9).
+  if (auto hooks = run_hooks(spec.hooks.poststart, oci::state_to_json(state), "poststart");
+      !hooks) {
+    ::kill(record.init_pid, SIGKILL);
+    return std::unexpected(std::move(hooks.error()).context("start container " + id));
+  }
   return {};
 }
 
@@ -240,6 +243,8 @@ Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
 
 Result<void> Runtime::remove(const std::string& id, bool force) {
   auto store = KRILL_TRY(StateStore::open(state_root_));
+  // `delete --force` of a container that is already gone succeeds, as with runc.
+  if (force && ::access(store.container_dir(id).c_str(), F_OK) != 0) return {};
   auto lock = KRILL_TRY(store.lock(id));
   auto record = KRILL_TRY(store.load(id));
   const std::string dir = store.container_dir(id);

@@ -229,9 +229,7 @@ const std::string& runtime_binary() {
   return binary;
 }
 
-bool runtime_is_runc() {
-  return std::filesystem::path(runtime_binary()).filename() == "runc";
-}
+bool runtime_is_runc() { return std::filesystem::path(runtime_binary()).filename() == "runc"; }
 
 const std::string& probe_binary() {
   static const std::string binary = env_or("KRILL_TEST_PROBE", KRILL_PROBE_BINARY);
@@ -470,11 +468,11 @@ std::vector<std::string> CgroupGuard::leaf_dirs() const {
 
 namespace {
 const char* const kApplets[] = {
-    "sh",    "ash",  "true",   "false", "echo",  "cat",   "ls",    "sleep",    "id",
-    "mkdir", "touch", "stat",  "readlink", "hostname", "test", "env", "pwd", "ps",
-    "kill",  "grep", "wc",     "head",  "tail",  "mount", "umount", "ln",     "rm",
-    "chmod", "printf", "uname", "whoami", "tr",  "cut",   "sed",   "awk",     "yes",
-    "date",  "dd",   "mknod",  "nproc", "ulimit", "tty",  "stty",  "sync",    "sysctl"};
+    "sh",    "ash",    "true",  "false",    "echo",     "cat",   "ls",     "sleep", "id",
+    "mkdir", "touch",  "stat",  "readlink", "hostname", "test",  "env",    "pwd",   "ps",
+    "kill",  "grep",   "wc",    "head",     "tail",     "mount", "umount", "ln",    "rm",
+    "chmod", "printf", "uname", "whoami",   "tr",       "cut",   "sed",    "awk",   "yes",
+    "date",  "dd",     "mknod", "nproc",    "ulimit",   "tty",   "stty",   "sync",  "sysctl"};
 }  // namespace
 
 Bundle::Bundle(std::string_view hint) {
@@ -529,9 +527,10 @@ std::string Bundle::share_dir(const std::string& destination) {
   mkdir(host.c_str(), 0777);
   chmod(host.c_str(), 0777);
   shared_.push_back(host);
-  config["mounts"].push_back(
-      {{"destination", destination}, {"type", "bind"}, {"source", host},
-       {"options", {"rbind", "rw"}}});
+  config["mounts"].push_back({{"destination", destination},
+                              {"type", "bind"},
+                              {"source", host},
+                              {"options", {"rbind", "rw"}}});
   return host;
 }
 
@@ -654,9 +653,7 @@ bool Container::wait_for_status(const std::string& wanted,
   return eventually([&] { return status() == wanted; }, timeout);
 }
 
-std::string Container::output() const {
-  return read_file(bundle_.path() + "/" + id_ + ".stdout");
-}
+std::string Container::output() const { return read_file(bundle_.path() + "/" + id_ + ".stdout"); }
 
 std::string Container::error_output() const {
   return read_file(bundle_.path() + "/" + id_ + ".stderr");

@@ -25,13 +25,13 @@ using nlohmann::json;
 // ---- running commands -------------------------------------------------------------------
 
 struct CommandOptions {
-  std::string cwd;                      // working directory of the child ("" = inherit)
+  std::string cwd;                        // working directory of the child ("" = inherit)
   std::optional<std::string> stdin_data;  // fed to stdin; /dev/null when unset
   std::chrono::milliseconds timeout{60000};
-  std::vector<int> pass_fds;            // placed at fds 3, 4, ... in the child, in this order
-  std::vector<std::string> env;         // "K=V" entries added to (or overriding) our environment
-  std::string stdout_path;              // when set, stdout goes to this file (appended)
-  std::string stderr_path;              // when set, stderr goes to this file (appended)
+  std::vector<int> pass_fds;     // placed at fds 3, 4, ... in the child, in this order
+  std::vector<std::string> env;  // "K=V" entries added to (or overriding) our environment
+  std::string stdout_path;       // when set, stdout goes to this file (appended)
+  std::string stderr_path;       // when set, stderr goes to this file (appended)
 };
 
 struct CommandResult {
@@ -257,7 +257,9 @@ bool eventually(Predicate predicate, std::chrono::milliseconds timeout) {
   while (true) {
     if (predicate()) return true;
     if (std::chrono::steady_clock::now() > deadline) return false;
-    struct timespec ts {0, 20 * 1000 * 1000};
+    struct timespec ts {
+      0, 20 * 1000 * 1000
+    };
     nanosleep(&ts, nullptr);
   }
 }

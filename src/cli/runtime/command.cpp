@@ -12,9 +12,8 @@ Result<runtime::Runtime> open_runtime(const CommandContext& context) {
   return runtime::Runtime::open(context.global);
 }
 
-CLI::App* add_subcommand(CLI::App& parent, const std::string& name,
-                         const std::string& description, const std::string& usage,
-                         const std::string& example) {
+CLI::App* add_subcommand(CLI::App& parent, const std::string& name, const std::string& description,
+                         const std::string& usage, const std::string& example) {
   CLI::App* command = parent.add_subcommand(name, description);
   if (auto formatter = std::dynamic_pointer_cast<UsageFormatter>(parent.get_formatter()))
     formatter->set_usage(command, "krill-runtime " + name + (usage.empty() ? "" : " " + usage));

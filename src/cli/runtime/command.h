@@ -1,13 +1,12 @@
 // What every subcommand shares: the context it runs in and how it is listed.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <iosfwd>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "base/error.h"
 #include "cli/runtime/logger.h"
@@ -49,9 +48,8 @@ class UsageFormatter : public CLI::Formatter {
 
 // Adds a subcommand with a description, a usage line and a one-line example.
 // The usage line is shown when the app's formatter is a UsageFormatter.
-CLI::App* add_subcommand(CLI::App& parent, const std::string& name,
-                         const std::string& description, const std::string& usage,
-                         const std::string& example);
+CLI::App* add_subcommand(CLI::App& parent, const std::string& name, const std::string& description,
+                         const std::string& usage, const std::string& example);
 
 // Adds the required <container-id> positional.
 void add_id_argument(CLI::App* command, std::string& id);

@@ -1,8 +1,8 @@
 // krill-runtime create: set up a container from a bundle, stopped before the
 // user process starts.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
@@ -18,16 +18,16 @@ void add_create_flags(CLI::App* command, runtime::CreateOptions& options) {
                     "do not pivot_root into the rootfs (needed when it is on a ramdisk)");
   command->add_flag("--no-new-keyring", options.no_new_keyring,
                     "keep the caller's session keyring instead of creating a new one");
-  command->add_option("--preserve-fds", options.preserve_fds,
-                      "pass N more file descriptors (3 .. 3+N-1) to the container (default: 0)")
+  command
+      ->add_option("--preserve-fds", options.preserve_fds,
+                   "pass N more file descriptors (3 .. 3+N-1) to the container (default: 0)")
       ->check(CLI::NonNegativeNumber);
   add_id_argument(command, options.id);
 }
 
 CLI::App* add_create_command(CLI::App& parent, runtime::CreateOptions& options) {
   CLI::App* command = add_subcommand(
-      parent, "create", "create a container",
-      "[options] <container-id>",
+      parent, "create", "create a container", "[options] <container-id>",
       "krill-runtime create --bundle /containers/web web1   (then: krill-runtime start web1)");
   add_create_flags(command, options);
   return command;

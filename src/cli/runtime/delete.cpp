@@ -1,7 +1,7 @@
 // krill-runtime delete: remove a stopped (or, with --force, any) container.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 

@@ -1,13 +1,13 @@
 // krill-runtime events: the container's resource statistics as JSON events,
 // once (--stats) or every --interval until the container stops.
-#include "cli/runtime/commands.h"
-
 #include <cmath>
 #include <cstdlib>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <thread>
-#include <nlohmann/json.hpp>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
@@ -18,8 +18,8 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     double nanoseconds;
   };
   // Longest names first so that "ms" is not read as "m".
-  constexpr Unit kUnits[] = {{"ns", 1},       {"us", 1e3},     {"µs", 1e3},        {"μs", 1e3},
-                             {"ms", 1e6},     {"s", 1e9},      {"m", 60e9},        {"h", 3600e9}};
+  constexpr Unit kUnits[] = {{"ns", 1},   {"us", 1e3}, {"µs", 1e3}, {"μs", 1e3},
+                             {"ms", 1e6}, {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
   if (text == "0") return std::chrono::nanoseconds(0);
   if (text.empty()) return invalid();
   double total = 0;
@@ -37,8 +37,7 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     rest.remove_prefix(number_end);
     const Unit* unit = nullptr;
     for (const auto& candidate : kUnits)
-      if (rest.starts_with(candidate.name) &&
-          !(candidate.name == "m" && rest.starts_with("ms")))
+      if (rest.starts_with(candidate.name) && !(candidate.name == "m" && rest.starts_with("ms")))
         if (!unit || candidate.name.size() > unit->name.size()) unit = &candidate;
     if (!unit) return fail("missing unit in duration \"" + std::string(text) + "\"");
     rest.remove_prefix(unit->name.size());

@@ -1,8 +1,8 @@
 // krill-runtime exec: run another process in a running container.
 // Flags come before the id; everything after it is the command, verbatim.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
@@ -22,8 +22,9 @@ CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags) {
       ->allow_extra_args(false);
   command->add_flag("-t,--tty", options.tty, "allocate a pseudo-TTY");
   command->add_option("-u,--user", options.user, "UID (format: <uid>[:<gid>])");
-  command->add_option("-g,--additional-gids", options.additional_gids,
-                      "an additional group id (repeatable)")
+  command
+      ->add_option("-g,--additional-gids", options.additional_gids,
+                   "an additional group id (repeatable)")
       ->allow_extra_args(false);
   command->add_option("-p,--process", options.process_file,
                       "path to a process.json describing the process");
@@ -34,16 +35,17 @@ CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags) {
   command->add_option("--apparmor", options.apparmor, "set the AppArmor profile for the process");
   command->add_flag("--no-new-privs", options.no_new_privs,
                     "set the no new privileges value for the process");
-  command->add_option("-c,--cap", options.caps,
-                      "add a capability to the bounding set for the process (repeatable)")
+  command
+      ->add_option("-c,--cap", options.caps,
+                   "add a capability to the bounding set for the process (repeatable)")
       ->allow_extra_args(false);
-  command->add_option("--preserve-fds", options.preserve_fds,
-                      "pass N more file descriptors (3 .. 3+N-1) to the process (default: 0)")
+  command
+      ->add_option("--preserve-fds", options.preserve_fds,
+                   "pass N more file descriptors (3 .. 3+N-1) to the process (default: 0)")
       ->check(CLI::NonNegativeNumber);
   command->add_option("--cgroup", flags.cgroup,
                       "run the process in an existing sub-cgroup (not supported)");
-  command->add_flag("--ignore-paused", flags.ignore_paused,
-                    "accepted for compatibility with runc");
+  command->add_flag("--ignore-paused", flags.ignore_paused, "accepted for compatibility with runc");
   add_id_argument(command, options.id);
   command->add_option("command", options.args, "the command and its arguments");
   return command;
@@ -51,7 +53,8 @@ CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags) {
 
 Result<runtime::ExecOptions> exec_options(const ExecFlags& flags) {
   runtime::ExecOptions options = flags.options;
-  if (!options.args.empty() && options.args.front() == "--") options.args.erase(options.args.begin());
+  if (!options.args.empty() && options.args.front() == "--")
+    options.args.erase(options.args.begin());
   if (!flags.cgroup.empty()) return fail("exec --cgroup is not supported");
   if (options.args.empty() && options.process_file.empty())
     return fail("exec needs a command to run (or a process.json with --process)");

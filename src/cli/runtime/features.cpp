@@ -1,7 +1,7 @@
 // krill-runtime features: what this build supports (runtime-spec features.md).
-#include "cli/runtime/commands.h"
-
 #include <ostream>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 

@@ -39,7 +39,7 @@ Result<runtime::GlobalOptions> to_global_options(const GlobalFlags& flags) {
 }
 
 Result<void> check_systemd_running(const std::string& marker) {
-  struct stat info{};
+  struct stat info {};
   if (::lstat(marker.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return {};
   return fail("systemd cgroup driver requested but systemd is not running (no " + marker + ")");
 }
@@ -48,8 +48,8 @@ std::string version_text() {
   std::string text = std::string("krill-runtime version ") + KRILL_VERSION + "\n" +
                      "spec: " + oci::kRuntimeSpecVersion + "\n";
   if (const scmp_version* seccomp = seccomp_version())
-    text += "libseccomp: " + std::to_string(seccomp->major) + "." +
-            std::to_string(seccomp->minor) + "." + std::to_string(seccomp->micro) + "\n";
+    text += "libseccomp: " + std::to_string(seccomp->major) + "." + std::to_string(seccomp->minor) +
+            "." + std::to_string(seccomp->micro) + "\n";
   return text;
 }
 

@@ -2,9 +2,8 @@
 // containerd and the OCI validation tools can call it unchanged.
 #pragma once
 
-#include <string>
-
 #include <CLI/CLI.hpp>
+#include <string>
 
 #include "base/error.h"
 #include "runtime/runtime.h"

@@ -1,8 +1,7 @@
 // krill-runtime kill: send a signal to a container's init (or all) processes.
-#include "cli/runtime/commands.h"
-
 #include <memory>
 
+#include "cli/runtime/commands.h"
 #include "cli/runtime/signals.h"
 
 namespace krill::cli {

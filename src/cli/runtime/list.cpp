@@ -1,11 +1,11 @@
 // krill-runtime list (ls): the containers under --root, as a table or JSON.
-#include "cli/runtime/commands.h"
-
 #include <algorithm>
 #include <fstream>
 #include <memory>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 namespace {
@@ -84,9 +84,9 @@ std::string format_list_json(const std::vector<runtime::ContainerSummary>& conta
 }
 
 CLI::App* add_list_command(CLI::App& parent, ListOptions& options) {
-  CLI::App* command =
-      add_subcommand(parent, "list", "lists containers started by krill-runtime with the given root",
-                     "[options]", "krill-runtime --root /run/krill list --format json");
+  CLI::App* command = add_subcommand(
+      parent, "list", "lists containers started by krill-runtime with the given root", "[options]",
+      "krill-runtime --root /run/krill list --format json");
   command->alias("ls");
   command->add_option("-f,--format", options.format,
                       "select one of: table or json (default: \"table\")");

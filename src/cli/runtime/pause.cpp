@@ -1,14 +1,14 @@
 // krill-runtime pause: freeze every process of a container.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
 CLI::App* add_pause_command(CLI::App& parent, IdOptions& options) {
-  CLI::App* command =
-      add_subcommand(parent, "pause", "pause suspends all processes inside the container",
-                     "<container-id>", "krill-runtime pause web1   (undo: krill-runtime resume web1)");
+  CLI::App* command = add_subcommand(
+      parent, "pause", "pause suspends all processes inside the container", "<container-id>",
+      "krill-runtime pause web1   (undo: krill-runtime resume web1)");
   add_id_argument(command, options.id);
   return command;
 }

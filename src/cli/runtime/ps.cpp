@@ -1,7 +1,5 @@
 // krill-runtime ps: the container's processes, as ps(1) shows them or as a
 // JSON array of pids.
-#include "cli/runtime/commands.h"
-
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -13,6 +11,7 @@
 #include <sstream>
 
 #include "base/unique_fd.h"
+#include "cli/runtime/commands.h"
 
 extern char** environ;
 
@@ -75,8 +74,7 @@ std::string format_pids_json(const std::vector<pid_t>& pids) {
   return text + "]\n";
 }
 
-Result<std::string> filter_ps_output(std::string_view ps_output,
-                                     const std::vector<pid_t>& pids) {
+Result<std::string> filter_ps_output(std::string_view ps_output, const std::vector<pid_t>& pids) {
   std::vector<std::string_view> lines;
   while (!ps_output.empty()) {
     size_t end = ps_output.find('\n');
@@ -93,7 +91,8 @@ Result<std::string> filter_ps_output(std::string_view ps_output,
   for (size_t i = 1; i < lines.size(); ++i) {
     auto fields = split_fields(lines[i]);
     if (fields.empty()) continue;
-    if (fields.size() <= pid_index) return fail("unexpected ps output line: " + std::string(lines[i]));
+    if (fields.size() <= pid_index)
+      return fail("unexpected ps output line: " + std::string(lines[i]));
     pid_t pid = 0;
     try {
       size_t used = 0;
@@ -102,7 +101,8 @@ Result<std::string> filter_ps_output(std::string_view ps_output,
     } catch (const std::exception&) {
       return fail("unexpected pid '" + fields[pid_index] + "' in ps output");
     }
-    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) text += std::string(lines[i]) + "\n";
+    if (std::find(pids.begin(), pids.end(), pid) != pids.end())
+      text += std::string(lines[i]) + "\n";
   }
   return text;
 }
@@ -134,7 +134,8 @@ void register_ps(CLI::App& parent, CommandList& commands) {
                         }
                         std::vector<std::string> argv = {"ps"};
                         auto ps_args = options->ps_args;
-                        if (!ps_args.empty() && ps_args.front() == "--") ps_args.erase(ps_args.begin());
+                        if (!ps_args.empty() && ps_args.front() == "--")
+                          ps_args.erase(ps_args.begin());
                         if (ps_args.empty()) ps_args.push_back("-ef");
                         argv.insert(argv.end(), ps_args.begin(), ps_args.end());
                         std::string output = KRILL_TRY(capture_output(argv));

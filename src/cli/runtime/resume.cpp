@@ -1,14 +1,14 @@
 // krill-runtime resume: thaw a paused container.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
 CLI::App* add_resume_command(CLI::App& parent, IdOptions& options) {
-  CLI::App* command = add_subcommand(parent, "resume",
-                                     "resumes all processes that have been previously paused",
-                                     "<container-id>", "krill-runtime resume web1");
+  CLI::App* command =
+      add_subcommand(parent, "resume", "resumes all processes that have been previously paused",
+                     "<container-id>", "krill-runtime resume web1");
   add_id_argument(command, options.id);
   return command;
 }

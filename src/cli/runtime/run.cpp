@@ -1,14 +1,14 @@
 // krill-runtime run: create and start a container; attached, exit with its status.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 
 CLI::App* add_run_command(CLI::App& parent, RunFlags& flags) {
-  CLI::App* command = add_subcommand(
-      parent, "run", "create and run a container", "[options] <container-id>",
-      "krill-runtime run --bundle /containers/web web1");
+  CLI::App* command =
+      add_subcommand(parent, "run", "create and run a container", "[options] <container-id>",
+                     "krill-runtime run --bundle /containers/web web1");
   add_create_flags(command, flags.options.create);
   command->add_flag("-d,--detach", flags.options.detach, "detach from the container's process");
   command->add_flag("--keep", flags.options.keep, "do not delete the container after it exits");

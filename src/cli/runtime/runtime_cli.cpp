@@ -33,6 +33,9 @@ struct CommandLine {
   CommandLine() {
     app.formatter(std::make_shared<UsageFormatter>());
     app.set_help_flag("-h,--help", "show help");
+    // One command per call: later words are its arguments even when they name
+    // another command (`krill-runtime state list` asks about container "list").
+    app.require_subcommand(0, 1);
     add_global_flags(app, globals);
     app.add_flag("-v,--version", version, "print the version");
     register_all_commands(app, commands);
@@ -65,8 +68,7 @@ int run_command(CommandLine& line, Logger& log, std::istream& in, std::ostream& 
     return 1;
   }
   if (!line.globals.log_file.empty()) {
-    auto opened = log.open_file(line.globals.log_file,
-                                *parse_log_format(line.globals.log_format));
+    auto opened = log.open_file(line.globals.log_file, *parse_log_format(line.globals.log_format));
     if (!opened) {
       log.error(opened.error().message());
       return 1;

@@ -1,12 +1,11 @@
 // krill-runtime spec: write a starter config.json into a bundle.
-#include "cli/runtime/commands.h"
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <memory>
 
 #include "base/unique_fd.h"
+#include "cli/runtime/commands.h"
 #include "oci/spec_json.h"
 
 namespace krill::cli {
@@ -31,9 +30,9 @@ Result<void> write_default_spec(const SpecOptions& options) {
 }
 
 CLI::App* add_spec_command(CLI::App& parent, SpecOptions& options) {
-  CLI::App* command = add_subcommand(
-      parent, "spec", "create a new specification file (config.json) for a bundle",
-      "[options]", "krill-runtime spec --rootless --bundle /containers/web");
+  CLI::App* command =
+      add_subcommand(parent, "spec", "create a new specification file (config.json) for a bundle",
+                     "[options]", "krill-runtime spec --rootless --bundle /containers/web");
   command->add_option("-b,--bundle", options.bundle,
                       "path to the root of the bundle directory (default: the current directory)");
   command->add_flag("--rootless", options.rootless,

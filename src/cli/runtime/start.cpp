@@ -1,7 +1,7 @@
 // krill-runtime start: run the user process of a created container.
-#include "cli/runtime/commands.h"
-
 #include <memory>
+
+#include "cli/runtime/commands.h"
 
 namespace krill::cli {
 

@@ -1,10 +1,9 @@
 // krill-runtime state: print a container's state as JSON.
-#include "cli/runtime/commands.h"
-
 #include <memory>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
+#include "cli/runtime/commands.h"
 #include "oci/spec_json.h"
 
 namespace krill::cli {

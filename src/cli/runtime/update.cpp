@@ -1,7 +1,5 @@
 // krill-runtime update: change a running container's cgroup limits, from
 // flags or from a LinuxResources JSON document (--resources FILE|-).
-#include "cli/runtime/commands.h"
-
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -12,6 +10,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/runtime/commands.h"
 #include "oci/spec_json.h"
 
 namespace krill::cli {
@@ -76,12 +75,33 @@ Result<int64_t> parse_memory_bytes(std::string_view text) {
   double multiplier = 1;
   if (!unit.empty()) {
     switch (unit.front()) {
-      case 'k': case 'K': multiplier = 1024.0; unit.remove_prefix(1); break;
-      case 'm': case 'M': multiplier = 1024.0 * 1024; unit.remove_prefix(1); break;
-      case 'g': case 'G': multiplier = 1024.0 * 1024 * 1024; unit.remove_prefix(1); break;
-      case 't': case 'T': multiplier = 1024.0 * 1024 * 1024 * 1024; unit.remove_prefix(1); break;
-      case 'p': case 'P': multiplier = 1024.0 * 1024 * 1024 * 1024 * 1024; unit.remove_prefix(1); break;
-      default: break;
+      case 'k':
+      case 'K':
+        multiplier = 1024.0;
+        unit.remove_prefix(1);
+        break;
+      case 'm':
+      case 'M':
+        multiplier = 1024.0 * 1024;
+        unit.remove_prefix(1);
+        break;
+      case 'g':
+      case 'G':
+        multiplier = 1024.0 * 1024 * 1024;
+        unit.remove_prefix(1);
+        break;
+      case 't':
+      case 'T':
+        multiplier = 1024.0 * 1024 * 1024 * 1024;
+        unit.remove_prefix(1);
+        break;
+      case 'p':
+      case 'P':
+        multiplier = 1024.0 * 1024 * 1024 * 1024 * 1024;
+        unit.remove_prefix(1);
+        break;
+      default:
+        break;
     }
     if (multiplier > 1 && !unit.empty() && (unit.front() == 'i' || unit.front() == 'I'))
       unit.remove_prefix(1);
@@ -114,9 +134,11 @@ Result<oci::Resources> resources_from_flags(const UpdateFlags& flags) {
     resources.block_io.emplace();
     resources.block_io->weight = static_cast<uint16_t>(weight);
   }
-  if (!flags.cpu_period.empty()) cpu().period = KRILL_TRY(parse_unsigned("cpu-period", flags.cpu_period));
+  if (!flags.cpu_period.empty())
+    cpu().period = KRILL_TRY(parse_unsigned("cpu-period", flags.cpu_period));
   if (!flags.cpu_quota.empty()) cpu().quota = KRILL_TRY(parse_signed("cpu-quota", flags.cpu_quota));
-  if (!flags.cpu_share.empty()) cpu().shares = KRILL_TRY(parse_unsigned("cpu-share", flags.cpu_share));
+  if (!flags.cpu_share.empty())
+    cpu().shares = KRILL_TRY(parse_unsigned("cpu-share", flags.cpu_share));
   if (!flags.cpu_rt_period.empty())
     cpu().realtime_period = KRILL_TRY(parse_unsigned("cpu-rt-period", flags.cpu_rt_period));
   if (!flags.cpu_rt_runtime.empty())
@@ -142,20 +164,22 @@ Result<oci::Resources> resources_from_flags(const UpdateFlags& flags) {
 }
 
 CLI::App* add_update_command(CLI::App& parent, UpdateFlags& flags) {
-  CLI::App* command =
-      add_subcommand(parent, "update", "update container resource constraints",
-                     "[options] <container-id>", "krill-runtime update --memory 512m --cpu-quota 50000 web1");
+  CLI::App* command = add_subcommand(parent, "update", "update container resource constraints",
+                                     "[options] <container-id>",
+                                     "krill-runtime update --memory 512m --cpu-quota 50000 web1");
   command->add_option("-r,--resources", flags.resources_file, kResourcesHelp);
   command->add_option("--blkio-weight", flags.blkio_weight,
                       "Specifies per cgroup weight, range is from 10 to 1000");
-  command->add_option("--cpu-period", flags.cpu_period,
-                      "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default");
+  command->add_option(
+      "--cpu-period", flags.cpu_period,
+      "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default");
   command->add_option("--cpu-quota", flags.cpu_quota,
                       "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period");
   command->add_option("--cpu-share", flags.cpu_share,
                       "CPU shares (relative weight vs. other containers)");
-  command->add_option("--cpu-rt-period", flags.cpu_rt_period,
-                      "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default");
+  command->add_option(
+      "--cpu-rt-period", flags.cpu_rt_period,
+      "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default");
   command->add_option("--cpu-rt-runtime", flags.cpu_rt_runtime,
                       "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period");
   command->add_option("--cpuset-cpus", flags.cpuset_cpus, "CPU(s) to use");
@@ -167,8 +191,9 @@ CLI::App* add_update_command(CLI::App& parent, UpdateFlags& flags) {
                       "Total memory usage (memory + swap); set '-1' to enable unlimited swap");
   command->add_option("--kernel-memory", flags.kernel_memory, "Kernel memory limit (deprecated)")
       ->group("");
-  command->add_option("--kernel-memory-tcp", flags.kernel_memory_tcp,
-                      "Kernel TCP buffer memory limit (deprecated)")
+  command
+      ->add_option("--kernel-memory-tcp", flags.kernel_memory_tcp,
+                   "Kernel TCP buffer memory limit (deprecated)")
       ->group("");
   command->add_option("--pids-limit", flags.pids_limit,
                       "Maximum number of pids allowed in the container");

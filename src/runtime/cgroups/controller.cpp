@@ -10,18 +10,30 @@ namespace krill::cgroups {
 
 const char* to_string(Section section) {
   switch (section) {
-    case Section::kMemory: return "memory";
-    case Section::kCpu: return "cpu";
-    case Section::kCpuset: return "cpu.cpus/cpu.mems";
-    case Section::kPids: return "pids";
-    case Section::kBlockIo: return "blockIO";
-    case Section::kHugepageLimits: return "hugepageLimits";
-    case Section::kNetworkClassId: return "network.classID";
-    case Section::kNetworkPriorities: return "network.priorities";
-    case Section::kRdma: return "rdma";
-    case Section::kDevices: return "devices";
-    case Section::kUnified: return "unified";
-    case Section::kNone: return "none";
+    case Section::kMemory:
+      return "memory";
+    case Section::kCpu:
+      return "cpu";
+    case Section::kCpuset:
+      return "cpu.cpus/cpu.mems";
+    case Section::kPids:
+      return "pids";
+    case Section::kBlockIo:
+      return "blockIO";
+    case Section::kHugepageLimits:
+      return "hugepageLimits";
+    case Section::kNetworkClassId:
+      return "network.classID";
+    case Section::kNetworkPriorities:
+      return "network.priorities";
+    case Section::kRdma:
+      return "rdma";
+    case Section::kDevices:
+      return "devices";
+    case Section::kUnified:
+      return "unified";
+    case Section::kNone:
+      return "none";
   }
   return "unknown";
 }

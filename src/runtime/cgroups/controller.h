@@ -16,18 +16,18 @@ namespace krill::cgroups {
 // The parts of linux.resources, named as config.json names them; each is
 // handled by exactly one controller type per cgroup version.
 enum class Section {
-  kMemory,            // memory.*
-  kCpu,               // cpu.shares/quota/period/burst/realtime*/idle
-  kCpuset,            // cpu.cpus, cpu.mems
-  kPids,              // pids.limit
-  kBlockIo,           // blockIO.*
-  kHugepageLimits,    // hugepageLimits
-  kNetworkClassId,    // network.classID
-  kNetworkPriorities, // network.priorities
-  kRdma,              // rdma
-  kDevices,           // devices
-  kUnified,           // unified
-  kNone,              // statistics or freezing only
+  kMemory,             // memory.*
+  kCpu,                // cpu.shares/quota/period/burst/realtime*/idle
+  kCpuset,             // cpu.cpus, cpu.mems
+  kPids,               // pids.limit
+  kBlockIo,            // blockIO.*
+  kHugepageLimits,     // hugepageLimits
+  kNetworkClassId,     // network.classID
+  kNetworkPriorities,  // network.priorities
+  kRdma,               // rdma
+  kDevices,            // devices
+  kUnified,            // unified
+  kNone,               // statistics or freezing only
 };
 
 const char* to_string(Section section);

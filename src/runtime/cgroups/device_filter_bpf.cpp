@@ -14,7 +14,9 @@ long bpf_call(int command, bpf_attr& attr) {
   return ::syscall(SYS_bpf, command, &attr, sizeof attr);
 }
 
-uint64_t pointer_value(const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); }
+uint64_t pointer_value(const void* p) {
+  return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p));
+}
 
 }  // namespace
 
@@ -62,9 +64,9 @@ Result<std::vector<uint32_t>> attached_device_programs(int cgroup_fd) {
 Result<void> replace_device_filter(const std::string& dir, const std::vector<bpf_insn>& program) {
   UniqueFd cgroup(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cgroup) return fail_errno("open cgroup " + dir);
-  auto old_ids = KRILL_TRY(attached_device_programs(cgroup.get()).transform_error([&](Error e) {
-    return std::move(e).context(dir);
-  }));
+  auto queried = attached_device_programs(cgroup.get());
+  if (!queried) return std::unexpected(std::move(queried.error()).context(dir));
+  std::vector<uint32_t> old_ids = std::move(*queried);
   UniqueFd prog = KRILL_TRY(load_device_program(program));
 
   bpf_attr attach;

@@ -35,8 +35,12 @@ bpf_insn load_ctx_u32(uint8_t dst, int16_t offset) {
 bpf_insn alu32_imm(uint8_t op, uint8_t dst, int32_t imm) {
   return insn(BPF_ALU | op | BPF_K, dst, 0, 0, imm);
 }
-bpf_insn mov32_reg(uint8_t dst, uint8_t src) { return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
-bpf_insn mov64_imm(uint8_t dst, int32_t imm) { return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm); }
+bpf_insn mov32_reg(uint8_t dst, uint8_t src) {
+  return insn(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0);
+}
+bpf_insn mov64_imm(uint8_t dst, int32_t imm) {
+  return insn(BPF_ALU64 | BPF_MOV | BPF_K, dst, 0, 0, imm);
+}
 bpf_insn jump_imm(uint8_t op, uint8_t dst, int32_t imm, int16_t off) {
   return insn(BPF_JMP | op | BPF_K, dst, 0, off, imm);
 }
@@ -68,10 +72,17 @@ Result<DeviceRule> to_device_rule(const oci::DeviceCgroupRule& r) {
   if (r.access.empty()) rule.access = kAccessAll;
   for (char c : r.access) {
     switch (c) {
-      case 'r': rule.access |= kAccessRead; break;
-      case 'w': rule.access |= kAccessWrite; break;
-      case 'm': rule.access |= kAccessMknod; break;
-      default: return fail("device rule " + describe(r) + ": access must be a subset of \"rwm\"");
+      case 'r':
+        rule.access |= kAccessRead;
+        break;
+      case 'w':
+        rule.access |= kAccessWrite;
+        break;
+      case 'm':
+        rule.access |= kAccessMknod;
+        break;
+      default:
+        return fail("device rule " + describe(r) + ": access must be a subset of \"rwm\"");
     }
   }
   return rule;
@@ -162,8 +173,7 @@ std::vector<bpf_insn> device_filter_program(const DevicePolicy& policy) {
     }
     block.push_back(mov64_imm(BPF_REG_0, rule.allow ? 1 : 0));
     block.push_back(exit_insn());
-    for (size_t index : to_next)
-      block[index].off = static_cast<int16_t>(block.size() - index - 1);
+    for (size_t index : to_next) block[index].off = static_cast<int16_t>(block.size() - index - 1);
     program.insert(program.end(), block.begin(), block.end());
   }
   program.push_back(mov64_imm(BPF_REG_0, policy.default_allow ? 1 : 0));
@@ -179,16 +189,16 @@ std::vector<oci::DeviceCgroupRule> default_allowed_device_rules() {
       // mknod of any character or block device; access still needs a rule.
       oci::DeviceCgroupRule{true, "c", std::nullopt, std::nullopt, "m"},
       oci::DeviceCgroupRule{true, "b", std::nullopt, std::nullopt, "m"},
-      chr(1, 3, "rwm"),             // /dev/null
-      chr(1, 5, "rwm"),             // /dev/zero
-      chr(1, 7, "rwm"),             // /dev/full
-      chr(5, 0, "rwm"),             // /dev/tty
-      chr(1, 8, "rwm"),             // /dev/random
-      chr(1, 9, "rwm"),             // /dev/urandom
-      chr(5, 1, "rwm"),             // /dev/console
+      chr(1, 3, "rwm"),               // /dev/null
+      chr(1, 5, "rwm"),               // /dev/zero
+      chr(1, 7, "rwm"),               // /dev/full
+      chr(5, 0, "rwm"),               // /dev/tty
+      chr(1, 8, "rwm"),               // /dev/random
+      chr(1, 9, "rwm"),               // /dev/urandom
+      chr(5, 1, "rwm"),               // /dev/console
       chr(136, std::nullopt, "rwm"),  // /dev/pts/*
-      chr(5, 2, "rwm"),             // /dev/ptmx
-      chr(10, 200, "rwm"),          // /dev/net/tun
+      chr(5, 2, "rwm"),               // /dev/ptmx
+      chr(10, 200, "rwm"),            // /dev/net/tun
   };
 }
 

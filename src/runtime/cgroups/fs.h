@@ -29,8 +29,7 @@ Result<std::string> read_trimmed(const std::string& dir, const std::string& name
 Result<uint64_t> read_u64(const std::string& dir, const std::string& name);
 
 // "key value" lines (memory.stat, cpu.stat, cgroup.events, ...).
-Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir,
-                                                   const std::string& name);
+Result<std::map<std::string, uint64_t>> read_keyed(const std::string& dir, const std::string& name);
 
 std::string trim(const std::string& text);
 std::vector<std::string> split(const std::string& text, char separator);

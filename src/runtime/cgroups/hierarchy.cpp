@@ -13,8 +13,8 @@ namespace {
 // these (rw, relatime, clone_children, xattr, ...) are ignored.
 const std::set<std::string>& known_v1_controllers() {
   static const std::set<std::string> names = {
-      "cpu",     "cpuacct", "cpuset", "memory", "devices",    "freezer", "net_cls", "net_prio",
-      "blkio",   "perf_event", "hugetlb", "pids", "rdma", "misc", "debug"};
+      "cpu",   "cpuacct",    "cpuset",  "memory", "devices", "freezer", "net_cls", "net_prio",
+      "blkio", "perf_event", "hugetlb", "pids",   "rdma",    "misc",    "debug"};
   return names;
 }
 
@@ -40,9 +40,12 @@ std::string unescape_mountinfo(const std::string& text) {
 
 const char* to_string(Layout layout) {
   switch (layout) {
-    case Layout::kV1: return "v1";
-    case Layout::kV2: return "v2";
-    case Layout::kHybrid: return "hybrid";
+    case Layout::kV1:
+      return "v1";
+    case Layout::kV2:
+      return "v2";
+    case Layout::kHybrid:
+      return "hybrid";
   }
   return "unknown";
 }

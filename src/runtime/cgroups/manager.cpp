@@ -18,11 +18,11 @@ namespace krill::cgroups {
 
 struct Manager::Place {
   Hierarchy hierarchy;
-  std::string base;                  // existing directory creation starts from
+  std::string base;                     // existing directory creation starts from
   std::vector<std::string> components;  // below base
-  std::string dir;                   // the container's directory
-  bool skipped = false;              // rootless: not writable, not used
-  std::vector<std::string> created;  // made by this object, top-down
+  std::string dir;                      // the container's directory
+  bool skipped = false;                 // rootless: not writable, not used
+  std::vector<std::string> created;     // made by this object, top-down
 };
 
 struct Manager::Active {
@@ -176,18 +176,30 @@ void enable_v2_controllers(const std::string& dir, const std::vector<std::string
 
 const char* controller_for(Section section, bool v2) {
   switch (section) {
-    case Section::kMemory: return "memory";
-    case Section::kCpu: return "cpu";
-    case Section::kCpuset: return "cpuset";
-    case Section::kPids: return "pids";
-    case Section::kBlockIo: return v2 ? "io" : "blkio";
-    case Section::kHugepageLimits: return "hugetlb";
-    case Section::kNetworkClassId: return "net_cls";
-    case Section::kNetworkPriorities: return "net_prio";
-    case Section::kRdma: return "rdma";
-    case Section::kDevices: return "devices";
-    case Section::kUnified: return "cgroup2 (unified)";
-    case Section::kNone: return "";
+    case Section::kMemory:
+      return "memory";
+    case Section::kCpu:
+      return "cpu";
+    case Section::kCpuset:
+      return "cpuset";
+    case Section::kPids:
+      return "pids";
+    case Section::kBlockIo:
+      return v2 ? "io" : "blkio";
+    case Section::kHugepageLimits:
+      return "hugetlb";
+    case Section::kNetworkClassId:
+      return "net_cls";
+    case Section::kNetworkPriorities:
+      return "net_prio";
+    case Section::kRdma:
+      return "rdma";
+    case Section::kDevices:
+      return "devices";
+    case Section::kUnified:
+      return "cgroup2 (unified)";
+    case Section::kNone:
+      return "";
   }
   return "";
 }
@@ -213,9 +225,8 @@ Result<Manager> Manager::open(const std::string& cgroups_path, const std::string
 
   for (auto& h : hierarchies) {
     Place place;
-    place.base = path.absolute
-                     ? h.mountpoint
-                     : KRILL_TRY(own_cgroup_dir(h, own, options.proc_self_cgroup_path));
+    place.base = path.absolute ? h.mountpoint
+                               : KRILL_TRY(own_cgroup_dir(h, own, options.proc_self_cgroup_path));
     place.components = path.components;
     place.dir = place.base;
     for (const auto& c : path.components) place.dir = join_path(place.dir, c);
@@ -232,8 +243,9 @@ Result<Manager> Manager::open(const std::string& cgroups_path, const std::string
       }
     }
   }
-  bool v1_devices = std::any_of(manager.active_.begin(), manager.active_.end(),
-                                [](const Active& a) { return a.controller->section() == Section::kDevices; });
+  bool v1_devices =
+      std::any_of(manager.active_.begin(), manager.active_.end(),
+                  [](const Active& a) { return a.controller->section() == Section::kDevices; });
   for (auto& controller : v2_controllers()) {
     for (size_t i = 0; i < manager.places_.size(); ++i) {
       const Hierarchy& h = manager.places_[i].hierarchy;
@@ -298,15 +310,16 @@ Result<void> Manager::add_process(pid_t pid) {
         place.skipped = true;
         continue;
       }
-      return std::unexpected(std::move(written.error()).context("add process " + std::to_string(pid) + " to cgroup"));
+      return std::unexpected(
+          std::move(written.error()).context("add process " + std::to_string(pid) + " to cgroup"));
     }
   }
   return {};
 }
 
 Result<void> Manager::apply(const oci::Resources& resources) {
-  bool have_v2 = std::any_of(places_.begin(), places_.end(),
-                             [](const Place& p) { return p.hierarchy.v2; });
+  bool have_v2 =
+      std::any_of(places_.begin(), places_.end(), [](const Place& p) { return p.hierarchy.v2; });
   for (Section section : requested_sections(resources)) {
     const Active* found = nullptr;
     for (const auto& a : active_)
@@ -315,7 +328,8 @@ Result<void> Manager::apply(const oci::Resources& resources) {
     if (!found) {
       if (section == Section::kUnified && !have_v2)
         return fail(setting + " needs cgroup v2, and this host has only cgroup v1");
-      return fail(setting + " needs the " + controller_for(section, have_v2 && layout_ == Layout::kV2) +
+      return fail(setting + " needs the " +
+                  controller_for(section, have_v2 && layout_ == Layout::kV2) +
                   " cgroup controller, which is not available on this host");
     }
     if (places_[found->place].skipped)
@@ -432,9 +446,8 @@ Result<void> Manager::wait_until_empty() {
 }
 
 Result<void> Manager::destroy() {
-  bool exists = std::any_of(places_.begin(), places_.end(), [](const Place& p) {
-    return !p.skipped && path_exists(p.dir);
-  });
+  bool exists = std::any_of(places_.begin(), places_.end(),
+                            [](const Place& p) { return !p.skipped && path_exists(p.dir); });
   if (exists) {
     const Place* freezer = freezer_place();
     bool froze = freezer && path_exists(freezer->dir) && freeze().has_value();

@@ -96,7 +96,8 @@ class V1Memory final : public Controller {
 
   Result<void> stats(const std::string& dir, Stats& stats) const override {
     auto& out = stats.memory;
-    if (path_exists(join_path(dir, "memory.stat"))) out.raw = KRILL_TRY(read_keyed(dir, "memory.stat"));
+    if (path_exists(join_path(dir, "memory.stat")))
+      out.raw = KRILL_TRY(read_keyed(dir, "memory.stat"));
     if (auto it = out.raw.find("cache"); it != out.raw.end()) out.cache = it->second;
     KRILL_CHECK(entry(dir, "memory", out.usage));
     KRILL_CHECK(entry(dir, "memory.memsw", out.swap));
@@ -110,8 +111,8 @@ class V1Memory final : public Controller {
                                        int64_t value) {
     if (!path_exists(join_path(dir, file))) return {};
     auto written = write_file(dir, file, std::to_string(value));
-    if (!written && (written.error().errno_value() == EOPNOTSUPP ||
-                     written.error().errno_value() == ENOTSUP))
+    if (!written &&
+        (written.error().errno_value() == EOPNOTSUPP || written.error().errno_value() == ENOTSUP))
       return {};
     return written;
   }
@@ -147,8 +148,8 @@ class V1Cpu final : public Controller {
     if (c.period && *c.period != 0) period = std::to_string(*c.period);
     KRILL_CHECK(write_pair(dir, "cpu.cfs_period_us", period, "cpu.cfs_quota_us", quota));
     if (c.burst)
-      KRILL_CHECK(write_required_file(dir, "cpu.cfs_burst_us", std::to_string(*c.burst),
-                                      "cpu.burst"));
+      KRILL_CHECK(
+          write_required_file(dir, "cpu.cfs_burst_us", std::to_string(*c.burst), "cpu.burst"));
     std::optional<std::string> rt_period, rt_runtime;
     if (c.realtime_period && *c.realtime_period != 0)
       rt_period = std::to_string(*c.realtime_period);
@@ -271,7 +272,8 @@ class V1Pids final : public Controller {
 
 // ---- blkio ----
 
-Result<std::vector<BlkioEntry>> read_blkio_entries(const std::string& dir, const std::string& name) {
+Result<std::vector<BlkioEntry>> read_blkio_entries(const std::string& dir,
+                                                   const std::string& name) {
   std::vector<BlkioEntry> entries;
   if (!path_exists(join_path(dir, name))) return entries;
   for (const auto& line : split(KRILL_TRY(read_file(dir, name)), '\n')) {
@@ -306,22 +308,22 @@ class V1Blkio final : public Controller {
     std::string weight_file = cfq ? "blkio.weight" : "blkio.bfq.weight";
     std::string weight_device_file = cfq ? "blkio.weight_device" : "blkio.bfq.weight_device";
     if (b.weight)
-      KRILL_CHECK(write_required_file(dir, weight_file, std::to_string(*b.weight),
-                                      "blockIO.weight"));
+      KRILL_CHECK(
+          write_required_file(dir, weight_file, std::to_string(*b.weight), "blockIO.weight"));
     if (b.leaf_weight)
       KRILL_CHECK(write_required_file(dir, "blkio.leaf_weight", std::to_string(*b.leaf_weight),
                                       "blockIO.leafWeight"));
     for (const auto& d : b.weight_device) {
       if (d.weight)
-        KRILL_CHECK(write_required_file(dir, weight_device_file,
-                                        device_number(d.major, d.minor) + " " +
-                                            std::to_string(*d.weight),
-                                        "blockIO.weightDevice.weight"));
+        KRILL_CHECK(
+            write_required_file(dir, weight_device_file,
+                                device_number(d.major, d.minor) + " " + std::to_string(*d.weight),
+                                "blockIO.weightDevice.weight"));
       if (d.leaf_weight)
-        KRILL_CHECK(write_required_file(dir, "blkio.leaf_weight_device",
-                                        device_number(d.major, d.minor) + " " +
-                                            std::to_string(*d.leaf_weight),
-                                        "blockIO.weightDevice.leafWeight"));
+        KRILL_CHECK(write_required_file(
+            dir, "blkio.leaf_weight_device",
+            device_number(d.major, d.minor) + " " + std::to_string(*d.leaf_weight),
+            "blockIO.weightDevice.leafWeight"));
     }
     KRILL_CHECK(throttle(dir, "blkio.throttle.read_bps_device", b.throttle_read_bps_device));
     KRILL_CHECK(throttle(dir, "blkio.throttle.write_bps_device", b.throttle_write_bps_device));
@@ -365,8 +367,8 @@ class V1Blkio final : public Controller {
   static Result<void> throttle(const std::string& dir, const std::string& file,
                                const std::vector<oci::BlockIoThrottleDevice>& devices) {
     for (const auto& d : devices)
-      KRILL_CHECK(write_file(dir, file, device_number(d.major, d.minor) + " " +
-                                            std::to_string(d.rate)));
+      KRILL_CHECK(
+          write_file(dir, file, device_number(d.major, d.minor) + " " + std::to_string(d.rate)));
     return {};
   }
 };
@@ -437,7 +439,8 @@ class V1Devices final : public Controller {
   Section section() const override { return Section::kDevices; }
   Result<void> apply(const std::string& dir, const oci::Resources& r) const override {
     auto rules = KRILL_TRY(to_device_rules(r.devices));
-    for (const auto& write : device_rules_to_v1(rules)) KRILL_CHECK(write_file(dir, write.file, write.line));
+    for (const auto& write : device_rules_to_v1(rules))
+      KRILL_CHECK(write_file(dir, write.file, write.line));
     return {};
   }
 };

@@ -40,8 +40,7 @@ class V2Memory final : public Controller {
 
   Result<void> apply(const std::string& dir, const oci::Resources& r) const override {
     const auto& m = *r.memory;
-    if (m.swappiness)
-      return fail("memory.swappiness is not supported on cgroup v2");
+    if (m.swappiness) return fail("memory.swappiness is not supported on cgroup v2");
     if (m.disable_oom_killer && *m.disable_oom_killer)
       return fail("memory.disableOOMKiller is not supported on cgroup v2");
     if (m.use_hierarchy && !*m.use_hierarchy)
@@ -248,9 +247,9 @@ class V2Io final : public Controller {
   static Result<void> throttle(const std::string& dir, const std::string& key,
                                const std::vector<oci::BlockIoThrottleDevice>& devices) {
     for (const auto& d : devices)
-      KRILL_CHECK(write_file(dir, "io.max",
-                             device_number(d.major, d.minor) + " " + key + "=" +
-                                 std::to_string(d.rate)));
+      KRILL_CHECK(
+          write_file(dir, "io.max",
+                     device_number(d.major, d.minor) + " " + key + "=" + std::to_string(d.rate)));
     return {};
   }
 };

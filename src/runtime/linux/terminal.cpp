@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <utility>
 #include <string_view>
+#include <utility>
 
 #include "base/fd_passing.h"
 
@@ -71,8 +71,8 @@ Result<Pty> open_pty(const char* ptmx_path) {
     char link[4096];
     const std::string proc = "/proc/self/fd/" + std::to_string(pty.slave.get());
     ssize_t n = ::readlink(proc.c_str(), link, sizeof(link) - 1);
-    pty.slave_path = n > 0 ? std::string(link, static_cast<size_t>(n)) : "/dev/pts/" +
-                                                                            std::to_string(number);
+    pty.slave_path =
+        n > 0 ? std::string(link, static_cast<size_t>(n)) : "/dev/pts/" + std::to_string(number);
     return pty;
   }
   if (errno != EINVAL && errno != ENOTTY && errno != ENOSYS)
@@ -100,7 +100,8 @@ Result<WindowSize> get_window_size(int fd) {
 
 Result<void> become_session_leader_with_terminal(int slave_fd) {
   if (::setsid() < 0) return fail_errno("setsid");
-  if (::ioctl(slave_fd, TIOCSCTTY, 0) < 0) return fail_errno("make the pty the controlling terminal");
+  if (::ioctl(slave_fd, TIOCSCTTY, 0) < 0)
+    return fail_errno("make the pty the controlling terminal");
   for (int target = 0; target <= 2; ++target) {
     if (slave_fd == target) {
       // dup2(fd, fd) is a no-op that would leave O_CLOEXEC set.

@@ -52,8 +52,8 @@ const char* parse_item(std::string_view item, int max_id, int& first, int& last)
 }
 
 Error invalid_list(std::string_view list, std::string_view item, const char* why, int max_id) {
-  std::string message = "invalid cpu list \"" + std::string(list) + "\": \"" + std::string(item) +
-                        "\": " + why;
+  std::string message =
+      "invalid cpu list \"" + std::string(list) + "\": \"" + std::string(item) + "\": " + why;
   if (std::string_view(why) == "id out of range")
     message += " (max " + std::to_string(max_id) + ")";
   return Error(std::move(message));

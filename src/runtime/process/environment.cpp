@@ -67,8 +67,7 @@ std::string home_from_passwd(uint32_t uid, const std::string& passwd_path) {
 }
 
 Result<std::vector<std::string>> build_environment(const std::vector<std::string>& env,
-                                                   uint32_t uid,
-                                                   const std::string& passwd_path) {
+                                                   uint32_t uid, const std::string& passwd_path) {
   std::vector<std::string> result;
   result.reserve(env.size() + 1);
   bool has_home = false;

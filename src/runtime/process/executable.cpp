@@ -76,8 +76,8 @@ Result<std::string> find_executable(const std::string& arg0, const std::vector<s
 Result<void> enter_working_directory(const std::string& cwd) {
   if (::chdir(cwd.c_str()) != 0) {
     int err = errno;
-    return std::unexpected(Error(
-        "chdir to cwd (\"" + cwd + "\") set in config.json failed: " + errno_text(err), err));
+    return std::unexpected(
+        Error("chdir to cwd (\"" + cwd + "\") set in config.json failed: " + errno_text(err), err));
   }
   return {};
 }

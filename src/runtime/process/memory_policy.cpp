@@ -21,9 +21,8 @@ constexpr int kMpolDefault = 0;
 constexpr int kMpolPreferred = 1;
 constexpr int kMpolLocal = 4;
 constexpr NamedValue kModes[] = {
-    {"MPOL_DEFAULT", kMpolDefault},      {"MPOL_PREFERRED", kMpolPreferred},
-    {"MPOL_BIND", 2},                    {"MPOL_INTERLEAVE", 3},
-    {"MPOL_LOCAL", kMpolLocal},          {"MPOL_PREFERRED_MANY", 5},
+    {"MPOL_DEFAULT", kMpolDefault},  {"MPOL_PREFERRED", kMpolPreferred}, {"MPOL_BIND", 2},
+    {"MPOL_INTERLEAVE", 3},          {"MPOL_LOCAL", kMpolLocal},         {"MPOL_PREFERRED_MANY", 5},
     {"MPOL_WEIGHTED_INTERLEAVE", 6},
 };
 
@@ -57,7 +56,8 @@ Result<void> apply_memory_policy(const oci::MemoryPolicy& policy) {
   int flags = 0;
   for (const auto& flag : policy.flags) flags |= KRILL_TRY(memory_policy_flag_from_name(flag));
   if ((flags & kMpolFStaticNodes) && (flags & kMpolFRelativeNodes))
-    return fail("memory policy flags MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
+    return fail(
+        "memory policy flags MPOL_F_STATIC_NODES and MPOL_F_RELATIVE_NODES exclude each other");
 
   unsigned long mask[kMaskWords] = {};
   int highest = -1;

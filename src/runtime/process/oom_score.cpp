@@ -13,8 +13,8 @@ Result<void> set_oom_score_adj(int value) {
   if (!written) {
     Error error = std::move(written.error()).context(what);
     if (error.errno_value() == EACCES)
-      return std::unexpected(Error(
-          error.message() + " (lowering oom_score_adj needs CAP_SYS_RESOURCE)", EACCES));
+      return std::unexpected(
+          Error(error.message() + " (lowering oom_score_adj needs CAP_SYS_RESOURCE)", EACCES));
     return std::unexpected(std::move(error));
   }
   return {};

@@ -50,7 +50,8 @@ uint64_t read_nr_open() {
 
 // Why setrlimit failed, in words an operator can act on; empty when errno says it all.
 std::string failure_hint(int resource, const oci::Rlimit& wanted, int err) {
-  if (err == EINVAL && wanted.soft > wanted.hard) return " (the soft limit is above the hard limit)";
+  if (err == EINVAL && wanted.soft > wanted.hard)
+    return " (the soft limit is above the hard limit)";
   if (err != EPERM) return "";
   if (resource == RLIMIT_NOFILE) {
     uint64_t nr_open = read_nr_open();

@@ -33,8 +33,8 @@ struct NamedValue {
 };
 
 constexpr NamedValue kPolicies[] = {
-    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO},         {"SCHED_RR", SCHED_RR},
-    {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE},         {"SCHED_DEADLINE", kSchedDeadline},
+    {"SCHED_OTHER", SCHED_OTHER}, {"SCHED_FIFO", SCHED_FIFO}, {"SCHED_RR", SCHED_RR},
+    {"SCHED_BATCH", SCHED_BATCH}, {"SCHED_IDLE", SCHED_IDLE}, {"SCHED_DEADLINE", kSchedDeadline},
 };
 
 // Values from include/uapi/linux/sched.h.
@@ -74,7 +74,8 @@ Result<void> apply_scheduler(const oci::Scheduler& sched) {
   SchedAttr attr{};
   attr.size = sizeof(attr);
   attr.sched_policy = static_cast<uint32_t>(policy);
-  for (const auto& flag : sched.flags) attr.sched_flags |= KRILL_TRY(scheduler_flag_from_name(flag));
+  for (const auto& flag : sched.flags)
+    attr.sched_flags |= KRILL_TRY(scheduler_flag_from_name(flag));
 
   int32_t nice = sched.nice.value_or(0);
   int32_t priority = sched.priority.value_or(0);
@@ -85,8 +86,8 @@ Result<void> apply_scheduler(const oci::Scheduler& sched) {
     return fail("scheduler priority " + std::to_string(priority) + " for " + sched.policy +
                 " is out of range 1..99");
   if (!realtime && priority != 0)
-    return fail("scheduler priority " + std::to_string(priority) + " needs SCHED_FIFO or SCHED_RR, not " +
-                sched.policy);
+    return fail("scheduler priority " + std::to_string(priority) +
+                " needs SCHED_FIFO or SCHED_RR, not " + sched.policy);
   attr.sched_nice = nice;
   attr.sched_priority = static_cast<uint32_t>(priority);
   attr.sched_runtime = sched.runtime.value_or(0);

@@ -31,8 +31,7 @@ Result<std::string> sysctl_path(std::string_view name) {
       if (literal == "." || literal == "..") return invalid("\".\" and \"..\" are not allowed");
       path += literal;
     } else {
-      if (component == "." || component == "..")
-        return invalid("\".\" and \"..\" are not allowed");
+      if (component == "." || component == "..") return invalid("\".\" and \"..\" are not allowed");
       path += component;
     }
     if (end == std::string_view::npos) break;

@@ -71,8 +71,10 @@ std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
     CgroupMount mount;
     mount.root = unescape(fields[3]);
     mount.mountpoint = unescape(fields[4]);
-    const std::string_view parent = std::string_view(mount.mountpoint).substr(
-        0, mount.mountpoint.rfind('/') == std::string::npos ? 0 : mount.mountpoint.rfind('/'));
+    const std::string_view parent = std::string_view(mount.mountpoint)
+                                        .substr(0, mount.mountpoint.rfind('/') == std::string::npos
+                                                       ? 0
+                                                       : mount.mountpoint.rfind('/'));
     if (parent != kCgroupRoot) continue;  // only the hierarchies under /sys/fs/cgroup
     mount.v2 = type == "cgroup2";
     mount.super_options = split(fields[dash + 3], ',');
@@ -136,8 +138,9 @@ Result<void> mount_cgroupfs(Setup& setup, const char* type, const std::string& d
   UniqueFd target = KRILL_TRY(ensure_dir(setup, destination));
   auto done = setup.ops.mount(type, fd_target(target.get()).c_str(), type, flags,
                               data.empty() ? nullptr : data.c_str());
-  if (!done) return op_error(done.error(), std::string("mount ") + type + " on " +
-                                               setup.display(destination));
+  if (!done)
+    return op_error(done.error(),
+                    std::string("mount ") + type + " on " + setup.display(destination));
   return {};
 }
 
@@ -204,8 +207,8 @@ Result<void> mount_cgroup_v1(Setup& setup, const std::string& destination,
     }
   }
   if (flags & MS_RDONLY)
-    KRILL_CHECK(remount_bind(setup, destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                             false));
+    KRILL_CHECK(
+        remount_bind(setup, destination, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, false));
   return {};
 }
 
@@ -236,8 +239,8 @@ Result<void> mount_cgroup(Setup& setup, const oci::Mount& mount, const MountFlag
 
   if (options.propagation != 0) {
     UniqueFd top = KRILL_TRY(reopen(setup, destination));
-    auto done = setup.ops.mount(nullptr, fd_target(top.get()).c_str(), nullptr,
-                                options.propagation, nullptr);
+    auto done = setup.ops.mount(nullptr, fd_target(top.get()).c_str(), nullptr, options.propagation,
+                                nullptr);
     if (!done) return op_error(done.error(), "set propagation of " + setup.display(destination));
   }
   return {};

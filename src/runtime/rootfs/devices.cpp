@@ -25,8 +25,8 @@ constexpr struct {
   int64_t major;
   int64_t minor;
 } kDefaultDevices[] = {
-    {"/dev/null", 1, 3},    {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
-    {"/dev/random", 1, 8},  {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
 };
 
 std::string describe(const DeviceNode& node) {
@@ -50,8 +50,8 @@ Result<void> bind_device(Setup& setup, const DeviceNode& node, const std::string
   if (S_ISLNK(st->st_mode) || S_ISDIR(st->st_mode))
     return fail("bind mount device " + std::string(node.path) + " on " + setup.display(path) +
                 ": destination is not a file");
-  auto done = setup.ops.mount(path.c_str(), fd_target(fd->get()).c_str(), nullptr, MS_BIND,
-                              nullptr);
+  auto done =
+      setup.ops.mount(path.c_str(), fd_target(fd->get()).c_str(), nullptr, MS_BIND, nullptr);
   if (!done)
     return op_error(done.error(), "bind mount device " + path + " on " + setup.display(path));
   return {};
@@ -98,15 +98,15 @@ Result<void> create_device(Setup& setup, const DeviceNode& node) {
     auto st = setup.ops.fstatat(dir->get(), name.c_str());
     if (!st) return op_error(st.error(), "stat " + setup.display(path));
     if ((st->st_mode & S_IFMT) != type_bits || (node.type != 'p' && st->st_rdev != dev))
-      return fail("create device " + setup.display(path) + ": a different file exists there (want " +
-                  describe(node) + ")");
+      return fail("create device " + setup.display(path) +
+                  ": a different file exists there (want " + describe(node) + ")");
   }
   auto chmodded = setup.ops.fchmodat(dir->get(), name.c_str(), perm);
   if (!chmodded) return op_error(chmodded.error(), "chmod " + setup.display(path));
   if (node.uid || node.gid) {
-    auto chowned = setup.ops.fchownat(dir->get(), name.c_str(),
-                                      node.uid ? *node.uid : static_cast<uid_t>(-1),
-                                      node.gid ? *node.gid : static_cast<gid_t>(-1));
+    auto chowned =
+        setup.ops.fchownat(dir->get(), name.c_str(), node.uid ? *node.uid : static_cast<uid_t>(-1),
+                           node.gid ? *node.gid : static_cast<gid_t>(-1));
     if (!chowned) return op_error(chowned.error(), "chown " + setup.display(path));
   }
   return {};
@@ -133,13 +133,10 @@ Result<void> setup_devices(Setup& setup) {
     KRILL_CHECK(create_device(setup, {device.path, 'c', device.major, device.minor, 0666, {}, {}}));
   }
   for (const auto& device : devices) {
-    DeviceNode node{device.path,
-                    device.type.size() == 1 ? device.type[0] : '?',
-                    device.major,
-                    device.minor,
-                    static_cast<mode_t>(device.file_mode.value_or(0666)),
-                    device.uid,
-                    device.gid};
+    DeviceNode node{
+        device.path,  device.type.size() == 1 ? device.type[0] : '?',       device.major,
+        device.minor, static_cast<mode_t>(device.file_mode.value_or(0666)), device.uid,
+        device.gid};
     KRILL_CHECK(create_device(setup, node));
   }
 

@@ -76,7 +76,7 @@ Result<void> mask(Setup& setup, const std::string& raw_path, int null_fd) {
   const std::string path = clean_container_path(raw_path);
   UniqueFd fd = KRILL_TRY(open_target(setup, path));
   if (!fd) return {};
-  auto st = setup.ops.fstatat(fd->get(), "");
+  auto st = setup.ops.fstatat(fd.get(), "");
   if (!st) return op_error(st.error(), "stat " + path);
   const std::string target = fd_target(fd.get());
   if (S_ISDIR(st->st_mode)) {
@@ -86,8 +86,8 @@ Result<void> mask(Setup& setup, const std::string& raw_path, int null_fd) {
     if (!done) return op_error(done.error(), "mask " + path + " with a read-only tmpfs");
     return {};
   }
-  auto done = setup.ops.mount(fd_target(null_fd).c_str(), target.c_str(), nullptr, MS_BIND,
-                              nullptr);
+  auto done =
+      setup.ops.mount(fd_target(null_fd).c_str(), target.c_str(), nullptr, MS_BIND, nullptr);
   if (!done) return op_error(done.error(), "mask " + path + " with /dev/null");
   return {};
 }
@@ -138,14 +138,13 @@ Result<void> finalize_rootfs(const RootfsConfig& config, MountOps& ops) {
         KRILL_CHECK(mask(setup, path, null_fd.get()));
     }
   }
-  if (dev_wants_readonly(spec))
-    KRILL_CHECK(detail::remount_bind(setup, "/dev", MS_RDONLY, true));
+  if (dev_wants_readonly(spec)) KRILL_CHECK(detail::remount_bind(setup, "/dev", MS_RDONLY, true));
 
   if (spec.root && spec.root->readonly) {
     auto existing = ops.mount_flags_of("/");
     if (!existing) return op_error(existing.error(), "statvfs /");
-    auto done = ops.mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | *existing,
-                          nullptr);
+    auto done =
+        ops.mount(nullptr, "/", nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | *existing, nullptr);
     if (!done) return op_error(done.error(), "remount / read-only");
   }
 

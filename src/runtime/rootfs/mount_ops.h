@@ -62,8 +62,7 @@ class MountOps {
   // ---- confined to a root ----
   virtual Result<UniqueFd> open_in_root(int root_fd, const std::string& path, int flags,
                                         mode_t mode) = 0;
-  virtual Result<UniqueFd> mkdir_all_in_root(int root_fd, const std::string& path,
-                                             mode_t mode) = 0;
+  virtual Result<UniqueFd> mkdir_all_in_root(int root_fd, const std::string& path, mode_t mode) = 0;
   // The absolute path an fd refers to (readlink of /proc/self/fd/N).
   virtual Result<std::string> fd_path(int fd) = 0;
 

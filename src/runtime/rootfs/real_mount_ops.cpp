@@ -100,8 +100,8 @@ Result<void> copy_entries(int from_dirfd, int to_dirfd, int depth) {
     } else if (S_ISREG(st.st_mode)) {
       UniqueFd src(::openat(from_dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!src) return fail_errno(std::string("open ") + name);
-      UniqueFd dst(::openat(to_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                            0600));
+      UniqueFd dst(
+          ::openat(to_dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
       if (!dst) return fail_errno(std::string("create ") + name);
       KRILL_CHECK(copy_file_contents(src.get(), dst.get()));
     } else if (S_ISLNK(st.st_mode)) {
@@ -109,7 +109,8 @@ Result<void> copy_entries(int from_dirfd, int to_dirfd, int depth) {
       ssize_t len = ::readlinkat(from_dirfd, name, target, sizeof(target) - 1);
       if (len < 0) return fail_errno(std::string("readlink ") + name);
       target[len] = '\0';
-      if (::symlinkat(target, to_dirfd, name) < 0) return fail_errno(std::string("symlink ") + name);
+      if (::symlinkat(target, to_dirfd, name) < 0)
+        return fail_errno(std::string("symlink ") + name);
     } else {
       if (::mknodat(to_dirfd, name, st.st_mode, st.st_rdev) < 0)
         return fail_errno(std::string("mknod ") + name);
@@ -150,12 +151,12 @@ class RealMountOps final : public MountOps {
     kattr.attr_clr = attr.attr_clr;
     kattr.propagation = attr.propagation;
     kattr.userns_fd = attr.userns_fd < 0 ? 0 : static_cast<uint64_t>(attr.userns_fd);
-    return check(static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &kattr,
-                                            sizeof(kattr))),
-                 "mount_setattr");
+    return check(
+        static_cast<int>(::syscall(SYS_mount_setattr, dirfd, path, flags, &kattr, sizeof(kattr))),
+        "mount_setattr");
   }
-  Result<void> move_mount(int from_dirfd, const char* from_path, int to_dirfd,
-                          const char* to_path, unsigned int flags) override {
+  Result<void> move_mount(int from_dirfd, const char* from_path, int to_dirfd, const char* to_path,
+                          unsigned int flags) override {
     return check(static_cast<int>(
                      ::syscall(SYS_move_mount, from_dirfd, from_path, to_dirfd, to_path, flags)),
                  "move_mount");
@@ -175,6 +176,9 @@ class RealMountOps final : public MountOps {
     pid_t pid = ::fork();
     if (pid < 0) return fail_errno("fork");
     if (pid == 0) {
+      // Keep only our ends, so that the parent closing go_write ends the read below.
+      ::close(go_write.get());
+      ::close(ready_read.get());
       char byte = ::unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
       (void)!::write(ready_write.get(), &byte, 1);
       (void)!::read(go_read.get(), &byte, 1);  // returns when the parent closes go_write
@@ -221,11 +225,9 @@ class RealMountOps final : public MountOps {
       unsigned long st_flag;
       unsigned long ms_flag;
     } constexpr kMap[] = {
-        {ST_RDONLY, MS_RDONLY},         {ST_NOSUID, MS_NOSUID},
-        {ST_NODEV, MS_NODEV},           {ST_NOEXEC, MS_NOEXEC},
-        {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK},
-        {ST_NOATIME, MS_NOATIME},       {ST_NODIRATIME, MS_NODIRATIME},
-        {ST_RELATIME, MS_RELATIME},
+        {ST_RDONLY, MS_RDONLY},   {ST_NOSUID, MS_NOSUID},           {ST_NODEV, MS_NODEV},
+        {ST_NOEXEC, MS_NOEXEC},   {ST_SYNCHRONOUS, MS_SYNCHRONOUS}, {ST_MANDLOCK, MS_MANDLOCK},
+        {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME},   {ST_RELATIME, MS_RELATIME},
     };
     unsigned long flags = 0;
     for (const auto& entry : kMap)
@@ -259,8 +261,7 @@ class RealMountOps final : public MountOps {
                                 mode_t mode) override {
     return rootfs::open_in_root(root_fd, path, flags, mode);
   }
-  Result<UniqueFd> mkdir_all_in_root(int root_fd, const std::string& path,
-                                     mode_t mode) override {
+  Result<UniqueFd> mkdir_all_in_root(int root_fd, const std::string& path, mode_t mode) override {
     return rootfs::mkdir_all_in_root(root_fd, path, mode);
   }
   Result<std::string> fd_path(int fd) override {

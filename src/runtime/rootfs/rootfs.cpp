@@ -16,14 +16,16 @@ using detail::Setup;
 
 // Files inside /proc that may be bind-mounted over (lxcfs-style emulation), like runc.
 constexpr std::string_view kProcAllowList[] = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo",  "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg",  "/proc/slabinfo",
+    "/proc/cpuinfo", "/proc/diskstats",
+    "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",
+    "/proc/loadavg", "/proc/slabinfo",
     "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
 };
 
 bool is_under(std::string_view path, std::string_view dir) {
-  return path == dir ||
-         (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/');
+  return path == dir || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                         path[dir.size()] == '/');
 }
 
 // Only proc itself may be mounted on /proc, and nothing but a few emulated files inside it.
@@ -94,9 +96,8 @@ Result<void> mount_idmapped(Setup& setup, const oci::Mount& mount, const MountFl
   MountAttr attr;
   attr.attr_set = MOUNT_ATTR_IDMAP | mount_attr_of(options.flags);
   attr.userns_fd = userns->get();
-  auto set = setup.ops.mount_setattr(tree->get(), "",
-                                     AT_EMPTY_PATH | (options.recursive_idmap ? AT_RECURSIVE : 0),
-                                     attr);
+  auto set = setup.ops.mount_setattr(
+      tree->get(), "", AT_EMPTY_PATH | (options.recursive_idmap ? AT_RECURSIVE : 0), attr);
   if (!set) {
     if (set.error().errno_value() == ENOSYS)
       return fail(where + ": the kernel lacks mount_setattr (idmapped mounts need Linux 5.12)");
@@ -230,8 +231,8 @@ Result<void> mount_entry(Setup& setup, const oci::Mount& mount) {
   }
   if (options.propagation != 0) {
     UniqueFd top = KRILL_TRY(detail::reopen(setup, resolved));
-    auto done = setup.ops.mount(nullptr, fd_target(top.get()).c_str(), nullptr,
-                                options.propagation, nullptr);
+    auto done = setup.ops.mount(nullptr, fd_target(top.get()).c_str(), nullptr, options.propagation,
+                                nullptr);
     if (!done) return op_error(done.error(), "set propagation of " + setup.display(resolved));
   }
   return {};

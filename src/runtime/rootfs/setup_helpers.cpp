@@ -62,8 +62,8 @@ Result<UniqueFd> ensure_file(Setup& setup, const std::string& path) {
   if (name.empty()) return fail("create mount point " + setup.display(path) + ": not a file");
   auto dir = setup.ops.mkdir_all_in_root(setup.root_fd, parent, 0755);
   if (!dir) return op_error(dir.error(), "create mount point " + setup.display(parent));
-  auto created = setup.ops.openat(dir->get(), name.c_str(),
-                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+  auto created =
+      setup.ops.openat(dir->get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
   if (!created && created.error().errno_value() != EEXIST)
     return op_error(created.error(), "create mount point " + setup.display(path));
   auto fd = setup.ops.openat(dir->get(), name.c_str(), O_PATH | O_NOFOLLOW, 0);
@@ -87,8 +87,8 @@ Result<void> remount_bind(Setup& setup, const std::string& path, unsigned long f
     if (!existing) return op_error(existing.error(), "statvfs " + setup.display(path));
     flags |= *existing & kLockedMountFlags;
   }
-  auto done = setup.ops.mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags,
-                              nullptr);
+  auto done =
+      setup.ops.mount(nullptr, target.c_str(), nullptr, MS_BIND | MS_REMOUNT | flags, nullptr);
   if (!done && !keep_existing && done.error().errno_value() == EPERM)
     return remount_bind(setup, path, flags, true);
   if (!done) return op_error(done.error(), "remount " + setup.display(path));

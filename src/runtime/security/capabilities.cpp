@@ -45,8 +45,8 @@ CapMask resolve_set(const std::vector<std::string>& names, std::string_view set,
   for (const auto& name : names) {
     auto cap = capability_from_name(name);
     if (!cap) {
-      warn(warnings, "ignoring unknown capability " + name + " in process.capabilities." +
-                         std::string(set));
+      warn(warnings,
+           "ignoring unknown capability " + name + " in process.capabilities." + std::string(set));
       continue;
     }
     if (*cap >= count) {
@@ -74,8 +74,8 @@ CapMask keep_allowed(CapMask wanted, CapMask allowed, std::string_view set, std:
                      std::vector<std::string>* warnings) {
   CapMask dropped = wanted & ~allowed;
   if (dropped != 0)
-    warn(warnings, "ignoring unavailable capabilities in process.capabilities." +
-                       std::string(set) + " (" + std::string(why) + "): " + describe(dropped));
+    warn(warnings, "ignoring unavailable capabilities in process.capabilities." + std::string(set) +
+                       " (" + std::string(why) + "): " + describe(dropped));
   return wanted & allowed;
 }
 
@@ -191,8 +191,7 @@ Result<void> prepare_capabilities(const oci::Capabilities& caps,
   return {};
 }
 
-Result<void> apply_capabilities(const oci::Capabilities& caps,
-                                std::vector<std::string>* warnings) {
+Result<void> apply_capabilities(const oci::Capabilities& caps, std::vector<std::string>* warnings) {
   const ProcessCaps current = KRILL_TRY(current_caps());
   const CapMask bounding = current_bounding();
 
@@ -210,10 +209,9 @@ Result<void> apply_capabilities(const oci::Capabilities& caps,
   const CapMask effective =
       keep_allowed(resolve_set(caps.effective, "effective", warnings), permitted, "effective",
                    "not in the permitted set", warnings);
-  const CapMask ambient =
-      keep_allowed(resolve_set(caps.ambient, "ambient", warnings), permitted & inheritable,
-                   "ambient", "an ambient capability must also be permitted and inheritable",
-                   warnings);
+  const CapMask ambient = keep_allowed(
+      resolve_set(caps.ambient, "ambient", warnings), permitted & inheritable, "ambient",
+      "an ambient capability must also be permitted and inheritable", warnings);
 
   {
     CapState state(cap_init());
@@ -231,8 +229,8 @@ Result<void> apply_capabilities(const oci::Capabilities& caps,
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
     if (errno != EINVAL) return fail_errno("clear the ambient capability set");
     if (ambient != 0)
-      warn(warnings, "ignoring ambient capabilities: the kernel does not support them: " +
-                         describe(ambient));
+      warn(warnings,
+           "ignoring ambient capabilities: the kernel does not support them: " + describe(ambient));
   } else {
     for (int cap = 0; cap < kMaskBits; ++cap) {
       if ((ambient & bit(cap)) == 0) continue;

@@ -37,8 +37,7 @@ bool is_directory(const char* path) {
 
 // /proc/thread-self/<attr>, or /proc/self/task/<tid>/<attr> before Linux 3.17.
 std::string thread_attr_path(std::string_view attr) {
-  if (is_directory("/proc/thread-self"))
-    return "/proc/thread-self/" + std::string(attr);
+  if (is_directory("/proc/thread-self")) return "/proc/thread-self/" + std::string(attr);
   return "/proc/self/task/" + std::to_string(syscall(SYS_gettid)) + "/" + std::string(attr);
 }
 
@@ -70,12 +69,10 @@ bool apparmor_enabled() {
 
 bool selinux_enabled() {
   struct statfs fs;
-  if (statfs("/sys/fs/selinux", &fs) != 0 ||
-      static_cast<unsigned long>(fs.f_type) != kSelinuxMagic)
+  if (statfs("/sys/fs/selinux", &fs) != 0 || static_cast<unsigned long>(fs.f_type) != kSelinuxMagic)
     return false;
   std::string current = read_small_file("/proc/self/attr/current");
-  while (!current.empty() && (current.back() == '\0' || current.back() == '\n'))
-    current.pop_back();
+  while (!current.empty() && (current.back() == '\0' || current.back() == '\n')) current.pop_back();
   return !current.empty() && current != "kernel";
 }
 
@@ -85,7 +82,6 @@ Result<void> apply_apparmor_profile(const std::string& profile) {
     return fail("apparmor profile " + profile +
                 " requested but AppArmor is not enabled on this host");
   const std::string value = "exec " + profile;
-  // The AppArmor-specific attribute directory exists since Linux 5.8 (LSM stacking).
   const std::string context = "apply apparmor profile " + profile;
   // The AppArmor-specific attribute directory exists since Linux 5.8 (LSM stacking).
   std::string path = thread_attr_path("attr/apparmor/exec");

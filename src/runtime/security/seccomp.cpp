@@ -115,14 +115,12 @@ constexpr std::array<std::string_view, 4> kFlags = {kFlagTsync, kFlagLog, kFlagS
 std::string libseccomp_version() {
   const scmp_version* v = seccomp_version();
   if (v == nullptr) return "unknown";
-  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-         std::to_string(v->micro);
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
 }
 
 // `field` names the config field, e.g. "linux.seccomp.syscalls[3]".
 Result<uint32_t> resolve_action(const std::string& name, const std::optional<uint32_t>& errno_ret,
-                                const std::string& action_field,
-                                const std::string& errno_field) {
+                                const std::string& action_field, const std::string& errno_field) {
   for (const auto& entry : kActions) {
     if (entry.name != name) continue;
     if (!entry.takes_errno) {
@@ -242,9 +240,10 @@ Result<BuiltFilter> build_filter(const oci::Seccomp& config) {
     actions.push_back(action);
   }
   if (uses_notify && seccomp_api_get() < 6)
-    return fail("seccomp SCMP_ACT_NOTIFY needs libseccomp API level 6 (libseccomp >= 2.5.0 and "
-                "Linux >= 5.7); this host has API level " +
-                std::to_string(seccomp_api_get()));
+    return fail(
+        "seccomp SCMP_ACT_NOTIFY needs libseccomp API level 6 (libseccomp >= 2.5.0 and "
+        "Linux >= 5.7); this host has API level " +
+        std::to_string(seccomp_api_get()));
 
   FilterContext ctx(seccomp_init(default_action));
   if (ctx.get() == nullptr)
@@ -264,6 +263,9 @@ Result<BuiltFilter> build_filter(const oci::Seccomp& config) {
                   ") is not supported by libseccomp " + libseccomp_version());
     if (seccomp_arch_exist(ctx.get(), arch) == 0) continue;  // the native arch is always there
     int rc = seccomp_arch_add(ctx.get(), arch);
+    if (rc == -EDOM)
+      return fail("add seccomp architecture " + name + " (" + field +
+                  "): libseccomp cannot mix it with the native architecture (other endianness)");
     if (rc < 0) return fail_rc("add seccomp architecture " + name + " (" + field + ")", rc);
   }
 

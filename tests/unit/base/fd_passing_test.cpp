@@ -28,7 +28,8 @@ SocketPair make_pair(int type = SOCK_STREAM) {
 
 // Two fds refer to the same open file when their (dev, ino) match.
 bool same_file(int a, int b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   return ::fstat(a, &sa) == 0 && ::fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
          sa.st_ino == sb.st_ino;
 }

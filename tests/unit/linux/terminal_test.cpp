@@ -138,6 +138,12 @@ TEST(Terminal, ProxyCopiesBothWaysUntilHangup) {
   UniqueFd in_read(in_pipe[0]), in_write(in_pipe[1]);
   UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
 
+  // Only the program's own output, no echo of the input.
+  struct termios t {};
+  ASSERT_EQ(::tcgetattr(pty->slave.get(), &t), 0);
+  t.c_lflag &= ~ECHO;
+  ASSERT_EQ(::tcsetattr(pty->slave.get(), TCSANOW, &t), 0);
+
   // The "container": echoes one line read from the terminal, then exits.
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
@@ -145,10 +151,6 @@ TEST(Terminal, ProxyCopiesBothWaysUntilHangup) {
     pty->master.reset();
     if (!become_session_leader_with_terminal(pty->slave.get())) ::_exit(1);
     pty->slave.reset();
-    struct termios t {};
-    ::tcgetattr(0, &t);
-    t.c_lflag &= ~ECHO;  // only the program's own output
-    ::tcsetattr(0, TCSANOW, &t);
     char line[64] = {};
     ssize_t n = ::read(0, line, sizeof(line));
     std::string reply = "got:" + std::string(line, n > 0 ? n : 0);

@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "oci/spec_json.h"
 #include "full_config.h"
+#include "oci/spec_json.h"
 
 namespace krill::oci {
 namespace {
@@ -12,7 +12,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
 
 Spec parse_ok(std::string_view text) {
   auto spec = parse_spec(text);
@@ -435,9 +434,9 @@ TEST(LoadSpecFile, PrefixesErrorsWithThePath) {
 }
 
 TEST(NamespaceType, NamesRoundTrip) {
-  for (auto type : {NamespaceType::kPid, NamespaceType::kNetwork, NamespaceType::kMount,
-                    NamespaceType::kIpc, NamespaceType::kUts, NamespaceType::kUser,
-                    NamespaceType::kCgroup, NamespaceType::kTime}) {
+  for (auto type :
+       {NamespaceType::kPid, NamespaceType::kNetwork, NamespaceType::kMount, NamespaceType::kIpc,
+        NamespaceType::kUts, NamespaceType::kUser, NamespaceType::kCgroup, NamespaceType::kTime}) {
     auto parsed = parse_namespace_type(to_string(type));
     ASSERT_TRUE(parsed) << to_string(type);
     EXPECT_EQ(*parsed, type);

@@ -99,7 +99,8 @@ TEST(ValidateSpec, DuplicateNamespaces) {
 TEST(ValidateSpec, NamespacePathsMustBeAbsolute) {
   Spec spec = valid_spec();
   lx(spec).namespaces.push_back({NamespaceType::kCgroup, "proc/1/ns/cgroup"});
-  EXPECT_EQ(invalid(spec), "linux.namespaces[5].path: \"proc/1/ns/cgroup\" is not an absolute path");
+  EXPECT_EQ(invalid(spec),
+            "linux.namespaces[5].path: \"proc/1/ns/cgroup\" is not an absolute path");
 }
 
 TEST(ValidateSpec, InvalidNamespaceEnumValue) {
@@ -112,8 +113,7 @@ TEST(ValidateSpec, IdMappingsNeedAUserNamespace) {
   Spec spec = valid_spec();
   lx(spec).uid_mappings = {IdMapping{0, 1000, 1}};
   lx(spec).gid_mappings = {IdMapping{0, 1000, 1}};
-  EXPECT_EQ(invalid(spec),
-            "linux.uidMappings: given without a user namespace in linux.namespaces");
+  EXPECT_EQ(invalid(spec), "linux.uidMappings: given without a user namespace in linux.namespaces");
   lx(spec).namespaces.push_back({NamespaceType::kUser, {}});
   EXPECT_TRUE(validate_spec_for_create(spec));
   lx(spec).gid_mappings.clear();
@@ -134,14 +134,15 @@ TEST(ValidateSpec, TimeOffsetsNeedATimeNamespace) {
   EXPECT_EQ(invalid(spec), "linux.timeOffsets[\"realtime\"]: unknown clock \"realtime\"");
   lx(spec).time_offsets.erase("realtime");
   lx(spec).namespaces.pop_back();
-  EXPECT_EQ(invalid(spec),
-            "linux.timeOffsets: given without a time namespace in linux.namespaces");
+  EXPECT_EQ(invalid(spec), "linux.timeOffsets: given without a time namespace in linux.namespaces");
 }
 
 TEST(ValidateSpec, Sysctls) {
   Spec spec = valid_spec();
-  lx(spec).sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "1"},
-                     {"fs.mqueue.msg_max", "1"}, {"kernel.domainname", "x"}};
+  lx(spec).sysctl = {{"net.ipv4.ip_forward", "1"},
+                     {"kernel.shmmax", "1"},
+                     {"fs.mqueue.msg_max", "1"},
+                     {"kernel.domainname", "x"}};
   EXPECT_TRUE(validate_spec_for_create(spec));
 
   Spec no_net = spec;

@@ -57,7 +57,8 @@ TEST_F(FindExecutableTest, SearchesPathInOrder) {
 }
 
 TEST_F(FindExecutableTest, TheLastPathEntryInEnvWins) {
-  std::vector<std::string> env = {"PATH=" + root_ + "/bin", "TERM=xterm", "PATH=" + root_ + "/other"};
+  std::vector<std::string> env = {"PATH=" + root_ + "/bin", "TERM=xterm",
+                                  "PATH=" + root_ + "/other"};
   EXPECT_EQ(*find_executable("tool", env, "/"), root_ + "/other/tool");
 }
 
@@ -82,10 +83,10 @@ TEST_F(FindExecutableTest, PathsWithASlashAreCheckedAsIs) {
             "exec: \"" + root_ + "/bin/plain\": permission denied");
   EXPECT_EQ(find_executable(root_ + "/bin", {}, "/").error().message(),
             "exec: \"" + root_ + "/bin\": permission denied");
-  EXPECT_EQ(find_executable("/etc", {}, "/").error().message(), "exec: \"/etc\": permission denied");
+  EXPECT_EQ(find_executable("/etc", {}, "/").error().message(),
+            "exec: \"/etc\": permission denied");
   EXPECT_EQ(find_executable(root_ + "/bin/tool/x", {}, "/").error().message(),
-            "exec: \"" + root_ + "/bin/tool/x\": stat " + root_ +
-                "/bin/tool/x: not a directory");
+            "exec: \"" + root_ + "/bin/tool/x\": stat " + root_ + "/bin/tool/x: not a directory");
 }
 
 TEST_F(FindExecutableTest, RelativePathsResolveAgainstCwd) {
@@ -113,7 +114,8 @@ TEST_F(FindExecutableTest, NonRootNeedsItsOwnExecuteBit) {
               if (::setresuid(1000, 1000, 1000) != 0) return std::string("setresuid");
               auto r = find_executable(root + "/bin/owner-only", {}, "/");
               if (r) return std::string("uid 1000 may run a root-only file");
-              return r.error().message() == "exec: \"" + root + "/bin/owner-only\": permission denied"
+              return r.error().message() ==
+                             "exec: \"" + root + "/bin/owner-only\": permission denied"
                          ? std::string()
                          : "got: " + r.error().message();
             }),

@@ -39,7 +39,7 @@ TEST(SetOomScoreAdj, LoweringWithoutCapSysResourceIsExplained) {
                   "set oom_score_adj to -500: write /proc/self/oom_score_adj: Permission denied "
                   "(lowering oom_score_adj needs CAP_SYS_RESOURCE)";
               return r.error().message() == expected ? std::string()
-                                                      : "got: " + r.error().message();
+                                                     : "got: " + r.error().message();
             }),
             "");
 }

@@ -38,7 +38,8 @@ TEST(ApplyRlimits, SetsLimitsReadBackWithGetrlimit) {
                                            {"RLIMIT_CORE", 0, RLIM_INFINITY},
                                            {"RLIMIT_MSGQUEUE", 4096, 8192}});
               if (!result) return result.error().message();
-              struct rlimit nofile {}, core {}, msgqueue {};
+              struct rlimit nofile {
+              }, core{}, msgqueue{};
               ::getrlimit(RLIMIT_NOFILE, &nofile);
               ::getrlimit(RLIMIT_CORE, &core);
               ::getrlimit(RLIMIT_MSGQUEUE, &msgqueue);

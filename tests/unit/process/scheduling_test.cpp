@@ -92,7 +92,8 @@ TEST(ApplyScheduler, ValidatesBeforeTheSyscall) {
   sched.policy = "SCHED_BATCH";
   sched.priority.reset();
   sched.flags = {"SCHED_FLAG_BOGUS"};
-  EXPECT_EQ(apply_scheduler(sched).error().message(), "unknown scheduler flag \"SCHED_FLAG_BOGUS\"");
+  EXPECT_EQ(apply_scheduler(sched).error().message(),
+            "unknown scheduler flag \"SCHED_FLAG_BOGUS\"");
   sched.policy = "";
   EXPECT_EQ(apply_scheduler(sched).error().message(), "unknown scheduler policy \"\"");
 }

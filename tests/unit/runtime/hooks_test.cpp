@@ -49,10 +49,9 @@ TEST_F(HooksTest, StateArrivesOnStdin) {
 }
 
 TEST_F(HooksTest, ArgsAndEnvAreExact) {
-  oci::Hook hook = shell(
-      "/usr/bin/tr '\\0' '\\n' < /proc/$$/cmdline > " + file("argv") +
-          "; /usr/bin/tr '\\0' '\\n' < /proc/$$/environ > " + file("env"),
-      {"A=1", "B=two words", "EMPTY="});
+  oci::Hook hook = shell("/usr/bin/tr '\\0' '\\n' < /proc/$$/cmdline > " + file("argv") +
+                             "; /usr/bin/tr '\\0' '\\n' < /proc/$$/environ > " + file("env"),
+                         {"A=1", "B=two words", "EMPTY="});
   hook.args[0] = "custom-argv0";
   hook.args.push_back("zero");
   hook.args.push_back("two words");
@@ -102,9 +101,9 @@ TEST_F(HooksTest, NonZeroExitReportsLastStderrLineAndStops) {
 TEST_F(HooksTest, SignalAndExecFailures) {
   auto killed = run_hooks({shell("kill -9 $$")}, kState, "createContainer");
   ASSERT_FALSE(killed);
-  EXPECT_EQ(killed.error().message().rfind("createContainer hook #1 (/bin/sh): killed by signal 9",
-                                           0),
-            0u)
+  EXPECT_EQ(
+      killed.error().message().rfind("createContainer hook #1 (/bin/sh): killed by signal 9", 0),
+      0u)
       << killed.error().message();
 
   oci::Hook missing;
@@ -140,17 +139,23 @@ TEST_F(HooksTest, ReapsOnlyItsOwnChild) {
 }
 
 TEST_F(HooksTest, OnlyStandardFdsReachTheHook) {
-  int leaky = ::open("/dev/null", O_RDONLY);  // deliberately not O_CLOEXEC
-  ASSERT_GE(leaky, 0);
-  ASSERT_TRUE(run_hooks({shell("/bin/ls /proc/$$/fd > " + file("fds"))}, kState, "prestart"));
+  // Deliberately not O_CLOEXEC, at a number the shell will not use itself.
+  int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(null_fd, 0);
+  int leaky = ::fcntl(null_fd, F_DUPFD, 77);
+  ::close(null_fd);
+  ASSERT_EQ(leaky, 77);
+  ASSERT_TRUE(run_hooks({shell("/bin/ls /proc/self/fd/ > " + file("fds") + "; exit 0")}, kState,
+                        "prestart"));
   ::close(leaky);
-  EXPECT_EQ(contents("fds"), "0\n1\n2\n");
+  const std::string fds = contents("fds");
+  EXPECT_EQ(fds.rfind("0\n1\n2\n", 0), 0u) << fds;
+  EXPECT_EQ(fds.find("77"), std::string::npos) << fds;
 }
 
 TEST_F(HooksTest, BestEffortRunsAllAndCollectsWarnings) {
   auto warnings = run_hooks_best_effort(
-      {shell("echo boom >&2; exit 1"), shell("/usr/bin/touch " + file("second")),
-       shell("exit 2")},
+      {shell("echo boom >&2; exit 1"), shell("/usr/bin/touch " + file("second")), shell("exit 2")},
       kState, "poststop");
   ASSERT_EQ(warnings.size(), 2u);
   EXPECT_EQ(warnings[0], "poststop hook #1 (/bin/sh): exit status 1: boom");

@@ -61,11 +61,10 @@ struct IdCase {
 
 TEST(ValidateContainerId, FollowsRunc) {
   const IdCase cases[] = {
-      {"c1", true},        {"my_container", true}, {"a+b", true},   {"a-b.c", true},
-      {"...", true},       {".hidden", true},      {"UPPER9", true}, {"", false},
-      {".", false},        {"..", false},          {"a/b", false},  {"../x", false},
-      {"a b", false},      {"a,b", false},         {"a:b", false},  {"é", false},
-      {"a\nb", false},     {"a@b", false},
+      {"c1", true},      {"my_container", true}, {"a+b", true},  {"a-b.c", true}, {"...", true},
+      {".hidden", true}, {"UPPER9", true},       {"", false},    {".", false},    {"..", false},
+      {"a/b", false},    {"../x", false},        {"a b", false}, {"a,b", false},  {"a:b", false},
+      {"é", false},      {"a\nb", false},        {"a@b", false},
   };
   for (const auto& c : cases) {
     EXPECT_EQ(validate_container_id(c.id).has_value(), c.valid) << "id: \"" << c.id << "\"";
@@ -214,9 +213,8 @@ TEST_F(StateStoreTest, LockExcludesAnotherProcess) {
                 int fd = ::open((store().container_dir("c1") + "/lock").c_str(), O_RDWR);
                 struct flock fl {};
                 fl.l_type = F_WRLCK;
-                return ::fcntl(fd, F_SETLK, &fl) < 0 && (errno == EAGAIN || errno == EACCES)
-                           ? 1
-                           : 0;
+                return ::fcntl(fd, F_SETLK, &fl) < 0 && (errno == EAGAIN || errno == EACCES) ? 1
+                                                                                             : 0;
               }),
               1);
   }

@@ -1,5 +1,9 @@
 // Capabilities and no_new_privs; everything that changes credentials runs in a forked child.
+#include "runtime/security/capabilities.h"
+
+#include <gmock/gmock.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -7,19 +11,15 @@
 #include <fstream>
 #include <sstream>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include "child_process.h"
-#include "runtime/security/capabilities.h"
 
 namespace krill::security {
 namespace {
 
-using ::testing::Contains;
-using ::testing::HasSubstr;
 using test_support::run_in_child;
 using test_support::status_mask;
+using ::testing::Contains;
+using ::testing::HasSubstr;
 
 constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
 
@@ -130,8 +130,8 @@ TEST(Capabilities, NonRootUserGetsExactlyTheRequestedSets) {
   auto child = run_capability_sequence(caps, 1000);
   ASSERT_TRUE(child.exited_with(0)) << child.describe();
   Sets sets = sets_of(child.output);
-  EXPECT_EQ(sets.bnd, bit(CAP_CHOWN) | bit(CAP_KILL) | bit(CAP_NET_BIND_SERVICE) |
-                          bit(CAP_NET_RAW));
+  EXPECT_EQ(sets.bnd,
+            bit(CAP_CHOWN) | bit(CAP_KILL) | bit(CAP_NET_BIND_SERVICE) | bit(CAP_NET_RAW));
   EXPECT_EQ(sets.prm, bit(CAP_CHOWN) | bit(CAP_KILL) | bit(CAP_NET_BIND_SERVICE));
   EXPECT_EQ(sets.eff, bit(CAP_CHOWN) | bit(CAP_KILL));
   EXPECT_EQ(sets.inh, bit(CAP_NET_BIND_SERVICE));
@@ -173,9 +173,9 @@ TEST(Capabilities, UngrantableCapsAreSkippedWithWarnings) {
   oci::Capabilities caps;
   caps.bounding = {"CAP_CHOWN", "CAP_KILL", "CAP_MADE_UP"};
   caps.permitted = {"CAP_CHOWN", "CAP_KILL"};
-  caps.effective = {"CAP_CHOWN", "CAP_SETUID"};        // CAP_SETUID is not permitted
-  caps.inheritable = {"CAP_KILL", "CAP_SYS_ADMIN"};     // CAP_SYS_ADMIN left the bounding set
-  caps.ambient = {"CAP_CHOWN", "CAP_KILL"};            // CAP_CHOWN is not inheritable
+  caps.effective = {"CAP_CHOWN", "CAP_SETUID"};      // CAP_SETUID is not permitted
+  caps.inheritable = {"CAP_KILL", "CAP_SYS_ADMIN"};  // CAP_SYS_ADMIN left the bounding set
+  caps.ambient = {"CAP_CHOWN", "CAP_KILL"};          // CAP_CHOWN is not inheritable
   auto child = run_capability_sequence(caps, 1000);
   ASSERT_TRUE(child.exited_with(0)) << child.describe();
   Sets sets = sets_of(child.output);

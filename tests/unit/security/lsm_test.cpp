@@ -1,11 +1,11 @@
 // AppArmor and SELinux: on hosts without them the functions give clear errors.
+#include "runtime/security/lsm.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "runtime/security/lsm.h"
 
 namespace krill::security {
 namespace {
@@ -20,7 +20,9 @@ bool host_apparmor_enabled() {
 
 TEST(Lsm, DetectionMatchesTheHost) {
   EXPECT_EQ(apparmor_enabled(), host_apparmor_enabled());
-  if (!std::filesystem::exists("/sys/fs/selinux")) EXPECT_FALSE(selinux_enabled());
+  if (!std::filesystem::exists("/sys/fs/selinux")) {
+    EXPECT_FALSE(selinux_enabled());
+  }
 }
 
 TEST(Lsm, EmptyProfileAndLabelAreNoOps) {

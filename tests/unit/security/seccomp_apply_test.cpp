@@ -1,5 +1,7 @@
 // apply_seccomp and send_seccomp_listener against the real kernel, always in forked children.
 #include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <seccomp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,13 +13,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "runtime/security/seccomp.h"
 #include "child_process.h"
+#include "runtime/security/seccomp.h"
 
 namespace krill::security {
 namespace {
@@ -141,6 +140,70 @@ TEST(SeccompApply, KillProcessKillsWithSigsys) {
     return 0;
   });
   EXPECT_TRUE(child.killed_by(SIGSYS)) << child.describe();
+}
+
+class SeccompApplySignal : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SeccompApplySignal, ActionEndsTheProcessWithSigsys) {
+  const std::string action = GetParam();
+  auto child = run_in_child([&](int out) {
+    oci::Seccomp config;
+    config.default_action = "SCMP_ACT_ALLOW";
+    config.syscalls.push_back(rule({"getppid"}, action));
+    auto listener = apply_seccomp(config);
+    if (!listener) {
+      test_support::write_all(out, listener.error().message());
+      return 10;
+    }
+    syscall(SYS_getppid);
+    return 0;
+  });
+  EXPECT_TRUE(child.killed_by(SIGSYS)) << action << ": " << child.describe();
+}
+
+INSTANTIATE_TEST_SUITE_P(KillAndTrap, SeccompApplySignal,
+                         ::testing::Values("SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD",
+                                           "SCMP_ACT_TRAP"));
+
+TEST(SeccompApply, TraceWithoutTracerFailsWithEnosysAndLogAllows) {
+  auto child = run_in_child([](int out) {
+    oci::Seccomp config;
+    config.default_action = "SCMP_ACT_ALLOW";
+    config.syscalls.push_back(rule({"getppid"}, "SCMP_ACT_TRACE", 7));
+    config.syscalls.push_back(rule({"getuid"}, "SCMP_ACT_LOG"));
+    auto listener = apply_seccomp(config);
+    if (!listener) {
+      test_support::write_all(out, listener.error().message());
+      return 10;
+    }
+    errno = 0;
+    if (syscall(SYS_getppid) != -1 || errno != ENOSYS) return 11;
+    if (syscall(SYS_getuid) != static_cast<long>(getuid())) return 12;
+    return 0;
+  });
+  EXPECT_TRUE(child.exited_with(0)) << child.describe();
+}
+
+TEST(SeccompApply, DefaultErrnoRetAppliesToUnlistedSyscalls) {
+  auto child = run_in_child([](int out) {
+    oci::Seccomp config;
+    config.default_action = "SCMP_ACT_ERRNO";
+    config.default_errno_ret = ENXIO;
+    // What the child still needs after loading: the rest of apply_seccomp and _exit.
+    config.syscalls.push_back(rule({"getpid", "write", "exit", "exit_group", "munmap", "brk",
+                                    "madvise", "close", "rt_sigreturn"},
+                                   "SCMP_ACT_ALLOW"));
+    auto listener = apply_seccomp(config);
+    if (!listener) {
+      test_support::write_all(out, listener.error().message());
+      return 10;
+    }
+    errno = 0;
+    if (syscall(SYS_getppid) != -1 || errno != ENXIO) return 11;
+    if (syscall(SYS_getpid) <= 0) return 12;
+    return 0;
+  });
+  EXPECT_TRUE(child.exited_with(0)) << child.describe();
 }
 
 TEST(SeccompApply, ArgumentConditionsSelectCalls) {

@@ -1,4 +1,6 @@
 // export_seccomp_bpf: the filter libseccomp builds from a config, checked in its BPF program.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <seccomp.h>
@@ -7,9 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "runtime/security/seccomp.h"
 
@@ -41,9 +40,8 @@ bool jumps_on(const std::vector<sock_filter>& program, uint16_t jump_op, uint32_
 }
 
 bool has_insn(const std::vector<sock_filter>& program, uint16_t code, uint32_t k) {
-  return std::any_of(program.begin(), program.end(), [&](const sock_filter& insn) {
-    return insn.code == code && insn.k == k;
-  });
+  return std::any_of(program.begin(), program.end(),
+                     [&](const sock_filter& insn) { return insn.code == code && insn.k == k; });
 }
 
 oci::Seccomp allow_by_default() {
@@ -147,7 +145,8 @@ TEST(SeccompBpf, ErrnoRetOutOfRangeIsAnError) {
 TEST(SeccompBpf, UnknownNamesAreErrorsNamingTheField) {
   oci::Seccomp bad_default;
   bad_default.default_action = "SCMP_ACT_EXPLODE";
-  EXPECT_THAT(error_of(bad_default), HasSubstr("\"SCMP_ACT_EXPLODE\" in linux.seccomp.defaultAction"));
+  EXPECT_THAT(error_of(bad_default),
+              HasSubstr("\"SCMP_ACT_EXPLODE\" in linux.seccomp.defaultAction"));
 
   oci::Seccomp bad_action = allow_by_default();
   bad_action.syscalls.push_back(rule({"mkdir"}, "SCMP_ACT_ERRNO"));
@@ -253,13 +252,11 @@ TEST_P(SeccompBpfOperator, ConditionComparesTheArgument) {
   EXPECT_TRUE(has_insn(program, BPF_LD | BPF_W | BPF_ABS, 16)) << c.op;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllOperators, SeccompBpfOperator,
-                         ::testing::Values(OperatorCase{"SCMP_CMP_NE", BPF_JEQ},
-                                           OperatorCase{"SCMP_CMP_EQ", BPF_JEQ},
-                                           OperatorCase{"SCMP_CMP_LT", BPF_JGE},
-                                           OperatorCase{"SCMP_CMP_LE", BPF_JGT},
-                                           OperatorCase{"SCMP_CMP_GE", BPF_JGE},
-                                           OperatorCase{"SCMP_CMP_GT", BPF_JGT}));
+INSTANTIATE_TEST_SUITE_P(
+    AllOperators, SeccompBpfOperator,
+    ::testing::Values(OperatorCase{"SCMP_CMP_NE", BPF_JEQ}, OperatorCase{"SCMP_CMP_EQ", BPF_JEQ},
+                      OperatorCase{"SCMP_CMP_LT", BPF_JGE}, OperatorCase{"SCMP_CMP_LE", BPF_JGT},
+                      OperatorCase{"SCMP_CMP_GE", BPF_JGE}, OperatorCase{"SCMP_CMP_GT", BPF_JGT}));
 
 TEST(SeccompBpf, MaskedEqualUsesValueAsMaskAndValueTwoAsDatum) {
   oci::Seccomp config = allow_by_default();
@@ -301,12 +298,12 @@ TEST(SeccompBpf, ArchitecturesAddArchChecks) {
 
 TEST(SeccompBpf, EveryArchitectureNameOfTheSpecIsKnownOrClearlyUnsupported) {
   const std::vector<std::string> spec_arches = {
-      "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",    "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
-      "SCMP_ARCH_AARCH64",   "SCMP_ARCH_MIPS",      "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
-      "SCMP_ARCH_MIPSEL",    "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-      "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",   "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
-      "SCMP_ARCH_PARISC",    "SCMP_ARCH_PARISC64",  "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
-      "SCMP_ARCH_M68K",      "SCMP_ARCH_SH",        "SCMP_ARCH_SHEB"};
+      "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
+      "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
+      "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+      "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
+      "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
+      "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB"};
   const auto known = known_seccomp_architectures();
   EXPECT_THAT(known, ::testing::Contains("SCMP_ARCH_X86_64"));
   for (const auto& arch : spec_arches) {
@@ -316,7 +313,9 @@ TEST(SeccompBpf, EveryArchitectureNameOfTheSpecIsKnownOrClearlyUnsupported) {
     bool is_known = std::find(known.begin(), known.end(), arch) != known.end();
     if (is_known) {
       // Some (e.g. big-endian ones next to a little-endian native arch) libseccomp refuses to mix.
-      if (!result) EXPECT_THAT(result.error().message(), HasSubstr(arch)) << arch;
+      if (!result) {
+        EXPECT_THAT(result.error().message(), HasSubstr(arch)) << arch;
+      }
     } else {
       ASSERT_FALSE(result.has_value()) << arch;
       EXPECT_THAT(result.error().message(), HasSubstr("not supported by libseccomp")) << arch;
@@ -328,8 +327,8 @@ TEST(SeccompBpf, FlagsAreAcceptedAndDoNotChangeTheProgram) {
   oci::Seccomp base = allow_by_default();
   base.syscalls.push_back(rule({"mkdir"}, "SCMP_ACT_ERRNO"));
   const auto supported = supported_seccomp_flags();
-  for (const char* flag : {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                           "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}) {
+  for (const char* flag :
+       {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}) {
     if (std::find(supported.begin(), supported.end(), flag) == supported.end()) {
       ADD_FAILURE() << flag << " not supported on this host";
       continue;
@@ -348,7 +347,9 @@ TEST(SeccompBpf, WaitKillableRecvNeedsLibseccomp26) {
   config.flags = {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
   auto result = export_seccomp_bpf(config);
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
-  if (!result) EXPECT_THAT(result.error().message(), HasSubstr("WAIT_KILLABLE_RECV"));
+  if (!result) {
+    EXPECT_THAT(result.error().message(), HasSubstr("WAIT_KILLABLE_RECV"));
+  }
 #else
   ASSERT_FALSE(result.has_value());
   EXPECT_THAT(result.error().message(), HasSubstr("needs libseccomp 2.6.0"));
@@ -359,12 +360,13 @@ TEST(SeccompBpf, WaitKillableRecvNeedsLibseccomp26) {
 TEST(SeccompBpf, LongRuleSetsBuild) {
   oci::Seccomp config;
   config.default_action = "SCMP_ACT_ERRNO";
-  for (const char* name : {"read", "write", "openat", "close", "fstat", "mmap", "munmap", "brk",
-                           "rt_sigaction", "rt_sigprocmask", "ioctl", "pread64", "pwrite64",
-                           "readv", "writev", "access", "pipe", "select", "sched_yield",
-                           "mremap", "msync", "mincore", "madvise", "dup", "dup2", "pause",
-                           "nanosleep", "getitimer", "alarm", "setitimer", "getpid", "sendfile",
-                           "socket", "connect", "accept"})
+  for (const char* name :
+       {"read",        "write",    "openat",       "close",          "fstat",   "mmap",
+        "munmap",      "brk",      "rt_sigaction", "rt_sigprocmask", "ioctl",   "pread64",
+        "pwrite64",    "readv",    "writev",       "access",         "pipe",    "select",
+        "sched_yield", "mremap",   "msync",        "mincore",        "madvise", "dup",
+        "dup2",        "pause",    "nanosleep",    "getitimer",      "alarm",   "setitimer",
+        "getpid",      "sendfile", "socket",       "connect",        "accept"})
     config.syscalls.push_back(rule({name}, "SCMP_ACT_ALLOW"));
   auto program = program_of(config);
   EXPECT_TRUE(returns(program, SECCOMP_RET_ALLOW));
@@ -377,10 +379,10 @@ TEST(SeccompNames, KnownListsCoverTheSpec) {
                                               "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
                                               "SCMP_ACT_ERRNO", "SCMP_ACT_TRACE", "SCMP_ACT_ALLOW",
                                               "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"));
-  EXPECT_THAT(known_seccomp_operators(),
-              ::testing::UnorderedElementsAre("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                              "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                              "SCMP_CMP_MASKED_EQ"));
+  EXPECT_THAT(
+      known_seccomp_operators(),
+      ::testing::UnorderedElementsAre("SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ",
+                                      "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"));
   EXPECT_THAT(known_seccomp_flags(),
               ::testing::UnorderedElementsAre(
                   "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
