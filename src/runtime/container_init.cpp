@@ -79,7 +79,9 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   rootfs_config.spec = &spec;
   rootfs_config.rootfs = request.rootfs;
   rootfs_config.in_user_namespace = in_user_namespace;
-  rootfs_config.new_cgroup_namespace = plan.new_cgroup;
+  // In a joined cgroup namespace /proc/self/cgroup is relative to its root,
+  // so cgroupfs is mounted directly, as with a new one.
+  rootfs_config.new_cgroup_namespace = plan.new_cgroup || plan.joins_type(oci::NamespaceType::kCgroup);
   rootfs_config.no_pivot = request.no_pivot;
   auto mount_ops = rootfs::make_real_mount_ops();
   const bool own_mount_namespace = linux_config.has_namespace(oci::NamespaceType::kMount);
@@ -97,13 +99,13 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
       return fail_errno("chroot into " + request.rootfs);
   }
   if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/true));
-  if (own_mount_namespace) KRILL_CHECK(rootfs::finalize_rootfs(rootfs_config, *mount_ops));
-
   if (linux_config.has_namespace(oci::NamespaceType::kUts)) {
     if (!spec.hostname.empty()) KRILL_CHECK(process::set_hostname(spec.hostname));
     if (!spec.domainname.empty()) KRILL_CHECK(process::set_domainname(spec.domainname));
   }
+  // Before finalize: readonlyPaths usually include /proc/sys.
   KRILL_CHECK(process::apply_sysctls(linux_config.sysctl));
+  if (own_mount_namespace) KRILL_CHECK(rootfs::finalize_rootfs(rootfs_config, *mount_ops));
   return prepare_process(process, linux_config, request.preserve_fds, channel);
 }
 
@@ -173,6 +175,11 @@ Result<pid_t> enter_namespaces(InitRequest& request) {
     KRILL_CHECK(channel.send(SyncMessage::kNeedIdMaps));
     KRILL_CHECK(channel.expect(SyncMessage::kIdMapsDone));
   }
+  // Keep the container from opening /proc/<pid>/exe of the runtime (CVE-2019-5736);
+  // execve of the container's program resets this. Only now: a non-dumpable
+  // process's /proc files belong to root, so an unprivileged runtime could not
+  // have written the id maps.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   KRILL_CHECK(linux_ns::join_namespaces(plan, /*user_only=*/false));
   if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) != 0)
     return fail_errno("create namespaces");
@@ -192,9 +199,6 @@ Result<pid_t> enter_namespaces(InitRequest& request) {
 
 void run_setup_child(InitRequest& request) {
   auto& channel = *request.channel;
-  // Keep the container from opening /proc/<pid>/exe of the runtime (CVE-2019-5736);
-  // execve of the container's program resets this.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // `run` blocks the signals it forwards; the container must not inherit that.
   sigset_t none;
   sigemptyset(&none);

@@ -6,6 +6,7 @@
 
 #include "base/fd_passing.h"
 #include "oci/spec_json.h"
+#include "runtime/cgroups/devices.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
 #include "runtime/linux/namespaces.h"
@@ -56,6 +57,18 @@ Result<void> wait_for_exec(linux_ns::SyncChannel& channel) {
   const std::string& payload = received->second;
   if (static_cast<SyncMessage>(payload[0]) == SyncMessage::kError) return fail(payload.substr(1));
   return fail("container setup protocol: unexpected message after ready");
+}
+
+// The container's device rules: the config's own, then what every container
+// needs (/dev/null, tty, pts, ... as runc appends them).
+// Rootless containers get no device rules of their own: an unprivileged user
+// cannot use the devices cgroup, and the user namespace limits devices anyway.
+oci::Resources resources_with_devices(const oci::Linux& linux_config) {
+  oci::Resources resources = linux_config.resources.value_or(oci::Resources{});
+  if (::geteuid() == 0) {
+    for (auto& rule : cgroups::default_allowed_device_rules()) resources.devices.push_back(rule);
+  }
+  return resources;
 }
 
 }  // namespace
@@ -114,8 +127,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   if (request.cgroup) {
     if (!request.exec_mode) KRILL_CHECK(request.cgroup->create());
     KRILL_CHECK(request.cgroup->add_process(init_pid));
-    if (linux_config.resources && !request.exec_mode)
-      KRILL_CHECK(request.cgroup->apply(*linux_config.resources));
+
   }
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 
@@ -145,6 +157,10 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
         break;
       }
       case SyncMessage::kReady:
+        // Limits apply once the init has made its devices and mounts (as runc
+        // does): a devices cgroup set earlier would forbid mknod of linux.devices.
+        if (request.cgroup && !request.exec_mode)
+          KRILL_CHECK(request.cgroup->apply(resources_with_devices(linux_config)));
         if (request.exec_mode) KRILL_CHECK(wait_for_exec(runtime_end));
         init_guard.release();
         return launched;

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <climits>
+#include <optional>
 #include <thread>
 
 #include "base/fd_passing.h"
@@ -72,16 +73,17 @@ class CreateRollback {
   CreateRollback& operator=(const CreateRollback&) = delete;
   ~CreateRollback() {
     if (dismissed_) return;
-    if (cgroup_) (void)cgroup_->destroy();
+    if (cgroup) (void)cgroup->destroy();
     (void)store_.remove_dir(id_);
   }
-  void set_cgroup(cgroups::Manager* cgroup) { cgroup_ = cgroup; }
   void dismiss() { dismissed_ = true; }
+
+  // Owned here so that it outlives every other step of create.
+  std::optional<cgroups::Manager> cgroup;
 
  private:
   StateStore& store_;
   std::string id_;
-  cgroups::Manager* cgroup_ = nullptr;
   bool dismissed_ = false;
 };
 
@@ -148,8 +150,7 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.config_json = config_json;
   if (spec.linux_config) record.cgroups_path = spec.linux_config->cgroups_path;
 
-  auto cgroup = KRILL_TRY(open_cgroup(record));
-  rollback.set_cgroup(&cgroup);
+  rollback.cgroup.emplace(KRILL_TRY(open_cgroup(record)));
 
   LaunchRequest request;
   request.spec = &spec;
@@ -159,7 +160,7 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   request.no_pivot = options.no_pivot;
   request.preserve_fds = options.preserve_fds;
   request.start_listen_fd = start_socket.get();
-  request.cgroup = &cgroup;
+  request.cgroup = &*rollback.cgroup;
   auto launched = KRILL_TRY(launch_container(request));
   start_socket.reset();
 
@@ -225,6 +226,13 @@ Result<oci::State> Runtime::state(const std::string& id) {
   return container_state(record, store.container_dir(id));
 }
 
+Result<ContainerSummary> Runtime::describe(const std::string& id) {
+  auto store = KRILL_TRY(StateStore::open(state_root_));
+  auto record = KRILL_TRY(store.load(id));
+  return ContainerSummary{container_state(record, store.container_dir(id)), record.created,
+                          record.owner, record.rootfs};
+}
+
 Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
   auto store = KRILL_TRY(StateStore::open(state_root_));
   auto lock = KRILL_TRY(store.lock(id));
@@ -249,7 +257,9 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
   auto record = KRILL_TRY(store.load(id));
   const std::string dir = store.container_dir(id);
   const auto status = container_status(record, dir);
-  if ((status == oci::Status::kRunning || status == oci::Status::kPaused) && !force)
+  // runtime.md: deleting a container that is not stopped MUST fail (runc
+  // deletes created containers anyway; we follow the spec).
+  if (status != oci::Status::kStopped && !force)
     return fail("cannot delete container " + id + " that is not stopped: " +
                 oci::to_string(status) + " (use --force)");
   auto cgroup = KRILL_TRY(open_cgroup(record));

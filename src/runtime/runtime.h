@@ -77,6 +77,8 @@ class Runtime {
   Result<void> create(const CreateOptions& options);
   Result<void> start(const std::string& id);
   Result<oci::State> state(const std::string& id);
+  // The state plus what runc's `state` and `list` also show (created, owner, rootfs).
+  Result<ContainerSummary> describe(const std::string& id);
   // `all`: signal every process in the container's cgroup.
   Result<void> kill(const std::string& id, int signal, bool all);
   Result<void> remove(const std::string& id, bool force);

@@ -570,8 +570,29 @@ bool Bundle::has_namespace(const std::string& type) const {
 Container::Container(Bundle& bundle, std::string id)
     : bundle_(bundle), id_(id.empty() ? unique_id() : std::move(id)) {}
 
+namespace {
+// rmdir (empty cgroups only) every directory named `name` up to `depth` levels below `dir`.
+void remove_cgroups_named(const std::string& dir, const std::string& name, int depth) {
+  DIR* d = opendir(dir.c_str());
+  if (!d) return;
+  std::vector<std::string> children;
+  while (dirent* entry = readdir(d))
+    if (entry->d_type == DT_DIR && entry->d_name[0] != '.') children.push_back(entry->d_name);
+  closedir(d);
+  for (const auto& child : children) {
+    std::string path = dir + "/" + child;
+    if (depth > 1) remove_cgroups_named(path, name, depth - 1);
+    if (child == name) rmdir(path.c_str());
+  }
+}
+}  // namespace
+
 Container::~Container() {
-  if (touched_) runtime({"delete", "--force", id_});
+  if (!touched_) return;
+  runtime({"delete", "--force", id_});
+  // A runtime under development may leave the container's cgroups behind; ids are unique to
+  // this test process, so any cgroup named after the id is ours to remove.
+  for (const auto& [controllers, mount] : host_cgroup_mounts()) remove_cgroups_named(mount, id_, 4);
 }
 
 CommandResult Container::create(const std::vector<std::string>& extra, CommandOptions options) {

@@ -56,6 +56,7 @@ void register_resume(CLI::App& parent, CommandList& commands);
 
 // `state`'s output: the state JSON indented like runc's (no trailing newline).
 std::string format_state(const oci::State& state);
+std::string format_state(const runtime::ContainerSummary& container);
 
 // ---- kill / delete ----
 
@@ -95,17 +96,11 @@ struct ListOptions {
 CLI::App* add_list_command(CLI::App& parent, ListOptions& options);
 void register_list(CLI::App& parent, CommandList& commands);
 
-// The container's root filesystem as an absolute path (bundle + root.path of
-// its config.json), or "" when unknown.
-using RootfsLookup = std::function<std::string(const runtime::ContainerSummary&)>;
-std::string rootfs_from_bundle_config(const runtime::ContainerSummary& container);
-
 // `list`: runc's table (columns aligned like Go's tabwriter: min width 12,
 // padding 3), one id per line with --quiet, or a JSON array.
 std::string format_list_table(const std::vector<runtime::ContainerSummary>& containers);
 std::string format_list_quiet(const std::vector<runtime::ContainerSummary>& containers);
-std::string format_list_json(const std::vector<runtime::ContainerSummary>& containers,
-                             const RootfsLookup& rootfs);
+std::string format_list_json(const std::vector<runtime::ContainerSummary>& containers);
 
 // ---- ps ----
 

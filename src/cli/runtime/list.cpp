@@ -1,6 +1,5 @@
 // krill-runtime list (ls): the containers under --root, as a table or JSON.
 #include <algorithm>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -34,20 +33,6 @@ std::string tabulate(const std::vector<std::vector<std::string>>& rows) {
 
 }  // namespace
 
-std::string rootfs_from_bundle_config(const runtime::ContainerSummary& container) {
-  const std::string& bundle = container.state.bundle;
-  std::ifstream config(bundle + "/config.json");
-  if (!config) return "";
-  auto document = nlohmann::json::parse(config, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object() || !document.contains("root") || !document["root"].is_object())
-    return "";
-  const auto& path = document["root"].value("path", nlohmann::json());
-  if (!path.is_string()) return "";
-  std::string rootfs = path.get<std::string>();
-  if (rootfs.empty() || rootfs.front() == '/') return rootfs;
-  return bundle + "/" + rootfs;
-}
-
 std::string format_list_table(const std::vector<runtime::ContainerSummary>& containers) {
   std::vector<std::vector<std::string>> rows = {
       {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
@@ -64,8 +49,7 @@ std::string format_list_quiet(const std::vector<runtime::ContainerSummary>& cont
   return text;
 }
 
-std::string format_list_json(const std::vector<runtime::ContainerSummary>& containers,
-                             const RootfsLookup& rootfs) {
+std::string format_list_json(const std::vector<runtime::ContainerSummary>& containers) {
   auto list = nlohmann::ordered_json::array();
   for (const auto& container : containers) {
     nlohmann::ordered_json entry;
@@ -74,7 +58,7 @@ std::string format_list_json(const std::vector<runtime::ContainerSummary>& conta
     entry["pid"] = container.state.pid;
     entry["status"] = oci::to_string(container.state.status);
     entry["bundle"] = container.state.bundle;
-    entry["rootfs"] = rootfs ? rootfs(container) : std::string();
+    entry["rootfs"] = container.rootfs;
     entry["created"] = container.created;
     if (!container.state.annotations.empty()) entry["annotations"] = container.state.annotations;
     entry["owner"] = container.owner;
@@ -105,7 +89,7 @@ void register_list(CLI::App& parent, CommandList& commands) {
                         if (options->quiet)
                           context.out << format_list_quiet(containers);
                         else if (options->format == "json")
-                          context.out << format_list_json(containers, rootfs_from_bundle_config);
+                          context.out << format_list_json(containers);
                         else
                           context.out << format_list_table(containers);
                         return 0;

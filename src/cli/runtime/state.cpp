@@ -13,6 +13,15 @@ std::string format_state(const oci::State& state) {
   return nlohmann::ordered_json::parse(oci::state_to_json(state)).dump(2);
 }
 
+std::string format_state(const runtime::ContainerSummary& container) {
+  // runc's `state` adds rootfs, created and owner to the spec's state.
+  auto state = nlohmann::ordered_json::parse(oci::state_to_json(container.state));
+  state["rootfs"] = container.rootfs;
+  state["created"] = container.created;
+  state["owner"] = container.owner;
+  return state.dump(2);
+}
+
 CLI::App* add_state_command(CLI::App& parent, IdOptions& options) {
   CLI::App* command = add_subcommand(parent, "state", "output the state of a container",
                                      "<container-id>", "krill-runtime state web1");
@@ -25,8 +34,8 @@ void register_state(CLI::App& parent, CommandList& commands) {
   CLI::App* command = add_state_command(parent, *options);
   commands.push_back({command, [options](CommandContext& context) -> Result<int> {
                         auto runtime = KRILL_TRY(open_runtime(context));
-                        oci::State state = KRILL_TRY(runtime.state(options->id));
-                        context.out << format_state(state) << "\n";
+                        auto container = KRILL_TRY(runtime.describe(options->id));
+                        context.out << format_state(container) << "\n";
                         return 0;
                       }});
 }

@@ -51,6 +51,11 @@ bool NamespacePlan::needs_fork() const {
   });
 }
 
+bool NamespacePlan::joins_type(oci::NamespaceType type) const {
+  return std::any_of(joins.begin(), joins.end(),
+                     [type](const NamespaceToJoin& j) { return j.type == type; });
+}
+
 Result<NamespacePlan> plan_namespaces(const oci::Linux& config) {
   NamespacePlan plan;
   for (const auto& ns : config.namespaces) {

@@ -37,6 +37,7 @@ struct NamespacePlan {
   std::vector<NamespaceToJoin> joins;  // user first when present
 
   bool needs_fork() const;      // pid or time namespace entered through a fork
+  bool joins_type(oci::NamespaceType type) const;
 };
 
 // Decides the plan from the config and opens the namespaces to join.

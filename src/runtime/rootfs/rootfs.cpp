@@ -141,7 +141,8 @@ Result<void> mount_filesystem(Setup& setup, const oci::Mount& mount, const Mount
   }
 
   const std::string target = fd_target(target_fd);
-  const std::string where = "mount " + source + " on " + setup.display(resolved);
+  const std::string shown_type = type.empty() || type == source ? "" : " (type " + type + ")";
+  const std::string where = "mount " + source + shown_type + " on " + setup.display(resolved);
   auto done = setup.ops.mount(source.c_str(), target.c_str(), type.c_str(), flags,
                               data.empty() ? nullptr : data.c_str());
   if (!done) {
