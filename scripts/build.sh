@@ -2,5 +2,7 @@
 # Configures and builds krill into build/ (ccache speeds up rebuilds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache can reuse objects built with precompiled headers only with these.
+export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"

@@ -7,12 +7,13 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   # libraries
   nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev
+  libssl-dev libarchive-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev
   # the container at the heart of the demo and the tests
   busybox-static
   # peers the tests and benchmarks compare against
-  runc crun podman uidmap
+  runc crun podman uidmap skopeo umoci docker-registry
   # tools used by tests and benchmarks
-  iproute2 procps util-linux jq hyperfine time
+  iproute2 procps util-linux jq hyperfine time openssl apache2-utils
 )
 
 missing=()

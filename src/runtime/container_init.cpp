@@ -17,6 +17,7 @@
 #include "runtime/process_init.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/process/host_names.h"
+#include "runtime/process/scheduling.h"
 #include "runtime/process/sysctl.h"
 #include "runtime/rootfs/rootfs.h"
 
@@ -153,6 +154,9 @@ Result<PreparedExec> prepare_exec(InitRequest& request) {
       request.spec->linux_config ? *request.spec->linux_config : empty_linux;
   auto& channel = *request.channel;
   KRILL_CHECK(channel.expect(SyncMessage::kCgroupReady));
+  // execCPUAffinity.final: once in the container's cgroup (config.md).
+  if (process.exec_cpu_affinity && !process.exec_cpu_affinity->final_cpus.empty())
+    KRILL_CHECK(process::apply_cpu_affinity(process.exec_cpu_affinity->final_cpus));
   if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/false));
   return prepare_process(process, linux_config, request.preserve_fds, channel);
 }
@@ -188,6 +192,10 @@ Result<pid_t> enter_namespaces(InitRequest& request) {
     const auto& linux_config = *request.spec->linux_config;
     KRILL_CHECK(linux_ns::write_time_offsets(linux_config.time_offsets));
   }
+  // execCPUAffinity.initial: an exec'd process before it joins the cgroup.
+  const auto& affinity = request.spec->process->exec_cpu_affinity;
+  if (request.exec_mode && affinity && !affinity->initial.empty())
+    KRILL_CHECK(process::apply_cpu_affinity(affinity->initial));
   if (!plan.needs_fork()) return ::getpid();
   // CLONE_PARENT: the init becomes the runtime's child, so `run` can wait for it.
   pid_t init = static_cast<pid_t>(::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0));

@@ -51,8 +51,6 @@ Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Lin
   if (process.io_priority) KRILL_CHECK(process::apply_io_priority(*process.io_priority));
   if (linux_config.memory_policy)
     KRILL_CHECK(process::apply_memory_policy(*linux_config.memory_policy));
-  if (process.exec_cpu_affinity && !process.exec_cpu_affinity->initial.empty())
-    KRILL_CHECK(process::apply_cpu_affinity(process.exec_cpu_affinity->initial));
   if (!process.apparmor_profile.empty())
     KRILL_CHECK(security::apply_apparmor_profile(process.apparmor_profile));
   if (!process.selinux_label.empty())

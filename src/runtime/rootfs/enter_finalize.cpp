@@ -14,12 +14,65 @@ using detail::fd_target;
 using detail::op_error;
 using detail::Setup;
 
+// MOVE_MOUNT_BENEATH (Linux 6.5) is missing from older headers.
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x00000200
+#endif
+
+bool wants_slave_root(const RootfsConfig& config) {
+  if (config.spec == nullptr || !config.spec->linux_config) return false;
+  auto propagation = parse_propagation(config.spec->linux_config->rootfs_propagation);
+  return propagation && (*propagation & ~static_cast<unsigned long>(MS_REC)) == MS_SLAVE;
+}
+
+// rootfsPropagation slave: a mount becomes a slave only of a peer group it belongs to. The
+// rootfs has one when the host's mounts are shared (it is then a slave of the host's peers
+// since prepare_rootfs made / rslave); on a host whose mounts are private it has none and
+// MS_SLAVE leaves it private. So the rootfs is made shared, a clone of it (hence its peer) is
+// put beneath it, and the rootfs is made a slave of that clone's group (itself a slave of the
+// host's peers when there were any). The clone stays under the container's root, out of the
+// container's sight (a mount below the root is not in its mountinfo), holding the group for
+// as long as the mount namespace lives. Host mounts are not touched.
+// Returns the clone, or an empty fd when the kernel cannot put a mount beneath another
+// (MOVE_MOUNT_BENEATH needs Linux 6.5): the rootfs is then left as it was.
+Result<UniqueFd> give_rootfs_a_master(MountOps& ops, int rootfs_fd, const std::string& rootfs) {
+  const std::string target = fd_target(rootfs_fd);
+  auto done = ops.mount(nullptr, target.c_str(), nullptr, MS_SHARED, nullptr);
+  if (!done) return op_error(done.error(), "make rootfs " + rootfs + " shared");
+  auto clone = ops.open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (clone) {
+    auto moved = ops.move_mount(clone->get(), "", rootfs_fd, "",
+                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH |
+                                    MOVE_MOUNT_BENEATH);
+    if (!moved) {
+      const int err = moved.error().errno_value();
+      if (err != EINVAL && err != ENOSYS)
+        return op_error(moved.error(), "mount a peer of rootfs " + rootfs + " beneath it");
+      clone->reset();  // unmounts the detached clone: the rootfs has no peer again
+    }
+  } else if (const int err = clone.error().errno_value(); err != EINVAL && err != ENOSYS) {
+    return op_error(clone.error(), "clone rootfs " + rootfs);
+  }
+  // With its peer beneath it, the rootfs becomes its slave; without, it loses the shared
+  // state it just got and keeps the master it had, if any.
+  done = ops.mount(nullptr, target.c_str(), nullptr, MS_SLAVE, nullptr);
+  if (!done) return op_error(done.error(), "make rootfs " + rootfs + " a slave");
+  if (!clone) return UniqueFd();
+  return std::move(*clone);
+}
+
 Result<void> pivot_into(const RootfsConfig& config, MountOps& ops) {
   auto old_root = ops.open_dir("/");
   if (!old_root) return op_error(old_root.error(), "open /");
   auto new_root = ops.open_dir(config.rootfs.c_str());
   if (!new_root) return op_error(new_root.error(), "open rootfs " + config.rootfs);
-  auto done = ops.fchdir(new_root->get());
+  UniqueFd master;
+  if (wants_slave_root(config))
+    master = KRILL_TRY(give_rootfs_a_master(ops, new_root->get(), config.rootfs));
+  // pivot_root refuses a new root whose parent mount is shared, as the clone beneath the
+  // rootfs is: then the clone becomes the root, carrying the rootfs stacked on it, and the
+  // rootfs is entered with chroot below.
+  auto done = ops.fchdir(master ? master.get() : new_root->get());
   if (!done) return op_error(done.error(), "chdir to " + config.rootfs);
   // With new_root == put_old the old root ends up stacked under the new one, at ".",
   // without needing a directory for it in the rootfs.
@@ -32,6 +85,12 @@ Result<void> pivot_into(const RootfsConfig& config, MountOps& ops) {
   if (!done) return op_error(done.error(), "make the old root rslave");
   done = ops.umount2(".", MNT_DETACH);
   if (!done) return op_error(done.error(), "unmount the old root");
+  if (master) {
+    done = ops.fchdir(new_root->get());
+    if (!done) return op_error(done.error(), "chdir to the rootfs");
+    done = ops.chroot(".");
+    if (!done) return op_error(done.error(), "chroot to the rootfs");
+  }
   return {};
 }
 
@@ -40,6 +99,13 @@ Result<void> move_into(const RootfsConfig& config, MountOps& ops) {
   if (!done) return op_error(done.error(), "chdir to " + config.rootfs);
   done = ops.mount(config.rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr);
   if (!done) return op_error(done.error(), "move mount " + config.rootfs + " to /");
+  if (wants_slave_root(config)) {
+    // The working directory is the moved rootfs. Its clone goes beneath it, between it and
+    // the old root; the rootfs stays on top and becomes the root below.
+    auto new_root = ops.open_dir(".");
+    if (!new_root) return op_error(new_root.error(), "open rootfs " + config.rootfs);
+    (void)KRILL_TRY(give_rootfs_a_master(ops, new_root->get(), config.rootfs));
+  }
   done = ops.chroot(".");
   if (!done) return op_error(done.error(), "chroot to " + config.rootfs);
   return {};
@@ -113,6 +179,28 @@ bool dev_wants_readonly(const oci::Spec& spec) {
   return false;
 }
 
+// A recursive rootfsPropagation reaches every mount below /, but the propagation a mount
+// asked for itself wins, as in runc and crun: it is applied again, in the order of the spec.
+// A mount whose destination no longer leads to it (a later mount covered it) is left alone.
+Result<void> restore_mount_propagation(Setup& setup, const oci::Spec& spec) {
+  for (const auto& mount : spec.mounts) {
+    auto options = parse_mount_options(mount.options);
+    if (!options || options->propagation == 0) continue;  // prepare_rootfs reported bad options
+    const std::string destination = clean_container_path(mount.destination);
+    auto fd = setup.ops.open_in_root(setup.root_fd, destination, O_PATH, 0);
+    if (!fd) {
+      if (fd.error().errno_value() == ENOENT) continue;
+      return op_error(fd.error(), "open " + destination);
+    }
+    auto done = setup.ops.mount(nullptr, fd_target(fd->get()).c_str(), nullptr,
+                                options->propagation, nullptr);
+    // EINVAL: the destination is no longer the root of a mount.
+    if (!done && done.error().errno_value() != EINVAL)
+      return op_error(done.error(), "set propagation of " + destination);
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> enter_rootfs(const RootfsConfig& config, MountOps& ops) {
@@ -156,6 +244,7 @@ Result<void> finalize_rootfs(const RootfsConfig& config, MountOps& ops) {
       if (!done)
         return op_error(done.error(),
                         "set rootfs propagation " + spec.linux_config->rootfs_propagation);
+      if (propagation & MS_REC) KRILL_CHECK(restore_mount_propagation(setup, spec));
     }
   }
   return {};

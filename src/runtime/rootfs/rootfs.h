@@ -29,11 +29,14 @@ struct RootfsConfig {
 Result<void> prepare_rootfs(const RootfsConfig& config, MountOps& ops);
 
 // Makes the rootfs the root: pivot_root(".", ".") and a lazy unmount of the old root, or
-// MS_MOVE + chroot when no_pivot; then chdir("/").
+// MS_MOVE + chroot when no_pivot; then chdir("/"). For rootfsPropagation slave/rslave the
+// rootfs first gets a master even when the host's mounts are private: a peer of it mounted
+// beneath it, below the container's root.
 Result<void> enter_rootfs(const RootfsConfig& config, MountOps& ops);
 
 // After entering: readonlyPaths, maskedPaths, a read-only /dev when its mount asked for it,
-// root.readonly, and the final rootfsPropagation of /.
+// root.readonly, and the final rootfsPropagation of /; after a recursive one the mounts'
+// own propagation options are applied again, so that they win.
 Result<void> finalize_rootfs(const RootfsConfig& config, MountOps& ops);
 
 }  // namespace krill::rootfs

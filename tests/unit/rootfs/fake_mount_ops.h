@@ -134,9 +134,9 @@ class FakeMountOps : public MountOps {
     return {};
   }
   Result<UniqueFd> open_tree(int dirfd, const char* path, unsigned int flags) override {
-    (void)dirfd;
-    calls.push_back(std::string("open_tree ") + path + " " + std::to_string(flags));
-    return new_fd(std::string("tree:") + path);
+    const std::string what = path[0] == '\0' ? path_of(dirfd) : std::string(path);
+    calls.push_back("open_tree " + what + " " + std::to_string(flags));
+    return new_fd("tree:" + what);
   }
   Result<void> mount_setattr(int dirfd, const char* path, unsigned int flags,
                              const MountAttr& attr) override {

@@ -121,6 +121,95 @@ TEST(EnterRootfs, NoPivotMovesAndChroots) {
                                      "chroot .", "chdir /"));
 }
 
+#ifndef MOVE_MOUNT_BENEATH
+#define MOVE_MOUNT_BENEATH 0x00000200
+#endif
+
+oci::Spec spec_with_rootfs_propagation(const std::string& propagation) {
+  oci::Spec spec = runc_default_spec();
+  spec.linux_config->rootfs_propagation = propagation;
+  return spec;
+}
+
+const std::string kCloneFlags = std::to_string(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+const std::string kBeneathFlags =
+    std::to_string(MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH | MOVE_MOUNT_BENEATH);
+
+// A slave needs a peer group to receive from: the rootfs is made shared, a clone of it is put
+// beneath it and the rootfs made a slave; pivot_root takes the clone (the rootfs' parent is
+// shared) and the rootfs, stacked on it, is entered with chroot.
+TEST(EnterRootfs, SlaveRootGetsAPeerBeneathIt) {
+  for (const char* propagation : {"slave", "rslave"}) {
+    const oci::Spec spec = spec_with_rootfs_propagation(propagation);
+    FakeMountOps ops;
+    ASSERT_TRUE(enter_rootfs(config_for(spec), ops));
+    EXPECT_THAT(ops.calls,
+                ElementsAre("mount - " + r("") + " - MS_SHARED -",
+                            "open_tree " + r("") + " " + kCloneFlags,
+                            "move_mount tree:" + r("") + " " + r("") + " " + kBeneathFlags,
+                            "mount - " + r("") + " - MS_SLAVE -", "fchdir tree:" + r(""),
+                            "pivot_root . .", "fchdir /", "mount - . - MS_REC|MS_SLAVE -",
+                            "umount2 . 2", "fchdir " + r(""), "chroot .", "chdir /"))
+        << propagation;
+  }
+}
+
+TEST(EnterRootfs, SlaveRootWithoutMountBeneathPivotsAsBefore) {
+  const oci::Spec spec = spec_with_rootfs_propagation("slave");
+  struct : FakeMountOps {
+    Result<void> move_mount(int from_dirfd, const char* from_path, int to_dirfd,
+                            const char* to_path, unsigned int flags) override {
+      (void)FakeMountOps::move_mount(from_dirfd, from_path, to_dirfd, to_path, flags);
+      return fail_errno("move_mount", EINVAL);  // a kernel before 6.5
+    }
+  } old_kernel;
+  ASSERT_TRUE(enter_rootfs(config_for(spec), old_kernel));
+  EXPECT_THAT(old_kernel.calls,
+              ElementsAre("mount - " + r("") + " - MS_SHARED -",
+                          "open_tree " + r("") + " " + kCloneFlags,
+                          "move_mount tree:" + r("") + " " + r("") + " " + kBeneathFlags,
+                          "mount - " + r("") + " - MS_SLAVE -", "fchdir " + r(""),
+                          "pivot_root . .", "fchdir /", "mount - . - MS_REC|MS_SLAVE -",
+                          "umount2 . 2", "chdir /"));
+}
+
+TEST(EnterRootfs, SlaveRootMountFailureIsReported) {
+  const oci::Spec spec = spec_with_rootfs_propagation("rslave");
+  struct : FakeMountOps {
+    Result<void> move_mount(int, const char*, int, const char*, unsigned int) override {
+      return fail_errno("move_mount", EPERM);
+    }
+  } refusing;
+  auto done = enter_rootfs(config_for(spec), refusing);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().message(), "mount a peer of rootfs " + r("") +
+                                        " beneath it: Operation not permitted");
+  EXPECT_TRUE(refusing.calls_starting_with({"pivot_root"}).empty());
+}
+
+TEST(EnterRootfs, NoPivotSlaveRootGetsAPeerBeneathIt) {
+  const oci::Spec spec = spec_with_rootfs_propagation("slave");
+  RootfsConfig config = config_for(spec);
+  config.no_pivot = true;
+  FakeMountOps ops;
+  ASSERT_TRUE(enter_rootfs(config, ops));
+  EXPECT_THAT(ops.calls, ElementsAre("chdir " + r(""), "mount " + r("") + " / - MS_MOVE -",
+                                     "mount - . - MS_SHARED -", "open_tree . " + kCloneFlags,
+                                     "move_mount tree:. . " + kBeneathFlags,
+                                     "mount - . - MS_SLAVE -", "chroot .", "chdir /"));
+}
+
+TEST(EnterRootfs, OtherPropagationsPivotPlainly) {
+  for (const char* propagation : {"", "private", "rshared", "unbindable"}) {
+    const oci::Spec spec = spec_with_rootfs_propagation(propagation);
+    FakeMountOps ops;
+    ASSERT_TRUE(enter_rootfs(config_for(spec), ops));
+    EXPECT_THAT(ops.calls, ElementsAre("fchdir " + r(""), "pivot_root . .", "fchdir /",
+                                       "mount - . - MS_REC|MS_SLAVE -", "umount2 . 2", "chdir /"))
+        << propagation;
+  }
+}
+
 TEST(FinalizeRootfs, ReadonlyThenMaskedThenReadonlyRoot) {
   const oci::Spec spec = runc_default_spec();
   FakeMountOps ops;
@@ -166,6 +255,54 @@ TEST(FinalizeRootfs, SharedPropagationIsAppliedLast) {
   FakeMountOps after;
   ASSERT_TRUE(finalize_rootfs(config_for(spec), after));
   EXPECT_THAT(after.calls, ElementsAre("mount - / - MS_SHARED -"));
+}
+
+// A recursive rootfsPropagation reaches every mount; the mounts' own options are applied
+// again after it, in spec order, so that they win. Mounts no longer reachable at their
+// destination are skipped.
+TEST(FinalizeRootfs, MountsOwnPropagationWinsOverRecursiveRootfsPropagation) {
+  oci::Spec spec;
+  spec.linux_config.emplace();
+  spec.linux_config->rootfs_propagation = "rshared";
+  spec.mounts = {{"/prop", "bind", "/host/a", {"rbind", "rprivate"}, {}, {}},
+                 {"/tmp", "tmpfs", "tmpfs", {"mode=1777"}, {}, {}},
+                 {"/gone", "bind", "/host/b", {"bind", "private"}, {}, {}},
+                 {"/covered", "bind", "/host/c", {"bind", "runbindable"}, {}, {}},
+                 {"/prop/inner", "bind", "/host/d", {"rbind", "rslave"}, {}, {}}};
+  FakeMountOps ops;
+  ops.add_dir("/prop/inner");
+  ops.add_dir("/tmp");
+  ops.add_dir("/covered");
+  ops.mount_errors["/covered"] = EINVAL;  // not the root of a mount any more
+  ASSERT_TRUE(finalize_rootfs(config_for(spec), ops));
+  EXPECT_THAT(ops.calls, ElementsAre("mount - / - MS_REC|MS_SHARED -",
+                                     "mount - /prop - MS_REC|MS_PRIVATE -",
+                                     "mount - /covered - MS_REC|MS_UNBINDABLE -",
+                                     "mount - /prop/inner - MS_REC|MS_SLAVE -"));
+}
+
+TEST(FinalizeRootfs, NonRecursiveRootfsPropagationLeavesMountsAlone) {
+  oci::Spec spec;
+  spec.linux_config.emplace();
+  spec.linux_config->rootfs_propagation = "private";
+  spec.mounts = {{"/prop", "bind", "/host/a", {"rbind", "rshared"}, {}, {}}};
+  FakeMountOps ops;
+  ops.add_dir("/prop");
+  ASSERT_TRUE(finalize_rootfs(config_for(spec), ops));
+  EXPECT_THAT(ops.calls, ElementsAre("mount - / - MS_PRIVATE -"));
+}
+
+TEST(FinalizeRootfs, RestoringMountPropagationReportsErrors) {
+  oci::Spec spec;
+  spec.linux_config.emplace();
+  spec.linux_config->rootfs_propagation = "rslave";
+  spec.mounts = {{"/prop", "bind", "/host/a", {"rbind", "rshared"}, {}, {}}};
+  FakeMountOps ops;
+  ops.add_dir("/prop");
+  ops.mount_errors["/prop"] = EPERM;
+  auto done = finalize_rootfs(config_for(spec), ops);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().message(), "set propagation of /prop: Operation not permitted");
 }
 
 TEST(PrepareRootfs, SlavePropagationKeepsTheRootfsASlave) {

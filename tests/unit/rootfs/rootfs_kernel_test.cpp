@@ -8,14 +8,18 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "runtime/rootfs/rootfs.h"
 
@@ -260,6 +264,69 @@ TEST_F(RootfsKernelTest, ProcSymlinkIsRefused) {
   });
   if (result.rfind("skip:", 0) == 0) GTEST_SKIP() << result;
   EXPECT_NE(result.find("destination is a symlink"), std::string::npos) << result;
+}
+
+// The optional fields (shared:N, master:N, unbindable) of the mounts at `mount_point` in
+// /proc/self/mountinfo, one string per mount.
+std::vector<std::string> propagation_fields(const std::string& mount_point) {
+  std::vector<std::string> result;
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(mountinfo, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, device, root, point, options, field, optional;
+    fields >> id >> parent >> device >> root >> point >> options;
+    if (point != mount_point) continue;
+    while (fields >> field && field != "-") optional += (optional.empty() ? "" : " ") + field;
+    result.push_back(optional);
+  }
+  return result;
+}
+
+bool kernel_at_least(int major, int minor) {
+  struct utsname name {};
+  if (::uname(&name) != 0) return false;
+  int got_major = 0, got_minor = 0;
+  if (std::sscanf(name.release, "%d.%d", &got_major, &got_minor) != 2) return false;
+  return got_major > major || (got_major == major && got_minor >= minor);
+}
+
+// rootfsPropagation rslave in a namespace whose mounts are all private (no peer group for the
+// rootfs to be a slave of): / still ends up a slave, the peer it receives from is not in the
+// container's mountinfo, and a mount's own "rshared" wins over the recursive rslave.
+TEST_F(RootfsKernelTest, SlaveRootOnPrivateMounts) {
+  if (!kernel_at_least(6, 5)) GTEST_SKIP() << "MOVE_MOUNT_BENEATH needs Linux 6.5";
+  for (bool no_pivot : {false, true}) {
+    oci::Spec spec = make_spec();
+    spec.mounts = {spec.mounts[0], spec.mounts[1],
+                   {"/data", "none", (base_ / "hostdata").string(), {"rbind", "rshared"}, {}, {}}};
+    spec.linux_config->masked_paths = {};
+    spec.linux_config->readonly_paths = {};
+    spec.linux_config->rootfs_propagation = "rslave";
+    RootfsConfig config;
+    config.spec = &spec;
+    config.rootfs = rootfs_.string();
+    config.no_pivot = no_pivot;
+    std::string result = run_in_mount_namespace([&]() -> std::string {
+      auto ops = make_real_mount_ops();
+      if (auto done = prepare_rootfs(config, *ops); !done)
+        return "prepare: " + done.error().message();
+      if (auto done = enter_rootfs(config, *ops); !done) return "enter: " + done.error().message();
+      if (auto done = finalize_rootfs(config, *ops); !done)
+        return "finalize: " + done.error().message();
+      auto root = propagation_fields("/");
+      if (root.size() != 1) return "/ is mounted " + std::to_string(root.size()) + " times";
+      if (root[0].find("master:") == std::string::npos || root[0].find("shared:") == 0)
+        return "/ is not a slave: \"" + root[0] + "\"";
+      auto data = propagation_fields("/data");
+      if (data.size() != 1 || data[0].rfind("shared:", 0) != 0)
+        return "/data is not shared: \"" + (data.empty() ? "" : data[0]) + "\"";
+      if (::access("/bin", F_OK) != 0) return errno_text("access /bin");
+      return "";
+    });
+    if (result.rfind("skip:", 0) == 0) GTEST_SKIP() << result;
+    EXPECT_EQ(result, "ok") << (no_pivot ? "no pivot" : "pivot_root");
+  }
 }
 
 TEST_F(RootfsKernelTest, IdmappedBindMount) {
