@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -56,6 +57,15 @@ Result<void> setup_terminal(const oci::Process& process, linux_ns::SyncChannel& 
   return {};
 }
 
+// A keyring of its own, so that the container cannot read the caller's keys.
+// Kernels without keyrings (ENOSYS) are fine, as with runc.
+Result<void> join_session_keyring(const std::string& name) {
+  if (name.empty()) return {};
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.c_str()) < 0 && errno != ENOSYS)
+    return fail_errno("join session keyring " + name);
+  return {};
+}
+
 // Everything between the namespaces and the wait for `start`.
 Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state) {
   const oci::Spec& spec = *request.spec;
@@ -68,6 +78,7 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   KRILL_CHECK(channel.expect(SyncMessage::kCgroupReady));
   if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
     return fail_errno("create cgroup namespace");
+  KRILL_CHECK(join_session_keyring(request.session_keyring));
 
   const bool in_user_namespace = plan.new_user || plan.join_user;
   if (in_user_namespace) {

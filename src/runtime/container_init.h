@@ -20,6 +20,9 @@ struct InitRequest {
   // `exec`: join a running container's namespaces and run spec->process in it
   // (no mounts, no hooks, no wait for start).
   bool exec_mode = false;
+  // Name of a new session keyring for the container ("_ses.<id>", as runc);
+  // empty with --no-new-keyring: the container keeps the caller's keyring.
+  std::string session_keyring;
   linux_ns::NamespacePlan* namespaces = nullptr;
   linux_ns::SyncChannel* channel = nullptr;  // the child's end
 };

@@ -101,6 +101,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     init.preserve_fds = request.preserve_fds;
     init.start_listen_fd = request.start_listen_fd;
     init.exec_mode = request.exec_mode;
+    if (request.new_keyring && !request.exec_mode) init.session_keyring = "_ses." + request.id;
     init.namespaces = &plan;
     init.channel = &child_end;
     run_setup_child(init);

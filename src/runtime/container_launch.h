@@ -26,6 +26,7 @@ struct LaunchRequest {
   // `exec`: join the namespaces named in spec (all by path), do not apply
   // resources, and wait until the process has executed.
   bool exec_mode = false;
+  bool new_keyring = true;  // false with --no-new-keyring
 };
 
 struct LaunchedInit {

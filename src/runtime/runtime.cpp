@@ -159,6 +159,7 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   request.rootfs = rootfs;
   request.no_pivot = options.no_pivot;
   request.preserve_fds = options.preserve_fds;
+  request.new_keyring = !options.no_new_keyring;
   request.start_listen_fd = start_socket.get();
   request.cgroup = &*rollback.cgroup;
   auto launched = KRILL_TRY(launch_container(request));

@@ -442,4 +442,22 @@ TEST(Lifecycle, NoProcessFails) {
 }
 
 }  // namespace
+// runc's create semantics: the container gets a session keyring of its own ("_ses.<id>"),
+// unless --no-new-keyring keeps the caller's.
+TEST(Lifecycle, NewSessionKeyringUnlessNoNewKeyring) {
+  Bundle bundle;
+  bundle.config["linux"]["maskedPaths"] = json::array();  // the default spec masks /proc/keys
+  bundle.set_args({"/probe", "cat", "/proc/keys"});
+  {
+    Container c(bundle);
+    CommandResult r = c.run();
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_NE(r.out.find("_ses." + c.id()), std::string::npos) << r.out;
+  }
+  Container c(bundle);
+  CommandResult r = c.run({"--no-new-keyring"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.out.find("_ses." + c.id()), std::string::npos) << r.out;
+}
+
 }  // namespace krill::it

@@ -25,32 +25,36 @@ bool wants_slave_root(const RootfsConfig& config) {
   return propagation && (*propagation & ~static_cast<unsigned long>(MS_REC)) == MS_SLAVE;
 }
 
-// rootfsPropagation slave: a mount becomes a slave only of a peer group it belongs to. The
-// rootfs has one when the host's mounts are shared (it is then a slave of the host's peers
-// since prepare_rootfs made / rslave); on a host whose mounts are private it has none and
-// MS_SLAVE leaves it private. So the rootfs is made shared, a clone of it (hence its peer) is
-// put beneath it, and the rootfs is made a slave of that clone's group (itself a slave of the
+// The kernel lacks a mount API call or flag, or a seccomp filter refuses it.
+bool unavailable(int err) { return err == ENOSYS || err == EINVAL || err == EPERM; }
+
+// rootfsPropagation slave: MS_SLAVE makes a mount a slave of the peer group it was in, or
+// keeps the master it had; a mount with neither stays private. The rootfs has a master when
+// the host's mounts are shared (prepare_rootfs made / rslave); on a host whose mounts are
+// private it has none. So the rootfs is made shared, a clone of it (hence its peer) is put
+// beneath it, and the rootfs is made a slave of that clone's group (itself a slave of the
 // host's peers when there were any). The clone stays under the container's root, out of the
 // container's sight (a mount below the root is not in its mountinfo), holding the group for
-// as long as the mount namespace lives. Host mounts are not touched.
-// Returns the clone, or an empty fd when the kernel cannot put a mount beneath another
-// (MOVE_MOUNT_BENEATH needs Linux 6.5): the rootfs is then left as it was.
+// as long as the mount namespace lives. No host mount is touched.
+// Returns the clone, or an empty fd when the kernel cannot or may not put a mount beneath
+// another (MOVE_MOUNT_BENEATH needs Linux 6.5; a seccomp filter may refuse the new mount
+// API): the rootfs is then left a slave of what it had, like runc and crun leave it.
 Result<UniqueFd> give_rootfs_a_master(MountOps& ops, int rootfs_fd, const std::string& rootfs) {
   const std::string target = fd_target(rootfs_fd);
   auto done = ops.mount(nullptr, target.c_str(), nullptr, MS_SHARED, nullptr);
   if (!done) return op_error(done.error(), "make rootfs " + rootfs + " shared");
   auto clone = ops.open_tree(rootfs_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (clone) {
-    auto moved = ops.move_mount(clone->get(), "", rootfs_fd, "",
-                                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH |
-                                    MOVE_MOUNT_BENEATH);
+    auto moved =
+        ops.move_mount(clone->get(), "", rootfs_fd, "",
+                       MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH | MOVE_MOUNT_BENEATH);
     if (!moved) {
       const int err = moved.error().errno_value();
-      if (err != EINVAL && err != ENOSYS)
+      if (!unavailable(err))
         return op_error(moved.error(), "mount a peer of rootfs " + rootfs + " beneath it");
       clone->reset();  // unmounts the detached clone: the rootfs has no peer again
     }
-  } else if (const int err = clone.error().errno_value(); err != EINVAL && err != ENOSYS) {
+  } else if (!unavailable(clone.error().errno_value())) {
     return op_error(clone.error(), "clone rootfs " + rootfs);
   }
   // With its peer beneath it, the rootfs becomes its slave; without, it loses the shared

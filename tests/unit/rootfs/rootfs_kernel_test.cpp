@@ -298,7 +298,8 @@ TEST_F(RootfsKernelTest, SlaveRootOnPrivateMounts) {
   if (!kernel_at_least(6, 5)) GTEST_SKIP() << "MOVE_MOUNT_BENEATH needs Linux 6.5";
   for (bool no_pivot : {false, true}) {
     oci::Spec spec = make_spec();
-    spec.mounts = {spec.mounts[0], spec.mounts[1],
+    spec.mounts = {spec.mounts[0],
+                   spec.mounts[1],
                    {"/data", "none", (base_ / "hostdata").string(), {"rbind", "rshared"}, {}, {}}};
     spec.linux_config->masked_paths = {};
     spec.linux_config->readonly_paths = {};
