@@ -37,8 +37,7 @@ done
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 row() {  # label args...
   local label=$1; shift
-  local i
-  for i in $(seq "$samples"); do "$work/probe" "$@"; sleep 0.05; done > "$work/t"
+  for _ in $(seq "$samples"); do "$work/probe" "$@"; sleep 0.05; done > "$work/t"
   echo "| $label | $(median < "$work/t") | $(sort -n "$work/t" | head -1) | $(sort -n "$work/t" | tail -1) |"
 }
 echo "| attach a new process ($samples samples) | median ms | min | max |"

@@ -52,7 +52,7 @@ def krill_phases(ev):
     conn = first(M, lambda e: e['name'] == 'connect' and e['rest'].rstrip().endswith('= 0'),
                  r2['end'])
     exe = first(ev, lambda e: e['name'] == 'execve' and e['comm'] != rt)
-    texit = first(ev, lambda e: e['name'] == 'exit_group' and e['comm'] != rt)
+    texit = first(ev, lambda e: e['name'] == 'exit_group' and e['pid'] == exe['pid'])
     reap = first(M, lambda e: e['name'] == 'wait4' and 'NOHANG' in e['rest']
                  and not e['rest'].rstrip().endswith('= 0 (swapper)')
                  and not e['rest'].rstrip().endswith('= 0'), conn['t'])

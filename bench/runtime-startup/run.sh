@@ -5,7 +5,8 @@
 #
 #   sudo bench/runtime-startup/run.sh [path/to/krill-runtime] > report.md
 #
-# Env: RUNS (runs per command per benchmark, default 90), ROUNDS (default 9: the runs are split
+# Env: RUNS (runs per command per benchmark, default 90; RUNS_SPACED, default 45, for the `run`
+# benchmark with SPACING seconds, default 0.2, between runs), ROUNDS (default 9: the runs are split
 # into rounds, and the benchmarks, runtimes and cgroup views alternate between rounds, so a load
 # change on a shared host hits every runtime alike), CONCURRENT (default 50) and PAR_RUNS
 # (default 18) for the concurrent benchmark, RSS_SAMPLES (default 5), RUNC (/usr/sbin/runc),
@@ -40,6 +41,8 @@ ROUNDS=${ROUNDS:-9}
 CONCURRENT=${CONCURRENT:-50}
 PAR_RUNS=${PAR_RUNS:-18}
 RSS_SAMPLES=${RSS_SAMPLES:-5}
+RUNS_SPACED=${RUNS_SPACED:-45}
+SPACING=${SPACING:-0.2}
 
 per_round() {  # total -> runs per round (hyperfine needs at least 2)
   local n=$(( ($1 + ROUNDS - 1) / ROUNDS ))
@@ -49,7 +52,8 @@ per_round() {  # total -> runs per round (hyperfine needs at least 2)
 
 # ---------------------------------------------------------------------------------------------
 # Inner part: runs inside a private mount namespace. $1 = view (v1 | hybrid), $2 = round number
-# or "rss", $3 = the benchmarks to run ("run disk csd par" or a subset), then the runtime names.
+# or "rss", $3 = the benchmarks to run (a subset of "run spaced disk csd par"), then the runtime
+# names.
 # ---------------------------------------------------------------------------------------------
 inner() {
   view=$1; round=$2; benches=$3; shift 3
@@ -79,13 +83,14 @@ inner() {
   if [ "$round" != rss ]; then
     for ((k = 0; k < round % ${#names[@]}; k++)); do order=("${order[@]:1}" "${order[0]}"); done
   fi
-  local run_cmds=() disk_cmds=() csd_cmds=() par_cmds=()
+  local run_cmds=() spaced_cmds=() disk_cmds=() csd_cmds=() par_cmds=()
   for name in "${order[@]}"; do
     bin=${BIN[$name]}
     troot=$work/tmpfs/$view-$name
     droot=$work/disk/$view-$name
     mkdir -p "$troot" "$droot"
     run_cmds+=(-n "$name" "$bin --root $troot run --bundle $bundle krillbench-$name-run")
+    spaced_cmds+=(-n "$name" "$bin --root $troot run --bundle $bundle krillbench-$name-spaced")
     disk_cmds+=(-n "$name" "$bin --root $droot run --bundle $bundle krillbench-$name-disk")
     cat > "$work/csd-$view-$name.sh" <<SCRIPT
 #!/bin/sh
@@ -108,10 +113,9 @@ SCRIPT
   if [ "$round" = rss ]; then
     # Peak RSS: /usr/bin/time's maximum resident set size of one `run` (the largest member of
     # the runtime's process tree, container process included), RSS_SAMPLES times.
-    local i
     for name in "${names[@]}"; do
       : > "$out/$view-rss-$name.txt"
-      for i in $(seq "$RSS_SAMPLES"); do
+      for _ in $(seq "$RSS_SAMPLES"); do
         /usr/bin/time -f %M -o "$work/rss.tmp" "${BIN[$name]}" --root "$work/tmpfs/$view-$name" \
           run --bundle "$bundle" "krillbench-$name-rss" >/dev/null
         cat "$work/rss.tmp" >> "$out/$view-rss-$name.txt"
@@ -119,14 +123,16 @@ SCRIPT
     done
     return
   fi
-  local runs par_runs r=$round
+  local runs spaced_runs par_runs r=$round
   runs=$(per_round "$RUNS")
+  spaced_runs=$(per_round "$RUNS_SPACED")
   par_runs=$(per_round "$PAR_RUNS")
   local bench
   for bench in $benches; do
     echo "== $view $bench round $r/$ROUNDS" >&2
     case $bench in
       run) hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json "$out/$view-run-r$r.json" "${run_cmds[@]}" >&2 ;;
+      spaced) hyperfine -N --style basic --prepare "sleep $SPACING" --warmup 1 --runs "$spaced_runs" --export-json "$out/$view-spaced-r$r.json" "${spaced_cmds[@]}" >&2 ;;
       disk) hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$out/$view-disk-r$r.json" "${disk_cmds[@]}" >&2 ;;
       csd) hyperfine -N --style basic --warmup 1 --runs "$runs" --export-json "$out/$view-csd-r$r.json" "${csd_cmds[@]}" >&2 ;;
       par) hyperfine -N --style basic --warmup 1 --runs "$par_runs" --export-json "$out/$view-par-r$r.json" "${par_cmds[@]}" >&2 ;;
@@ -162,7 +168,7 @@ report() {
   echo "- cgroups: $(awk '{for (i = 7; i <= NF; i++) if ($i == "-") {t = $(i + 1); break}} t == "cgroup" {n++} t == "cgroup2" {u = $5} END {printf "%d v1 hierarchies + cgroup2 at %s", n, u}' /proc/self/mountinfo); state dirs on tmpfs unless noted; bundle and disk state on $(findmnt -n -o FSTYPE -T "$work") ($work)."
   echo "- Load average (1, 5, 15 min) before: $load_before; 1-min load at the start of each round: $(paste -sd' ' "$work/loads") (the benchmark's own processes count too)."
   echo "- Versions: runc $("$RUNC" --version | awk 'NR == 1 {print $3}'), crun $("$CRUN" --version | awk 'NR == 1 {print $3}')${BIN[krill]:+, krill-runtime $("${BIN[krill]}" --version | awk 'NR == 1 {print $3}') (${BIN[krill]})}."
-  echo "- Runs: $RUNS per command per benchmark in $ROUNDS alternating rounds ($PAR_RUNS for the concurrent one); RSS: median of $RSS_SAMPLES."
+  echo "- Runs per command: $RUNS per benchmark ($RUNS_SPACED for the spaced \`run\`, $PAR_RUNS for the concurrent one) in $ROUNDS alternating rounds; RSS: median of $RSS_SAMPLES."
   echo "- Cells are median (p25–p75) wall time in ms over all rounds."
   echo
   echo "### v1-only cgroup view (all three runtimes)"
@@ -175,9 +181,10 @@ report() {
     echo "|---|---:|---:|"
   fi
   local bench label
-  for bench in run csd par disk; do
+  for bench in run spaced csd par disk; do
     case $bench in
-      run) label="\`run\` /bin/true" ;;
+      run) label="\`run\` /bin/true, back to back" ;;
+      spaced) label="\`run\` /bin/true, runs ${SPACING}s apart" ;;
       csd) label="create + start + delete (3 invocations)" ;;
       par) label="$CONCURRENT concurrent \`run\`s (wall time of the batch)" ;;
       disk) label="\`run\` /bin/true, state dir on disk ($(findmnt -n -o FSTYPE -T "$work"))" ;;
@@ -201,9 +208,10 @@ report() {
     echo
     echo "| benchmark | krill (hybrid) | krill (v1-only view, above) |"
     echo "|---|---:|---:|"
-    for bench in run csd par disk; do
+    for bench in run spaced csd par disk; do
       case $bench in
-        run) label="\`run\` /bin/true" ;;
+        run) label="\`run\` /bin/true, back to back" ;;
+        spaced) label="\`run\`, runs ${SPACING}s apart" ;;
         csd) label="create + start + delete" ;;
         par) label="$CONCURRENT concurrent \`run\`s" ;;
         disk) label="\`run\`, state dir on disk" ;;
@@ -214,11 +222,13 @@ report() {
     echo
     echo "### Targets"
     echo
-    k_run=$(stat_ms v1 run krill median); c_run=$(stat_ms v1 run crun median)
+    local bench_ verdict
+    for bench_ in run spaced; do
+      k_run=$(stat_ms v1 $bench_ krill median); c_run=$(stat_ms v1 $bench_ crun median)
+      verdict=$(echo "$k_run <= 0.6 * $c_run" | bc -l)
+      echo "- \`run\` ($([ $bench_ = run ] && echo "back to back" || echo "${SPACING}s apart")) median ≤ 0.6 × crun: krill $(f1 "$k_run") ms vs 0.6 × $(f1 "$c_run") = $(f1 "$(echo "0.6 * $c_run" | bc -l)") ms → ratio $(ratio "$k_run" "$c_run"): **$([ "$verdict" = 1 ] && echo met || echo MISSED)**."
+    done
     k_rss=$(rss_median v1 krill); c_rss=$(rss_median v1 crun)
-    local verdict
-    verdict=$(echo "$k_run <= 0.6 * $c_run" | bc -l)
-    echo "- \`run\` median ≤ 0.6 × crun: krill $(f1 "$k_run") ms vs 0.6 × $(f1 "$c_run") = $(f1 "$(echo "0.6 * $c_run" | bc -l)") ms → ratio $(ratio "$k_run" "$c_run"): **$([ "$verdict" = 1 ] && echo met || echo MISSED)**."
     verdict=$(echo "$k_rss <= $c_rss" | bc -l)
     echo "- peak RSS ≤ crun: krill $k_rss KiB vs crun $c_rss KiB: **$([ "$verdict" = 1 ] && echo met || echo MISSED)**."
   fi
@@ -300,7 +310,7 @@ for applet in sh true; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
 jq '.process.args = ["/bin/true"] | .process.terminal = false' "$bundle/config.json" > "$work/c.json"
 mv "$work/c.json" "$bundle/config.json"
 
-export work out bundle RUNS ROUNDS CONCURRENT PAR_RUNS RSS_SAMPLES RUNC CRUN
+export work out bundle RUNS ROUNDS CONCURRENT PAR_RUNS RSS_SAMPLES RUNS_SPACED SPACING RUNC CRUN
 export KRILL_BIN=${BIN[krill]:-}
 self=$(readlink -f "$0")
 # Rounds alternate between the two views too, so both see the same host load. The concurrent
@@ -322,7 +332,7 @@ views() {  # round benches; odd rounds start with the v1 view, even ones with th
 }
 for round in $(seq "$ROUNDS"); do
   cut -d' ' -f1 /proc/loadavg >> "$work/loads"
-  views "$round" "run disk csd"
+  views "$round" "run spaced disk csd"
   views "$round" par
   sleep "${SETTLE:-3}"
 done

@@ -118,7 +118,9 @@ Result<std::string> read_file(const std::string& path) {
   return content;
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                               Durability durability) {
+  const bool durable = durability == Durability::kDurable;
   const std::string dir = parent_dir(path);
   std::string temp_path = dir + "/." + base_name(path) + ".tmp-XXXXXX";
   int raw_fd = ::mkostemp(temp_path.data(), O_CLOEXEC);
@@ -128,11 +130,12 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
 
   if (::fchmod(fd.get(), mode) < 0) return fail_errno("chmod " + temp_path);
   KRILL_CHECK(write_all(fd.get(), data, temp_path));
-  if (::fsync(fd.get()) < 0) return fail_errno("fsync " + temp_path);
+  if (durable && ::fsync(fd.get()) < 0) return fail_errno("fsync " + temp_path);
   if (::close(fd.release()) < 0) return fail_errno("close " + temp_path);
   if (::rename(temp_path.c_str(), path.c_str()) < 0)
     return fail_errno("rename " + temp_path + " to " + path);
   guard.release();
+  if (!durable) return {};
 
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd) return fail_errno("open directory " + dir);

@@ -15,11 +15,18 @@ namespace krill {
 // Error: "read /x/y: No such file or directory" (errno kept).
 Result<std::string> read_file(const std::string& path);
 
+// How far a write must get before it returns.
+enum class Durability {
+  kDurable,  // fsync the file and its directory: survives a crash (stores on disk)
+  kVolatile, // atomic rename only: for state that a reboot clears anyway (/run)
+};
+
 // Replaces `path` atomically: writes a temporary file in the same directory
 // (so rename() cannot cross file systems), fsyncs it, renames it over `path`,
-// then fsyncs the directory. On any failure the temporary file is removed and
-// `path` is untouched.
-Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600);
+// then fsyncs the directory (fsyncs skipped when kVolatile). On any failure the
+// temporary file is removed and `path` is untouched.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0600,
+                               Durability durability = Durability::kDurable);
 
 // One open(O_WRONLY) and one write() of all of `data`, for /proc, sysfs and
 // cgroup files where the kernel acts on each write (no O_CREAT, no O_TRUNC).

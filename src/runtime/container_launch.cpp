@@ -6,6 +6,7 @@
 
 #include "base/fd_passing.h"
 #include "oci/spec_json.h"
+#include "runtime/cgroup_birth.h"
 #include "runtime/cgroups/devices.h"
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
@@ -90,10 +91,21 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   auto plan = KRILL_TRY(linux_ns::plan_namespaces(linux_config));
   auto [runtime_end, child_end] = KRILL_TRY(linux_ns::SyncChannel::make_pair());
 
-  pid_t setup_pid = ::fork();
-  if (setup_pid < 0) return fail_errno("fork the container's setup process");
+  // The init is born in its cgroups when we may create them (root); an
+  // unprivileged runtime may only have some of them, so it adds the pid later.
+  const bool born_in_cgroup = request.cgroup && !request.exec_mode && ::geteuid() == 0;
+  CgroupBirth birth;
+  if (born_in_cgroup) {
+    KRILL_CHECK(request.cgroup->create());
+    birth = KRILL_TRY(prepare_cgroup_birth(*request.cgroup));
+  }
+  const pid_t setup_pid = KRILL_TRY(fork_into_cgroup(birth));
   if (setup_pid == 0) {
     runtime_end.close();
+    if (auto joined = join_v1_cgroups(birth); !joined) {
+      child_end.send_error(joined.error());
+      ::_exit(1);
+    }
     InitRequest init;
     init.spec = &spec;
     init.rootfs = request.rootfs;
@@ -125,10 +137,9 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   if (init_pid != setup_pid) reap(setup_pid);
   ChildGuard init_guard(init_pid);
 
-  if (request.cgroup) {
+  if (request.cgroup && !born_in_cgroup) {
     if (!request.exec_mode) KRILL_CHECK(request.cgroup->create());
     KRILL_CHECK(request.cgroup->add_process(init_pid));
-
   }
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 

@@ -52,6 +52,17 @@ TEST_F(TempDir, AtomicWriteThenRead) {
   EXPECT_EQ(entries(), std::vector<std::string>{"state.json"});  // no temporary left
 }
 
+TEST_F(TempDir, VolatileAtomicWriteReplacesWithoutTempFiles) {
+  const std::string path = dir_ + "/state.json";
+  ASSERT_TRUE(write_file_atomic(path, "first", 0600, Durability::kVolatile));
+  ASSERT_TRUE(write_file_atomic(path, "second", 0640, Durability::kVolatile));
+  EXPECT_EQ(*read_file(path), "second");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+  EXPECT_EQ(entries(), std::vector<std::string>{"state.json"});
+}
+
 TEST_F(TempDir, AtomicWriteFailureLeavesNoTempFileAndKeepsTarget) {
   // The rename fails because the target is a non-empty directory.
   const std::string target = dir_ + "/target";
