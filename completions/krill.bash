@@ -16,24 +16,127 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
+__krill_commands="login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
+__krill_image_commands="pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
+__krill_transports="docker:// oci: oci-archive: docker-archive: dir: containers-storage:"
+
+# Flags per command ("image copy" etc. use their full name).
+__krill_command_flags() {
+  case "$1" in
+    login) echo "--username -u --password -p --password-stdin --get-login --authfile --tls-verify --cert-dir" ;;
+    logout) echo "--all -a --authfile" ;;
+    pull | "image pull") echo "--quiet -q --all-tags -a --platform --os --arch --variant --tls-verify --cert-dir --creds --authfile" ;;
+    push | "image push") echo "--quiet -q --format -f --tls-verify --cert-dir --creds --authfile" ;;
+    images | "image ls" | "image list") echo "--format --quiet -q --no-trunc --all -a --digests --noheading -n --filter -f" ;;
+    rmi | "image rm") echo "--force -f --all -a --ignore -i" ;;
+    history | "image history") echo "--format --quiet -q --no-trunc --human -H" ;;
+    save | "image save") echo "--output -o --format --multi-image-archive -m --quiet -q" ;;
+    load | "image load") echo "--input -i --quiet -q" ;;
+    import | "image import") echo "--change -c --message -m --os --arch --variant --quiet -q" ;;
+    export) echo "--output -o" ;;
+    "image inspect") echo "--format -f --raw --config --tls-verify --cert-dir --creds --authfile" ;;
+    "image copy") echo "--all -a --format -f --preserve-digests --quiet -q --platform --authfile --src-tls-verify --src-cert-dir --src-creds --src-authfile --dest-tls-verify --dest-cert-dir --dest-creds --dest-authfile" ;;
+    "image list-tags" | "image delete" | "registry catalog") echo "--tls-verify --cert-dir --creds --authfile --format" ;;
+    "image sync") echo "--src -s --dest -d --all -a --scoped --dry-run --format -f --quiet -q --src-tls-verify --src-creds --dest-tls-verify --dest-creds" ;;
+    "image prune" | "system prune") echo "--all -a --force -f" ;;
+    "system df") echo "--format --verbose -v" ;;
+    "system check") echo "--repair -r --quick -q" ;;
+  esac
+}
+
+# Local image names from `krill images`.
+__krill_local_images() {
+  "$1" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>'
+}
+
 _krill() {
   COMPREPLY=()
   local cur="${COMP_WORDS[COMP_CWORD]}"
-  if [[ $COMP_CWORD -eq 1 ]]; then
-    COMPREPLY=($(compgen -W "runtime --version -v --help -h" -- "$cur"))
+  local prev="${COMP_WORDS[COMP_CWORD - 1]}"
+  local krill="${COMP_WORDS[0]}"
+
+  # Find the command word, skipping global flags (and their values).
+  local i=1 command=""
+  while [[ $i -lt $COMP_CWORD ]]; do
+    case "${COMP_WORDS[i]}" in
+      --root | --runroot | --log-level | --storage-driver | --registries-conf) i=$((i + 2)) ;;
+      -*) i=$((i + 1)) ;;
+      *) command="${COMP_WORDS[i]}"; break ;;
+    esac
+  done
+
+  if [[ -z "$command" ]]; then
+    case "$prev" in
+      --log-level) COMPREPLY=($(compgen -W "error warn info debug" -- "$cur")); return ;;
+      --storage-driver) COMPREPLY=($(compgen -W "overlay vfs" -- "$cur")); return ;;
+      --root | --runroot | --registries-conf) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    esac
+    COMPREPLY=($(compgen -W "$__krill_commands $__krill_global_flags" -- "$cur"))
     return
   fi
-  if [[ "${COMP_WORDS[1]}" == runtime ]] && declare -F __krill_runtime_complete >/dev/null; then
-    # Container ids come from `krill runtime list -q`.
-    __krill_runtime_complete_via_krill "${COMP_WORDS[0]}"
+
+  if [[ "$command" == runtime ]]; then
+    if declare -F __krill_runtime_complete >/dev/null; then
+      # Container ids come from `krill runtime list -q`.
+      __krill_runtime_complete_via_krill "$krill" "$i"
+    fi
+    return
   fi
+
+  local full="$command"
+  case "$command" in
+    image | registry | system)
+      if [[ $((i + 1)) -eq $COMP_CWORD ]]; then
+        case "$command" in
+          image) COMPREPLY=($(compgen -W "$__krill_image_commands" -- "$cur")) ;;
+          registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
+          system) COMPREPLY=($(compgen -W "df prune check" -- "$cur")) ;;
+        esac
+        return
+      fi
+      full="$command ${COMP_WORDS[i + 1]}"
+      ;;
+  esac
+
+  case "$prev" in
+    -o | --output | -i | --input | --authfile | --cert-dir | --src-authfile | --dest-authfile | --src-cert-dir | --dest-cert-dir)
+      COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --format)
+      case "$full" in
+        save | "image save") COMPREPLY=($(compgen -W "docker-archive oci-archive oci-dir docker-dir" -- "$cur")) ;;
+        push | "image push" | "image copy" | "image sync") COMPREPLY=($(compgen -W "oci v2s2" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "json table" -- "$cur")) ;;
+      esac
+      return ;;
+    -f)
+      case "$full" in
+        push | "image push" | "image copy" | "image sync") COMPREPLY=($(compgen -W "oci v2s2" -- "$cur")); return ;;
+      esac ;;
+    --src | -s | --dest | -d) COMPREPLY=($(compgen -W "docker dir" -- "$cur")); return ;;
+    --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x linux/riscv64" -- "$cur")); return ;;
+  esac
+
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=($(compgen -W "$(__krill_command_flags "$full") --help -h" -- "$cur"))
+    return
+  fi
+  case "$full" in
+    rmi | tag | history | push | save | export | "image rm" | "image tag" | "image untag" | "image history" | "image push" | "image save" | "image inspect")
+      COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
+    "image copy" | "image list-tags" | "image delete")
+      COMPREPLY=($(compgen -W "$__krill_transports" -- "$cur"))
+      compopt -o nospace 2>/dev/null ;;
+    import | "image import") COMPREPLY=($(compgen -f -- "$cur")) ;;
+  esac
 }
 
-# Runs krill-runtime's completion with `krill runtime` as the program.
+# Runs krill-runtime's completion with `krill [global flags] runtime` as the program; `$2` is
+# the index of the word "runtime".
 __krill_runtime_complete_via_krill() {
-  local krill="$1"
+  local krill="$1" at="${2:-1}"
   __krill_runtime_krill_program() { "$krill" runtime "$@"; }
-  __krill_runtime_complete __krill_runtime_krill_program 2
+  __krill_runtime_complete __krill_runtime_krill_program $((at + 1))
 }
 
 complete -F _krill krill

@@ -1,0 +1,346 @@
+// save / load (docker-archive, oci-archive, multi-image), import (rootfs tarball -> one-layer
+// image) and export.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+
+#include "base/unique_fd.h"
+#include "cli/krill/commands.h"
+#include "cli/krill/copy_runner.h"
+#include "cli/krill/progress.h"
+#include "cli/krill/store_access.h"
+#include "cli/krill/transports_glue.h"
+#include "image/digest.h"
+#include "image/media_types.h"
+#include "image/platform.h"
+#include "image/reference.h"
+#include "transport/docker_archive_transport.h"
+#include "transport/tar_stream.h"
+
+namespace krill::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// A temporary file removed when this goes out of scope.
+class TempFile {
+ public:
+  static Result<TempFile> create(const std::string& hint) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string path = std::string(dir && *dir ? dir : "/var/tmp") + "/krill-" + hint + "-XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd < 0) return fail_errno("create a temporary file in " + path);
+    ::close(fd);
+    return TempFile(path);
+  }
+  TempFile(TempFile&& o) noexcept : path_(std::move(o.path_)) { o.path_.clear(); }
+  TempFile& operator=(TempFile&& o) noexcept {
+    std::swap(path_, o.path_);
+    return *this;
+  }
+  ~TempFile() {
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+Result<void> copy_stream_to_file(std::istream& in, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) return fail("open " + path + " for writing");
+  out << in.rdbuf();
+  if (!out) return fail("write " + path);
+  return {};
+}
+
+Result<void> copy_file_to_stream(const std::string& path, std::ostream& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("open " + path);
+  out << in.rdbuf();
+  out.flush();
+  if (!out) return fail("write the archive to stdout");
+  return {};
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace
+
+Result<int> run_save(Context& ctx, const SaveOptions& o) {
+  if (o.output.empty() && ctx.out_is_terminal)
+    return fail("refusing to save to a terminal. Use -o flag or redirect");
+  auto store = KRILL_TRY(open_store(ctx));
+  for (const auto& n : o.names) KRILL_TRY(find_image_or_fail(store, n));
+  std::optional<TempFile> temp;
+  std::string target = o.output;
+  if (target.empty()) {
+    temp = KRILL_TRY(TempFile::create("save"));
+    target = temp->path();
+  }
+  auto options = ctx.transport_options({});
+  bool multi = o.names.size() > 1 || o.multi_image;
+  // The archive's name for an image: its normalised name when given one, none for an id.
+  auto archive_name = [&](const std::string& n) -> std::string {
+    auto ref = image::parse_reference(n);
+    if (!ref) return "";
+    auto record = store.find(n);
+    if (record && *record && (*record)->id.hex().starts_with(n)) return "";  // an id
+    return ref->str();
+  };
+  if (o.format == "docker-archive" && multi) {
+    auto writer = KRILL_TRY(transport::DockerArchiveWriter::create(target));
+    for (const auto& n : o.names) {
+      std::string name = archive_name(n);
+      auto dest = KRILL_TRY(
+          writer->add_image(name.empty() ? std::vector<std::string>{} : std::vector{name}));
+      auto source = KRILL_TRY(open_source("containers-storage:" + n, options));
+      ProgressDisplay display(ctx.err, ctx.err_is_terminal, o.quiet || o.output.empty());
+      auto callbacks = display.callbacks();
+      transport::CopyOptions copy;
+      copy.progress = &callbacks;
+      KRILL_TRY(transport::copy_image(*source, *dest, copy));
+    }
+    KRILL_CHECK(writer->finish());
+  } else {
+    if (multi && o.format != "oci-dir")
+      return fail("saving several images is supported with --format docker-archive or oci-dir");
+    for (const auto& n : o.names) {
+      std::string name = archive_name(n);
+      CopyRequest request;
+      request.source = "containers-storage:" + n;
+      if (o.format == "docker-archive")
+        request.destination = "docker-archive:" + target + (name.empty() ? "" : ":" + name);
+      else if (o.format == "oci-archive")
+        request.destination = "oci-archive:" + target + (name.empty() ? "" : ":" + name);
+      else if (o.format == "oci-dir")
+        request.destination = "oci:" + target + (name.empty() ? "" : ":" + name);
+      else
+        request.destination = "dir:" + target;
+      request.source_options = options;
+      request.destination_options = options;
+      if (o.format == "docker-dir") request.copy.format = "v2s2";
+      request.quiet = o.quiet || o.output.empty();
+      KRILL_TRY(run_copy(ctx, request));
+    }
+  }
+  if (temp) KRILL_CHECK(copy_file_to_stream(temp->path(), ctx.out));
+  return 0;
+}
+
+Result<int> run_load(Context& ctx, const LoadOptions& o) {
+  std::optional<TempFile> temp;
+  std::string path = o.input;
+  if (path.empty()) {
+    if (ctx.in_is_terminal)
+      return fail("cannot read from terminal, use command-line redirection or the --input flag");
+    temp = KRILL_TRY(TempFile::create("load"));
+    KRILL_CHECK(copy_stream_to_file(ctx.in, temp->path()));
+    path = temp->path();
+  }
+  auto options = ctx.transport_options({});
+  auto store = KRILL_TRY(open_store(ctx));
+  std::vector<std::string> loaded;
+  auto load_one = [&](const std::string& source, const std::string& name) -> Result<void> {
+    CopyRequest request;
+    request.source = source;
+    request.destination = "containers-storage:" + name;
+    request.source_options = options;
+    request.destination_options = options;
+    request.quiet = o.quiet;
+    auto outcome = KRILL_TRY(run_copy(ctx, request));
+    (void)outcome;
+    return {};
+  };
+  auto oci_index = transport::read_tar_member(path, "index.json");
+  if (oci_index) {
+    auto doc = json::parse(*oci_index, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("manifests") || !doc["manifests"].is_array())
+      return fail("load " + path + ": index.json is not an OCI index");
+    for (const auto& m : doc["manifests"]) {
+      std::string ref;
+      if (m.contains("annotations") &&
+          m["annotations"].contains("org.opencontainers.image.ref.name"))
+        ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+      auto parsed = image::parse_reference(ref);
+      std::string name = parsed && ref.find('/') != std::string::npos ? parsed->str()
+                         : parsed                                     ? parsed->str()
+                                                                      : "";
+      KRILL_CHECK(load_one("oci-archive:" + path + (ref.empty() ? "" : ":" + ref), name));
+      loaded.push_back(name);
+    }
+  } else {
+    auto images = transport::list_docker_archive(path);
+    if (!images)
+      return fail("load " + path + ": neither an oci-archive (" + oci_index.error().message() +
+                  ") nor a docker-archive (" + images.error().message() + ")");
+    for (const auto& entry : *images) {
+      std::string source = "docker-archive:" + path + ":@" + std::to_string(entry.index);
+      std::string first =
+          entry.repo_tags.empty() ? "" : KRILL_TRY(normalize_name(entry.repo_tags[0]));
+      KRILL_CHECK(load_one(source, first));
+      for (size_t i = 1; i < entry.repo_tags.size(); ++i)
+        KRILL_CHECK(store.tag(first, KRILL_TRY(normalize_name(entry.repo_tags[i]))));
+      for (const auto& t : entry.repo_tags) loaded.push_back(KRILL_TRY(normalize_name(t)));
+      if (entry.repo_tags.empty()) loaded.push_back("");
+    }
+  }
+  for (const auto& name : loaded) {
+    if (name.empty()) continue;
+    ctx.out << "Loaded image: " << name << "\n";
+  }
+  return 0;
+}
+
+namespace {
+
+// --change KEY=VALUE (podman import's Dockerfile-like subset) applied to a config section.
+Result<void> apply_change(json& config, const std::string& change) {
+  auto eq = change.find_first_of("= ");
+  if (eq == std::string::npos) return fail("invalid change \"" + change + "\": want KEY=VALUE");
+  std::string key = change.substr(0, eq), value = change.substr(eq + 1);
+  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto list_value = [&]() -> json {
+    auto parsed = json::parse(value, nullptr, false);
+    if (parsed.is_array()) return parsed;
+    return json::array({"/bin/sh", "-c", value});
+  };
+  if (key == "CMD") {
+    config["Cmd"] = list_value();
+  } else if (key == "ENTRYPOINT") {
+    config["Entrypoint"] = list_value();
+  } else if (key == "ENV") {
+    auto sep = value.find_first_of("= ");
+    std::string entry =
+        sep == std::string::npos ? value : value.substr(0, sep) + "=" + value.substr(sep + 1);
+    config["Env"].push_back(entry);
+  } else if (key == "WORKDIR") {
+    config["WorkingDir"] = value;
+  } else if (key == "USER") {
+    config["User"] = value;
+  } else if (key == "LABEL") {
+    auto sep = value.find('=');
+    config["Labels"][value.substr(0, sep)] = sep == std::string::npos ? "" : value.substr(sep + 1);
+  } else if (key == "EXPOSE") {
+    config["ExposedPorts"][value.find('/') == std::string::npos ? value + "/tcp" : value] =
+        json::object();
+  } else if (key == "VOLUME") {
+    config["Volumes"][value] = json::object();
+  } else if (key == "STOPSIGNAL") {
+    config["StopSignal"] = value;
+  } else {
+    return fail("invalid change \"" + change +
+                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, "
+                "VOLUME, WORKDIR");
+  }
+  return {};
+}
+
+std::string layer_media_type(const std::string& path) {
+  unsigned char magic[4] = {0, 0, 0, 0};
+  std::ifstream in(path, std::ios::binary);
+  in.read(reinterpret_cast<char*>(magic), 4);
+  if (magic[0] == 0x1f && magic[1] == 0x8b) return std::string(image::media_types::kOciLayerGzip);
+  if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)
+    return std::string(image::media_types::kOciLayerZstd);
+  return std::string(image::media_types::kOciLayer);
+}
+
+}  // namespace
+
+Result<int> run_import(Context& ctx, const ImportOptions& o) {
+  std::optional<TempFile> temp;
+  std::string path = o.source;
+  if (path == "-") {
+    temp = KRILL_TRY(TempFile::create("import"));
+    KRILL_CHECK(copy_stream_to_file(ctx.in, temp->path()));
+    path = temp->path();
+  } else if (path.starts_with("http://") || path.starts_with("https://")) {
+    return not_implemented("import from a URL (download it first)");
+  }
+  json container = json::object();
+  container["Env"] =
+      json::array({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
+  for (const auto& change : o.changes) KRILL_CHECK(apply_change(container, change));
+  std::string name;
+  if (!o.reference.empty()) name = KRILL_TRY(normalize_name(o.reference));
+
+  auto store = KRILL_TRY(open_store(ctx));
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return fail_errno("import " + o.source);
+  image::Descriptor layer;
+  layer.media_type = layer_media_type(path);
+  layer.digest = KRILL_TRY(image::digest_file(path));
+  layer.size = st.st_size;
+  {
+    auto writer =
+        KRILL_TRY(store.content().writer(layer.digest, static_cast<uint64_t>(st.st_size)));
+    std::ifstream in(path, std::ios::binary);
+    std::string buf(1 << 16, '\0');
+    while (in) {
+      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+      auto n = static_cast<size_t>(in.gcount());
+      if (n == 0) break;
+      KRILL_CHECK(writer.write(std::string_view(buf.data(), n)));
+    }
+    KRILL_TRY(writer.commit());
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return fail_errno("open " + path);
+  image::Digest diff_id = KRILL_TRY(store.import_layer(fd.get(), layer));
+
+  image::Platform platform = image::host_platform();
+  if (!o.os.empty()) platform.os = o.os;
+  if (!o.arch.empty()) platform.architecture = o.arch;
+  if (!o.variant.empty()) platform.variant = o.variant;
+  std::string created = now_rfc3339();
+  json history = {{"created", created},
+                  {"created_by", "/bin/sh -c #(nop) ADD file:" + diff_id.hex() + " in /"}};
+  history["comment"] = o.message.empty() ? "imported from tarball" : o.message;
+  json config = {{"created", created},
+                 {"architecture", platform.architecture},
+                 {"os", platform.os},
+                 {"config", container},
+                 {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id.str()}}}},
+                 {"history", json::array({history})}};
+  if (!platform.variant.empty()) config["variant"] = platform.variant;
+  std::string config_bytes = config.dump();
+  json manifest = {
+      {"schemaVersion", 2},
+      {"mediaType", image::media_types::kOciManifest},
+      {"config",
+       {{"mediaType", image::media_types::kOciConfig},
+        {"digest", image::sha256_of(config_bytes).str()},
+        {"size", config_bytes.size()}}},
+      {"layers",
+       {{{"mediaType", layer.media_type}, {"digest", layer.digest.str()}, {"size", layer.size}}}}};
+  image::ManifestBlob blob;
+  blob.bytes = manifest.dump();
+  blob.media_type = std::string(image::media_types::kOciManifest);
+  auto record = KRILL_TRY(store.add_image(
+      blob, config_bytes, name.empty() ? std::vector<std::string>{} : std::vector{name}));
+  ctx.out << record.id.hex() << "\n";
+  return 0;
+}
+
+Result<int> run_export(Context& ctx, const ExportOptions& o) {
+  (void)ctx;
+  return not_implemented("export " + o.container +
+                         ": containers are created by the engine (issue 4), which has not landed");
+}
+
+}  // namespace krill::cli

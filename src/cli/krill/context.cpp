@@ -1,0 +1,66 @@
+#include "cli/krill/context.h"
+
+#include <unistd.h>
+
+#include <ostream>
+
+#include "image/store_paths.h"
+
+namespace krill::cli {
+
+Result<KrillLogLevel> parse_krill_log_level(std::string_view text) {
+  if (text == "error" || text == "fatal" || text == "panic") return KrillLogLevel::kError;
+  if (text == "warn" || text == "warning") return KrillLogLevel::kWarn;
+  if (text == "info") return KrillLogLevel::kInfo;
+  if (text == "debug" || text == "trace") return KrillLogLevel::kDebug;
+  return fail("invalid log level \"" + std::string(text) +
+              "\": must be one of error, warn, info, debug");
+}
+
+void Context::warn(std::string_view message) const {
+  if (log_level >= KrillLogLevel::kWarn) err << "WARN[0000] " << message << "\n";
+}
+void Context::info(std::string_view message) const {
+  if (log_level >= KrillLogLevel::kInfo) err << "INFO[0000] " << message << "\n";
+}
+void Context::debug(std::string_view message) const {
+  if (log_level >= KrillLogLevel::kDebug) err << "DEBU[0000] " << message << "\n";
+}
+
+std::string Context::store_root() const {
+  return global.root.empty() ? image::default_store_root() : global.root;
+}
+std::string Context::run_root() const {
+  return global.runroot.empty() ? image::default_run_root() : global.runroot;
+}
+bool Context::rootless() const { return geteuid() != 0; }
+
+transport::TransportOptions Context::transport_options(const RegistryFlags& flags) const {
+  transport::TransportOptions o;
+  o.tls_verify = flags.tls_verify;
+  o.cert_dir = flags.cert_dir;
+  o.creds = flags.creds;
+  o.auth_file = flags.authfile;
+  o.store_root = store_root();
+  o.registries_conf = global.registries_conf;
+  o.rootless = rootless();
+  return o;
+}
+
+std::unexpected<Error> not_implemented(std::string_view what) {
+  return fail("not implemented yet: " + std::string(what));
+}
+
+bool has_transport_prefix(std::string_view text) {
+  for (std::string_view p : {"docker://", "oci:", "oci-archive:", "docker-archive:", "dir:",
+                             "containers-storage:", "docker-daemon:"})
+    if (text.starts_with(p)) return true;
+  return false;
+}
+
+std::string as_docker_reference(std::string_view name) {
+  if (name.starts_with("docker://")) return std::string(name);
+  return "docker://" + std::string(name);
+}
+
+}  // namespace krill::cli

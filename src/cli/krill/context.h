@@ -1,0 +1,53 @@
+// What krill's commands run with: the global options, the streams, and helpers shared by the
+// command files (logging in podman's style, store and transport options).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <string_view>
+
+#include "base/error.h"
+#include "cli/krill/options.h"
+#include "transport/image_transport.h"
+
+namespace krill::cli {
+
+// Docker's/podman's exit statuses.
+inline constexpr int kExitEngineError = 125;  // krill itself failed (also usage errors)
+inline constexpr int kExitNotFound = 1;       // e.g. rmi of an image that does not exist
+
+enum class KrillLogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
+Result<KrillLogLevel> parse_krill_log_level(std::string_view text);
+
+struct Context {
+  GlobalOptions global;
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  bool out_is_terminal = false;
+  bool err_is_terminal = false;
+  bool in_is_terminal = false;
+  KrillLogLevel log_level = KrillLogLevel::kWarn;
+
+  // podman's logrus lines on stderr: `WARN[0000] message`, `DEBU[0000] message`.
+  void warn(std::string_view message) const;
+  void info(std::string_view message) const;
+  void debug(std::string_view message) const;
+
+  std::string store_root() const;
+  std::string run_root() const;
+  bool rootless() const;
+  // TransportOptions from the global flags and a command's registry flags.
+  transport::TransportOptions transport_options(const RegistryFlags& flags) const;
+};
+
+// "not implemented yet: <what>" (exit 125): a piece of the toolchain that has not landed.
+std::unexpected<Error> not_implemented(std::string_view what);
+
+// "docker://x" stays; a bare name becomes "docker://<name>".
+std::string as_docker_reference(std::string_view name);
+// True when `text` starts with a transport prefix krill knows ("docker://", "oci:",
+// "oci-archive:", "docker-archive:", "dir:", "containers-storage:").
+bool has_transport_prefix(std::string_view text);
+
+}  // namespace krill::cli

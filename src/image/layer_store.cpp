@@ -1,0 +1,269 @@
+// The layers half of the image store: import (extract, verify, rename into place under
+// a per-layer lock), layer.json, snapshot references and removal.
+#include "image/layer_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/file_io.h"
+#include "image/layer_extract.h"
+
+namespace krill::image {
+namespace store_internal {
+
+using Json = nlohmann::json;
+
+Result<FileLock> FileLock::acquire(const std::string& path, bool exclusive) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!fd) return fail_errno("open lock file " + path);
+  while (flock(fd.get(), exclusive ? LOCK_EX : LOCK_SH) != 0) {
+    if (errno != EINTR) return fail_errno("lock " + path);
+  }
+  return FileLock(std::move(fd));
+}
+
+bool FileLock::try_lock(int fd) { return flock(fd, LOCK_EX | LOCK_NB) == 0; }
+
+Result<TempLayerDir> TempLayerDir::create(const std::string& parent) {
+  std::string templ = parent + "/.tmp-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) return fail_errno("create temp dir in " + parent);
+  UniqueFd fd(::open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || flock(fd.get(), LOCK_EX) != 0) {
+    int err = errno;
+    rmdir(templ.c_str());
+    return fail_errno("lock temp dir " + templ, err);
+  }
+  return TempLayerDir(std::move(templ), std::move(fd));
+}
+
+TempLayerDir::TempLayerDir(TempLayerDir&& other) noexcept
+    : path_(std::move(other.path_)), fd_(std::move(other.fd_)) {
+  other.path_.clear();
+}
+
+TempLayerDir::~TempLayerDir() {
+  if (!path_.empty()) (void)remove_all(path_);
+}
+
+Result<std::vector<std::string>> remove_stale_temp_dirs(const std::string& dir) {
+  std::vector<std::string> removed;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return fail_errno("open " + dir);
+  std::vector<std::string> names;
+  while (dirent* e = readdir(d)) {
+    if (std::string_view(e->d_name).starts_with(".tmp-")) names.emplace_back(e->d_name);
+  }
+  closedir(d);
+  for (const auto& name : names) {
+    std::string path = dir + "/" + name;
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (fd && !FileLock::try_lock(fd.get())) continue;  // a live import holds it
+    KRILL_CHECK_CTX(remove_all(path), "remove abandoned " + path);
+    removed.push_back(path);
+  }
+  return removed;
+}
+
+Result<LayerInfo> read_layer_json(const std::string& path) {
+  std::string text = KRILL_TRY(read_file(path));
+  Json doc = Json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return fail(path + ": invalid JSON");
+  LayerInfo info;
+  info.diff_id = KRILL_TRY(Digest::parse(doc.value("diff_id", "")));
+  for (const auto& c : doc.value("compressed", Json::array())) {
+    Descriptor d;
+    d.digest = KRILL_TRY(Digest::parse(c.value("digest", "")));
+    d.size = c.value("size", int64_t{0});
+    d.media_type = c.value("media_type", "");
+    info.compressed.push_back(std::move(d));
+  }
+  info.uncompressed_size = doc.value("uncompressed_size", uint64_t{0});
+  info.created = doc.value("created", "");
+  return info;
+}
+
+std::string layer_json(const LayerInfo& info) {
+  Json doc = Json::object();
+  doc["diff_id"] = info.diff_id.str();
+  Json compressed = Json::array();
+  for (const auto& d : info.compressed) {
+    compressed.push_back(
+        {{"digest", d.digest.str()}, {"size", d.size}, {"media_type", d.media_type}});
+  }
+  doc["compressed"] = compressed;
+  doc["uncompressed_size"] = info.uncompressed_size;
+  doc["created"] = info.created;
+  return doc.dump();
+}
+
+std::string now_rfc3339() { return rfc3339_nano_now(); }
+
+}  // namespace store_internal
+
+using namespace store_internal;
+
+namespace {
+
+Result<void> fsync_dir(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail_errno("open " + path);
+  if (fsync(fd.get()) != 0) return fail_errno("fsync " + path);
+  return {};
+}
+
+std::string by_blob_name(const Digest& d) { return d.algorithm() + "-" + d.hex(); }
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+std::string ImageStore::layer_path(const Digest& diff_id) const {
+  return layers_root() + "/" + diff_id.hex();
+}
+std::string ImageStore::layer_dir(const Digest& diff_id) const {
+  return layer_path(diff_id) + "/diff";
+}
+bool ImageStore::has_layer(const Digest& diff_id) const {
+  return !diff_id.empty() && exists(layer_path(diff_id) + "/layer.json") &&
+         exists(layer_dir(diff_id));
+}
+
+Result<LayerInfo> ImageStore::layer_info(const Digest& diff_id) const {
+  LayerInfo info = KRILL_TRY(read_layer_json(layer_path(diff_id) + "/layer.json"));
+  if (DIR* d = opendir((layer_path(diff_id) + "/refs").c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') info.snapshot_refs.emplace_back(e->d_name);
+    }
+    closedir(d);
+    std::sort(info.snapshot_refs.begin(), info.snapshot_refs.end());
+  }
+  return info;
+}
+
+std::optional<Digest> ImageStore::layer_for_blob(const Digest& blob) const {
+  auto text = read_file(layers_root() + "/by-blob/" + by_blob_name(blob));
+  if (!text) return std::nullopt;
+  auto d = Digest::parse(*text);
+  if (!d || !has_layer(*d)) return std::nullopt;
+  return *d;
+}
+
+Result<void> ImageStore::record_layer(const std::string& dir, const Digest& diff_id,
+                                      const Descriptor& blob, uint64_t uncompressed) {
+  LayerInfo info;
+  if (auto existing = read_layer_json(dir + "/layer.json")) {
+    info = std::move(*existing);
+  } else {
+    info.diff_id = diff_id;
+    info.uncompressed_size = uncompressed;
+    info.created = now_rfc3339();
+  }
+  bool seen = std::any_of(info.compressed.begin(), info.compressed.end(),
+                          [&](const Descriptor& d) { return d.digest == blob.digest; });
+  if (!seen && !blob.digest.empty()) {
+    Descriptor d;
+    d.digest = blob.digest;
+    d.size = blob.size;
+    d.media_type = blob.media_type;
+    info.compressed.push_back(std::move(d));
+  } else if (exists(dir + "/layer.json")) {
+    return {};
+  }
+  return write_file_atomic(dir + "/layer.json", layer_json(info), 0644);
+}
+
+Result<Digest> ImageStore::import_layer(int compressed_fd, const Descriptor& blob) {
+  if (!blob.digest.empty()) {
+    if (auto known = layer_for_blob(blob.digest)) return *known;
+  }
+  std::string what =
+      "import layer " + (blob.digest.empty() ? std::string("blob") : blob.digest.str());
+  TempLayerDir temp = KRILL_TRY(TempLayerDir::create(layers_root()));
+  std::string diff = temp.path() + "/diff";
+  if (mkdir(diff.c_str(), 0755) != 0) return fail_errno(what + ": mkdir " + diff);
+  ExtractOptions options;
+  options.rootless = options_.rootless;
+  auto extracted = extract_layer(compressed_fd, diff, options);
+  if (!extracted) return std::unexpected(std::move(extracted.error()).context(what));
+  if (!blob.digest.empty() && extracted->compressed_digest != blob.digest.str()) {
+    return fail(what + ": digest mismatch: got " + extracted->compressed_digest);
+  }
+  if (blob.size > 0 && extracted->compressed_size != static_cast<uint64_t>(blob.size)) {
+    return fail(what + ": size mismatch: expected " + std::to_string(blob.size) + " bytes, got " +
+                std::to_string(extracted->compressed_size));
+  }
+  Digest diff_id = KRILL_TRY(Digest::parse(extracted->diff_id));
+  Descriptor seen = blob;
+  if (seen.digest.empty()) seen.digest = KRILL_TRY(Digest::parse(extracted->compressed_digest));
+  if (seen.size <= 0) seen.size = static_cast<int64_t>(extracted->compressed_size);
+
+  FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
+  std::string final_path = layer_path(diff_id);
+  if (exists(final_path + "/layer.json")) {
+    KRILL_CHECK_CTX(record_layer(final_path, diff_id, seen, extracted->uncompressed_size), what);
+  } else {
+    if (exists(final_path)) KRILL_CHECK_CTX(remove_all(final_path), what);  // stray
+    KRILL_CHECK_CTX(record_layer(temp.path(), diff_id, seen, extracted->uncompressed_size), what);
+    if (rename(temp.path().c_str(), final_path.c_str()) != 0) {
+      return fail_errno(what + ": rename " + temp.path() + " to " + final_path);
+    }
+    temp.release();
+    KRILL_CHECK(fsync_dir(layers_root()));
+  }
+  KRILL_CHECK_CTX(write_file_atomic(layers_root() + "/by-blob/" + by_blob_name(seen.digest),
+                                    diff_id.str(), 0644),
+                  what);
+  return diff_id;
+}
+
+Result<void> ImageStore::add_layer_ref(const Digest& diff_id, const std::string& ref) {
+  FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
+  if (!has_layer(diff_id))
+    return fail("reference layer " + diff_id.str() + ": layer not in the store");
+  std::string refs = layer_path(diff_id) + "/refs";
+  KRILL_CHECK(mkdir_all(refs, 0755));
+  KRILL_CHECK(write_file_atomic(refs + "/" + ref, "", 0644));
+  return {};
+}
+
+Result<void> ImageStore::remove_layer_ref(const Digest& diff_id, const std::string& ref) {
+  FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
+  std::string path = layer_path(diff_id) + "/refs/" + ref;
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path);
+  return {};
+}
+
+// Removes a layer no snapshot references; false when one does (or it is gone).
+Result<bool> ImageStore::remove_layer(const Digest& diff_id) {
+  FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
+  std::string path = layer_path(diff_id);
+  if (!exists(path)) return false;
+  LayerInfo info;
+  if (auto i = layer_info(diff_id)) info = std::move(*i);
+  if (!info.snapshot_refs.empty()) return false;
+  TempLayerDir trash = KRILL_TRY(TempLayerDir::create(layers_root()));
+  // rename(2) replaces the empty temp dir; the trash is removed when `trash` goes.
+  if (rename(path.c_str(), trash.path().c_str()) != 0) {
+    return fail_errno("remove layer " + diff_id.str() + ": rename " + path);
+  }
+  for (const auto& c : info.compressed) {
+    std::string map = layers_root() + "/by-blob/" + by_blob_name(c.digest);
+    (void)unlink(map.c_str());
+    auto removed = content_.remove(c.digest);
+    if (!removed && removed.error().errno_value() != ENOENT)
+      return std::unexpected(removed.error());
+  }
+  return true;
+}
+
+}  // namespace krill::image

@@ -1,0 +1,189 @@
+#include "image/image_store.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "image_store_test_util.h"
+
+namespace krill::image {
+namespace {
+
+using test::TarBuilder;
+using test::TempDir;
+
+std::string shared_tar() { return TarBuilder().dir("etc").file("etc/os", "shared").finish(); }
+
+TEST(ImageStore, AddFindTagUntag) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store) << store.error().message();
+  auto img = test::make_image({shared_tar(), TarBuilder().file("a", "A").finish()});
+  auto missing = store->add_image(img.blob(), img.config, {"busybox"});
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find("not in the store"), std::string::npos);
+  ASSERT_TRUE(test::import_all(*store, img));
+  auto rec = store->add_image(img.blob(), img.config, {"busybox"});
+  ASSERT_TRUE(rec) << rec.error().message();
+  EXPECT_EQ(rec->names, std::vector<std::string>{"docker.io/library/busybox:latest"});
+  ASSERT_EQ(rec->layers.size(), 2u);
+  EXPECT_EQ(rec->layers[0].str(), img.diff_ids[0]);
+  std::string id = rec->id.str();
+  std::string manifest_digest = rec->manifest_digest.str();
+  for (std::string name : {std::string("busybox"), std::string("busybox:latest"),
+                           std::string("docker.io/library/busybox:latest"), id, id.substr(7),
+                           id.substr(7, 3), "busybox@" + manifest_digest}) {
+    auto found = store->find(name);
+    ASSERT_TRUE(found) << name << ": " << found.error().message();
+    ASSERT_TRUE(found->has_value()) << name;
+    EXPECT_EQ((*found)->id, rec->id) << name;
+  }
+  EXPECT_FALSE(store->find("alpine")->has_value());
+  struct stat st;
+  EXPECT_EQ(stat((store->layer_dir(rec->layers[1]) + "/a").c_str(), &st), 0);
+
+  auto other = test::make_image({shared_tar()}, "other");
+  ASSERT_TRUE(test::import_all(*store, other));
+  ASSERT_TRUE(store->add_image(other.blob(), other.config, {"other:1"}));
+  ASSERT_TRUE(store->tag("other:1", "busybox"));  // moves the name
+  EXPECT_TRUE((*store->find(id))->names.empty());
+  EXPECT_EQ((*store->find("busybox"))->names.size(), 2u);
+  ASSERT_TRUE(store->untag("busybox"));
+  EXPECT_FALSE(store->find("busybox")->has_value());
+  EXPECT_FALSE(store->untag("busybox"));
+  EXPECT_EQ(store->list()->size(), 2u);
+}
+
+TEST(ImageStore, RemoveKeepsSharedLayerUntilLastUser) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store);
+  auto a = test::make_image({shared_tar(), TarBuilder().file("a", "A").finish()}, "a");
+  auto b = test::make_image({shared_tar(), TarBuilder().file("b", "B").finish()}, "b");
+  ASSERT_TRUE(test::import_all(*store, a));
+  ASSERT_TRUE(test::import_all(*store, b));
+  auto ra = store->add_image(a.blob(), a.config, {"a", "a:2"});
+  auto rb = store->add_image(b.blob(), b.config, {"b"});
+  ASSERT_TRUE(ra && rb);
+  // By one of two names: only untagged.
+  auto r1 = store->remove("a:2");
+  ASSERT_TRUE(r1) << r1.error().message();
+  EXPECT_FALSE(r1->deleted);
+  auto r2 = store->remove("a");
+  ASSERT_TRUE(r2) << r2.error().message();
+  ASSERT_TRUE(r2->deleted);
+  EXPECT_EQ(r2->deleted_layers, std::vector<Digest>{ra->layers[1]});
+  EXPECT_TRUE(store->has_layer(ra->layers[0]));
+  EXPECT_FALSE(store->has_layer(ra->layers[1]));
+  EXPECT_FALSE(store->content().contains(ra->id));
+  EXPECT_FALSE(store->content().contains(*Digest::parse(test::sha256_of_bytes(a.blobs[1]))));
+  // A snapshot reference keeps the layer.
+  ASSERT_TRUE(store->add_layer_ref(rb->layers[0], "c1"));
+  EXPECT_FALSE(store->remove("b"));
+  auto r3 = store->remove("b", true);
+  ASSERT_TRUE(r3) << r3.error().message();
+  EXPECT_TRUE(store->has_layer(rb->layers[0]));
+  EXPECT_FALSE(store->has_layer(rb->layers[1]));
+  ASSERT_TRUE(store->remove_layer_ref(rb->layers[0], "c1"));
+  EXPECT_TRUE(store->list()->empty());
+}
+
+TEST(ImageStore, ParallelImportOfTheSameLayer) {
+  TempDir dir;
+  ASSERT_TRUE(ImageStore::open(dir.path()));
+  TarBuilder tb;
+  for (int i = 0; i < 50; ++i) tb.file("f" + std::to_string(i), std::string(10000, 'a' + i % 26));
+  std::string gz = test::gzip_bytes(tb.finish());
+  std::vector<pid_t> children;
+  for (int i = 0; i < 4; ++i) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      auto store = ImageStore::open(dir.path());
+      if (!store) _exit(2);
+      auto fd = test::memfd_with(gz);
+      auto r = store->import_layer(fd.get(), test::layer_descriptor(gz));
+      _exit(r ? 0 : 1);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  int dirs = 0, temps = 0;
+  DIR* d = opendir((dir.path() + "/layers").c_str());
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() == 64) ++dirs;
+    if (n.starts_with(".tmp-")) ++temps;
+  }
+  closedir(d);
+  EXPECT_EQ(dirs, 1);
+  EXPECT_EQ(temps, 0);
+}
+
+TEST(ImageStore, KilledImportLeavesOnlyTempDirsThatOpenRemoves) {
+  TempDir dir;
+  ASSERT_TRUE(ImageStore::open(dir.path()));
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[1]);
+    auto store = ImageStore::open(dir.path());
+    Descriptor d;
+    (void)store->import_layer(fds[0], d);  // blocks on the pipe
+    _exit(0);
+  }
+  close(fds[0]);
+  std::string tar = TarBuilder().file("big", std::string(100000, 'x')).finish();
+  (void)!write(fds[1], tar.data(), 20000);  // part of the layer
+  usleep(300000);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  close(fds[1]);
+  std::vector<std::string> entries;
+  DIR* d = opendir((dir.path() + "/layers").c_str());
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != ".." && n != "by-blob") entries.push_back(n);
+  }
+  closedir(d);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_TRUE(entries[0].starts_with(".tmp-"));
+  ASSERT_TRUE(ImageStore::open(dir.path()));
+  struct stat st;
+  EXPECT_NE(stat((dir.path() + "/layers/" + entries[0]).c_str(), &st), 0);
+}
+
+TEST(ImageStore, CheckDetectsMissingLayer) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store);
+  auto img = test::make_image({shared_tar()});
+  ASSERT_TRUE(test::import_all(*store, img));
+  auto rec = store->add_image(img.blob(), img.config, {"x"});
+  ASSERT_TRUE(rec);
+  auto ok = store->check(false);
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok->problems.empty());
+  ASSERT_TRUE(krill::remove_all(dir.path() + "/layers/" + rec->layers[0].hex()));
+  auto bad = store->check(false);
+  ASSERT_TRUE(bad);
+  ASSERT_EQ(bad->problems.size(), 1u);
+  EXPECT_NE(bad->problems[0].find("missing"), std::string::npos);
+  auto repaired = store->check(true);
+  ASSERT_TRUE(repaired);
+  EXPECT_EQ(repaired->removed_images.size(), 1u);
+  EXPECT_TRUE(store->list()->empty());
+  auto usage = store->disk_usage();
+  ASSERT_TRUE(usage);
+  EXPECT_EQ(usage->images, 0u);
+}
+
+}  // namespace
+}  // namespace krill::image

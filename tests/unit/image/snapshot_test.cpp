@@ -1,0 +1,158 @@
+#include "image/snapshot.h"
+
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <functional>
+
+#include "image_store_test_util.h"
+
+namespace krill::image {
+namespace {
+
+using test::TarBuilder;
+using test::TempDir;
+
+// Runs `body` in a forked child with its own mount namespace; returns what it wrote.
+std::string in_mount_ns(const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    std::string out;
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr)) {
+      out = "unshare failed";
+    } else {
+      out = body();
+    }
+    (void)!write(fds[1], out.data(), out.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  waitpid(pid, nullptr, 0);
+  return out;
+}
+
+std::string visible(const std::string& root, const std::vector<std::string>& paths) {
+  std::string out;
+  for (const auto& p : paths) {
+    struct stat st;
+    out += lstat((root + "/" + p).c_str(), &st) == 0 ? '1' : '0';
+  }
+  return out;
+}
+
+struct Fixture {
+  TempDir dir;
+  ImageStore store = *ImageStore::open(dir.path());
+  ImageRecord image;
+  Fixture() {
+    auto img = test::make_image({
+        TarBuilder()
+            .dir("etc")
+            .file("etc/a", "1")
+            .file("etc/b", "1")
+            .dir("opq")
+            .file("opq/old", "1")
+            .finish(),
+        TarBuilder().dir("etc").file("etc/.wh.a", "").file("etc/c", "2").finish(),
+        TarBuilder().dir("opq").file("opq/.wh..wh..opq", "").file("opq/new", "3").finish(),
+    });
+    EXPECT_TRUE(test::import_all(store, img));
+    image = *store.add_image(img.blob(), img.config, {"three"});
+  }
+};
+
+const std::vector<std::string> kPaths = {"etc/a", "etc/b", "etc/c", "opq/old", "opq/new"};
+
+TEST(Snapshot, OverlayOfThreeLayersWithWhiteouts) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "c1", {});
+  ASSERT_TRUE(snap) << snap.error().message();
+  std::string seen = in_mount_ns([&] {
+    auto m = snap->mount();
+    if (!m) return m.error().message();
+    return visible(m->path(), kPaths);
+  });
+  EXPECT_EQ(seen, "01101");
+  // The snapshot references keep the layers.
+  EXPECT_FALSE(f.store.remove("three"));
+  ASSERT_TRUE(remove_snapshot(f.store, *snap));
+  EXPECT_TRUE(f.store.remove("three"));
+}
+
+TEST(Snapshot, VfsGivesTheSameTree) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "v1", {.driver = "vfs"});
+  ASSERT_TRUE(snap) << snap.error().message();
+  auto m = snap->mount();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(visible(m->path(), kPaths), "01101");
+  EXPECT_EQ(*krill::read_file(m->path() + "/etc/c"), "2");
+  auto diff = snapshot_diff(*snap, 1, {});
+  EXPECT_FALSE(diff);
+}
+
+TEST(Snapshot, TwoHundredLayersMount) {
+  TempDir dir;
+  auto store = *ImageStore::open(dir.path());
+  std::vector<std::string> tars;
+  for (int i = 0; i < 200; ++i) {
+    tars.push_back(TarBuilder().file("f" + std::to_string(i), std::to_string(i)).finish());
+  }
+  auto img = test::make_image(tars);
+  ASSERT_TRUE(test::import_all(store, img));
+  auto rec = store.add_image(img.blob(), img.config, {"many"});
+  ASSERT_TRUE(rec) << rec.error().message();
+  auto snap = create_snapshot(store, *rec, dir / "c", {});
+  ASSERT_TRUE(snap);
+  size_t total = 0;
+  for (const auto& l : snap->lower_dirs()) total += l.size() + 1;
+  EXPECT_GT(total, 4096u);
+  std::string seen = in_mount_ns([&] {
+    auto m = snap->mount();
+    if (!m) return m.error().message();
+    return visible(m->path(), {"f0", "f100", "f199"});
+  });
+  EXPECT_EQ(seen, "111");
+}
+
+TEST(Snapshot, DiffAfterChanges) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "c1", {});
+  ASSERT_TRUE(snap);
+  std::string seen = in_mount_ns([&] {
+    auto m = snap->mount();
+    if (!m) return m.error().message();
+    if (unlink((m->path() + "/etc/b").c_str()) != 0) return std::string("unlink failed");
+    if (!krill::write_file_atomic(m->path() + "/etc/new", "n")) return std::string("write failed");
+    return std::string("ok");
+  });
+  ASSERT_EQ(seen, "ok");
+  auto out = test::memfd_with("");
+  auto diff = snapshot_diff(*snap, out.get(), {});
+  ASSERT_TRUE(diff) << diff.error().message();
+  std::string tar = test::read_fd_all(out.get());
+  std::vector<std::string> names;
+  archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  archive_read_open_memory(a, tar.data(), tar.size());
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+    names.emplace_back(archive_entry_pathname(e));
+  archive_read_free(a);
+  EXPECT_EQ(names, (std::vector<std::string>{"etc/", "etc/.wh.b", "etc/new"}));
+}
+
+}  // namespace
+}  // namespace krill::image
