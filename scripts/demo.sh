@@ -1,32 +1,70 @@
 #!/usr/bin/env bash
-# The main job: install, build, then run a container with krill's own runtime
-# from a bundle made of Debian's busybox-static.
+# The main job: install, build, then Build → Ship → Run with krill:
+#   make a busybox image from Debian's busybox-static (krill import),
+#   push it to a local registry (Debian's docker-registry on 127.0.0.1), remove it,
+#   pull it back, copy it to an OCI layout, unpack it into a bundle,
+#   and run a container from it with krill's own runtime.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 
+krill="$PWD/build/src/cli/krill"
 runtime="$PWD/build/src/cli/krill-runtime"
 work=$(mktemp -d /tmp/krill-demo.XXXXXX)
 id="krill-demo-$$"
+registry_pid=""
 cleanup() {
   "$runtime" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  if [ -n "$registry_pid" ]; then
+    kill "$registry_pid" 2>/dev/null || true
+    wait "$registry_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-bundle="$work/bundle"
-mkdir -p "$bundle/rootfs/bin"
-cp /bin/busybox "$bundle/rootfs/bin/busybox"
-for applet in sh echo cat ls uname hostname id ps; do
-  ln -s busybox "$bundle/rootfs/bin/$applet"
+# A free port on loopback for the registry.
+port=""
+for _ in $(seq 100); do
+  candidate=$((20000 + RANDOM % 20000))
+  ss -ltnH "sport = :$candidate" | grep -q . || { port=$candidate; break; }
 done
-(cd "$bundle" && "$runtime" spec)
-# Non-interactive: no terminal; print who and where we are.
+[ -n "$port" ] || { echo "demo: no free port on 127.0.0.1" >&2; exit 1; }
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+storage:
+  filesystem:
+    rootdirectory: $work/registry
+http:
+  addr: 127.0.0.1:$port
+YAML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+
+store=(--root "$work/store")
+image="127.0.0.1:$port/demo/busybox:1"
+
+echo "== Build: an image from Debian's busybox-static"
+mkdir -p "$work/rootfs/bin"
+cp /bin/busybox "$work/rootfs/bin/busybox"
+for applet in sh echo cat ls uname hostname id; do ln -s busybox "$work/rootfs/bin/$applet"; done
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+"$krill" "${store[@]}" import --change CMD=/bin/sh "$work/rootfs.tar" "$image"
+"$krill" "${store[@]}" images
+
+echo "== Ship: push to the local registry, remove, pull back"
+"$krill" "${store[@]}" push --tls-verify=false "$image"
+"$krill" "${store[@]}" rmi "$image"
+"$krill" "${store[@]}" pull --tls-verify=false "$image"
+"$krill" "${store[@]}" image copy "containers-storage:$image" "oci:$work/layout:demo"
+
+echo "== Run: a container from the pulled image with krill-runtime"
+umoci unpack --image "$work/layout:demo" "$work/bundle" >/dev/null
+# A plain, non-interactive process in the bundle umoci made.
 jq '.process.terminal = false
     | .process.args = ["sh", "-c", "echo \"hello from krill: $(hostname), pid $$, $(id -u):$(id -g)\"; ls /"]' \
-  "$bundle/config.json" > "$bundle/config.json.new"
-mv "$bundle/config.json.new" "$bundle/config.json"
-
-echo "== krill-runtime run $id (bundle $bundle)"
-"$runtime" --root "$work/state" run --bundle "$bundle" "$id"
+  "$work/bundle/config.json" > "$work/bundle/config.json.new"
+mv "$work/bundle/config.json.new" "$work/bundle/config.json"
+"$runtime" --root "$work/state" run --bundle "$work/bundle" "$id"
