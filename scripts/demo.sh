@@ -41,7 +41,13 @@ http:
 YAML
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break; sleep 0.1; done
+for attempt in $(seq 200); do
+  curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
+  if [ "$attempt" = 200 ] || ! kill -0 "$registry_pid" 2>/dev/null; then
+    echo "demo: the registry did not start:" >&2; cat "$work/registry.log" >&2; exit 1
+  fi
+  sleep 0.1
+done
 
 store=(--root "$work/store")
 image="127.0.0.1:$port/demo/busybox:1"
