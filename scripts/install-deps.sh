@@ -13,7 +13,7 @@ packages=(
   # peers the tests and benchmarks compare against
   runc crun podman uidmap skopeo umoci docker-registry
   # tools used by tests and benchmarks
-  iproute2 procps util-linux jq curl hyperfine time openssl apache2-utils
+  iproute2 procps util-linux jq curl bc hyperfine time openssl apache2-utils
 )
 
 missing=()

@@ -189,9 +189,12 @@ TEST(SeccompApply, DefaultErrnoRetAppliesToUnlistedSyscalls) {
     oci::Seccomp config;
     config.default_action = "SCMP_ACT_ERRNO";
     config.default_errno_ret = ENXIO;
-    // What the child still needs after loading: the rest of apply_seccomp and _exit.
+    // What the child still needs after loading: the rest of apply_seccomp and _exit, and what
+    // the AddressSanitizer runtime calls in the sanitizer build (sigaltstack, mmap, ...).
     config.syscalls.push_back(rule({"getpid", "write", "exit", "exit_group", "munmap", "brk",
-                                    "madvise", "close", "rt_sigreturn"},
+                                    "madvise", "close", "rt_sigreturn", "sigaltstack", "mmap",
+                                    "mprotect", "rt_sigprocmask", "rt_sigaction", "futex",
+                                    "gettid"},
                                    "SCMP_ACT_ALLOW"));
     auto listener = apply_seccomp(config);
     if (!listener) {
