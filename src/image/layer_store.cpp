@@ -31,14 +31,23 @@ Result<FileLock> FileLock::acquire(const std::string& path, bool exclusive) {
 
 bool FileLock::try_lock(int fd) { return flock(fd, LOCK_EX | LOCK_NB) == 0; }
 
+// A temp dir is made as ".new-*", locked, and only then renamed to ".tmp-*":
+// a concurrent open() removes unlocked ".tmp-*" dirs, and must never see one
+// between its creation and its lock.
 Result<TempLayerDir> TempLayerDir::create(const std::string& parent) {
-  std::string templ = parent + "/.tmp-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) return fail_errno("create temp dir in " + parent);
-  UniqueFd fd(::open(templ.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  std::string fresh = parent + "/.new-XXXXXX";
+  if (mkdtemp(fresh.data()) == nullptr) return fail_errno("create temp dir in " + parent);
+  UniqueFd fd(::open(fresh.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd || flock(fd.get(), LOCK_EX) != 0) {
     int err = errno;
-    rmdir(templ.c_str());
-    return fail_errno("lock temp dir " + templ, err);
+    rmdir(fresh.c_str());
+    return fail_errno("lock temp dir " + fresh, err);
+  }
+  std::string templ = parent + "/.tmp-" + fresh.substr(fresh.size() - 6);
+  if (::rename(fresh.c_str(), templ.c_str()) != 0) {
+    int err = errno;
+    rmdir(fresh.c_str());
+    return fail_errno("rename temp dir " + fresh, err);
   }
   return TempLayerDir(std::move(templ), std::move(fd));
 }
@@ -58,11 +67,17 @@ Result<std::vector<std::string>> remove_stale_temp_dirs(const std::string& dir) 
   if (!d) return fail_errno("open " + dir);
   std::vector<std::string> names;
   while (dirent* e = readdir(d)) {
-    if (std::string_view(e->d_name).starts_with(".tmp-")) names.emplace_back(e->d_name);
+    std::string_view name = e->d_name;
+    if (name.starts_with(".tmp-") || name.starts_with(".new-")) names.emplace_back(name);
   }
   closedir(d);
+  const time_t now = ::time(nullptr);
   for (const auto& name : names) {
     std::string path = dir + "/" + name;
+    // A ".new-" dir is about to be locked by its creator; only a crash leaves one behind.
+    struct stat st;
+    if (name.starts_with(".new-") && (::lstat(path.c_str(), &st) != 0 || now - st.st_mtime < 60))
+      continue;
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (fd && !FileLock::try_lock(fd.get())) continue;  // a live import holds it
     KRILL_CHECK_CTX(remove_all(path), "remove abandoned " + path);

@@ -126,10 +126,17 @@ Result<std::unique_ptr<ClientPool>> connect(const std::string& host, bool insecu
   auto https_ping = https.ping();
   bool plain = false;
   if (!https_ping && !mentions_http_status(https_ping.error().message())) {
+    // A plain-HTTP server answers a TLS hello with garbage: then it is plain,
+    // whatever a (possibly slow) second probe says. Otherwise ask over HTTP,
+    // with the usual retries so that a loaded registry is not taken for HTTPS.
+    const std::string& tls_error = https_ping.error().message();
+    const bool speaks_plain = tls_error.find("wrong version number") != std::string::npos ||
+                              tls_error.find("packet length too long") != std::string::npos;
     probe.plain_http = true;
+    probe.max_retries = o.max_retries;
     auto http = KRILL_TRY(RegistryClient::create(host, probe));
-    auto http_ping = http.ping();
-    plain = http_ping || mentions_http_status(http_ping.error().message());
+    auto http_ping = speaks_plain ? Result<void>{} : http.ping();
+    plain = speaks_plain || http_ping || mentions_http_status(http_ping.error().message());
   }
   o.plain_http = plain;
   auto c = KRILL_TRY(RegistryClient::create(host, o));
