@@ -25,7 +25,7 @@
 #   (next to the bundle in /tmp), because on this host /run is not a tmpfs.
 # - The cgroups are the runtimes' defaults (no cgroupsPath): crun uses /<id>, runc <its own
 #   cgroup>/<id>, krill
-#   /krill/<id> in every hierarchy. Container ids start with "krillbench-".
+#   /krill-<id> in every hierarchy. Container ids start with "krillbench-".
 # Nothing outside the private mount namespaces, the temp dir and those cgroups is changed; the
 # cleanup deletes every container, removes leftover krillbench-* cgroups and the krill/ parent
 # cgroups the run created, and checks that nothing is left.

@@ -83,9 +83,6 @@ class CleanupEnvironment : public ::testing::Environment {
       if (!id.empty()) runtime({"delete", "--force", id});
     if (!remove_tree(test_dir()))
       std::fprintf(stderr, "warning: could not remove all of %s\n", test_dir().c_str());
-    // The runtime's default cgroup parent (/krill) stays when its last container goes;
-    // remove it once empty (another test process still using it keeps it, harmlessly).
-    for (const auto& [controllers, mount] : host_cgroup_mounts()) rmdir((mount + "/krill").c_str());
   }
 };
 

@@ -49,7 +49,8 @@ Result<CgroupPath> parse_cgroups_path(const std::string& cgroups_path,
     if (container_id.empty() || container_id.find('/') != std::string::npos ||
         container_id == "." || container_id == "..")
       return fail("cgroup path for container id \"" + container_id + "\": invalid id");
-    path = "/krill/" + container_id;
+    // Flat, so that deleting the last container leaves no empty parent behind.
+    path = "/krill-" + container_id;
   }
   CgroupPath parsed;
   parsed.absolute = path.front() == '/';

@@ -1,7 +1,7 @@
 // A container's cgroups across every mounted hierarchy (v1, v2 or hybrid).
 //
 // Paths. cgroups_path from config.json:
-//   - empty: "/krill/<container id>";
+//   - empty: "/krill-<container id>" (flat: no parent left behind);
 //   - absolute ("/a/b"): relative to each hierarchy's mount point
 //     (<mountpoint>/a/b), as runc's fs driver does;
 //   - relative ("a/b"): relative to the cgroup of the calling process in each

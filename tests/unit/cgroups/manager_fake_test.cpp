@@ -42,8 +42,8 @@ TEST(ManagerFake, PathsDefaultAbsoluteAndInvalid) {
   EXPECT_EQ(by_default->layout(), Layout::kHybrid);
   auto paths = by_default->paths();
   ASSERT_EQ(paths.size(), 10u);
-  EXPECT_EQ(paths[0], host.path("cpu/krill/ctr"));
-  EXPECT_EQ(paths.back(), host.path("unified/krill/ctr"));
+  EXPECT_EQ(paths[0], host.path("cpu/krill-ctr"));
+  EXPECT_EQ(paths.back(), host.path("unified/krill-ctr"));
 
   auto absolute = Manager::open("//a/./b/", "ctr", options);
   ASSERT_TRUE(absolute);
