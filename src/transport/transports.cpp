@@ -6,28 +6,11 @@
 #include "transport/docker_transport.h"
 #include "transport/image_transport.h"
 
-// The other transports are written in parallel; a prefix whose header is not there yet answers
-// with a clear error instead of breaking the build.
-#if __has_include("transport/oci_layout_transport.h")
-#include "transport/oci_layout_transport.h"
-#define KRILL_HAVE_OCI_LAYOUT 1
-#endif
-#if __has_include("transport/oci_archive_transport.h")
-#include "transport/oci_archive_transport.h"
-#define KRILL_HAVE_OCI_ARCHIVE 1
-#endif
-#if __has_include("transport/docker_archive_transport.h")
-#include "transport/docker_archive_transport.h"
-#define KRILL_HAVE_DOCKER_ARCHIVE 1
-#endif
-#if __has_include("transport/dir_transport.h")
 #include "transport/dir_transport.h"
-#define KRILL_HAVE_DIR 1
-#endif
-#if __has_include("transport/store_transport.h")
+#include "transport/docker_archive_transport.h"
+#include "transport/oci_archive_transport.h"
+#include "transport/oci_layout_transport.h"
 #include "transport/store_transport.h"
-#define KRILL_HAVE_STORE 1
-#endif
 
 namespace krill::transport {
 namespace {
@@ -73,11 +56,6 @@ Result<Parsed> parse(std::string_view text) {
   return Parsed{Kind::kStore, text};
 }
 
-std::unexpected<Error> unavailable(std::string_view transport, std::string_view text) {
-  return fail("image reference \"" + std::string(text) + "\": transport " + std::string(transport) +
-              " not available yet");
-}
-
 }  // namespace
 
 Result<std::unique_ptr<ImageSource>> open_image_source(std::string_view transport_reference,
@@ -87,35 +65,15 @@ Result<std::unique_ptr<ImageSource>> open_image_source(std::string_view transpor
     case Kind::kDocker:
       return open_docker_source(p.rest, options);
     case Kind::kOciLayout:
-#ifdef KRILL_HAVE_OCI_LAYOUT
       return open_oci_layout_source(p.rest, options);
-#else
-      return unavailable("oci", transport_reference);
-#endif
     case Kind::kOciArchive:
-#ifdef KRILL_HAVE_OCI_ARCHIVE
       return open_oci_archive_source(p.rest, options);
-#else
-      return unavailable("oci-archive", transport_reference);
-#endif
     case Kind::kDockerArchive:
-#ifdef KRILL_HAVE_DOCKER_ARCHIVE
       return open_docker_archive_source(p.rest, options);
-#else
-      return unavailable("docker-archive", transport_reference);
-#endif
     case Kind::kDir:
-#ifdef KRILL_HAVE_DIR
       return open_dir_source(p.rest, options);
-#else
-      return unavailable("dir", transport_reference);
-#endif
     case Kind::kStore:
-#ifdef KRILL_HAVE_STORE
       return open_store_source(p.rest, options);
-#else
-      return unavailable("containers-storage", transport_reference);
-#endif
   }
   return fail("image reference \"" + std::string(transport_reference) + "\": unknown transport");
 }
@@ -127,35 +85,15 @@ Result<std::unique_ptr<ImageDestination>> open_image_destination(
     case Kind::kDocker:
       return open_docker_destination(p.rest, options);
     case Kind::kOciLayout:
-#ifdef KRILL_HAVE_OCI_LAYOUT
       return open_oci_layout_destination(p.rest, options);
-#else
-      return unavailable("oci", transport_reference);
-#endif
     case Kind::kOciArchive:
-#ifdef KRILL_HAVE_OCI_ARCHIVE
       return open_oci_archive_destination(p.rest, options);
-#else
-      return unavailable("oci-archive", transport_reference);
-#endif
     case Kind::kDockerArchive:
-#ifdef KRILL_HAVE_DOCKER_ARCHIVE
       return open_docker_archive_destination(p.rest, options);
-#else
-      return unavailable("docker-archive", transport_reference);
-#endif
     case Kind::kDir:
-#ifdef KRILL_HAVE_DIR
       return open_dir_destination(p.rest, options);
-#else
-      return unavailable("dir", transport_reference);
-#endif
     case Kind::kStore:
-#ifdef KRILL_HAVE_STORE
       return open_store_destination(p.rest, options);
-#else
-      return unavailable("containers-storage", transport_reference);
-#endif
   }
   return fail("image reference \"" + std::string(transport_reference) + "\": unknown transport");
 }

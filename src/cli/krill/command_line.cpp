@@ -38,8 +38,6 @@ void add_prefixed_registry_flags(CLI::App* app, const std::string& prefix, Regis
   app->add_option("--" + prefix + "-authfile", f.authfile, "authentication file for the " + prefix);
 }
 
-bool is_help_word(const std::string& arg) { return arg == "-h" || arg == "--help"; }
-
 }  // namespace
 
 KrillCommandLine::KrillCommandLine() : app_(std::make_unique<CLI::App>(kDescription, "krill")) {

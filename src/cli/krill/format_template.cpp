@@ -515,7 +515,7 @@ class Executor {
     return v.type_name();
   }
 
-  Result<json> call(const Operand& fn, const std::vector<json>& args, const Pipeline& pipe) {
+  Result<json> call(const Operand& fn, const std::vector<json>& args, const Pipeline& /*pipe*/) {
     const std::string& name = fn.ident;
     auto want = [&](size_t n) -> Result<void> {
       if (args.size() != n)
