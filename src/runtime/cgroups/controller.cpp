@@ -111,4 +111,19 @@ std::vector<std::string> hugepage_sizes_in(const std::string& dir, const std::st
   return sizes;
 }
 
+Result<void> apply_hugepage_limits(const std::string& dir, const oci::Resources& resources,
+                                   const std::string& suffix) {
+  for (const auto& h : resources.hugepage_limits) {
+    const std::string file = "hugetlb." + h.page_size + "." + suffix;
+    if (h.page_size.empty() || h.page_size.find('/') != std::string::npos ||
+        !path_exists(join_path(dir, file)))
+      return fail("hugepageLimits: page size \"" + h.page_size +
+                  "\" is not supported on this host (no " + join_path(dir, file) + ")");
+    KRILL_CHECK(write_file(dir, file, std::to_string(h.limit)));
+    KRILL_CHECK(write_optional_file(dir, "hugetlb." + h.page_size + ".rsvd." + suffix,
+                                    std::to_string(h.limit)));
+  }
+  return {};
+}
+
 }  // namespace krill::cgroups

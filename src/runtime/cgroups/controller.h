@@ -60,6 +60,10 @@ Result<void> write_required_file(const std::string& dir, const std::string& name
                                  const std::string& value, const std::string& setting);
 // rdma.max lines (same format in v1 and v2).
 Result<void> apply_rdma(const std::string& dir, const oci::Resources& resources);
+// hugepageLimits written to "hugetlb.<size>.<suffix>" (v1: limit_in_bytes, v2: max) and the
+// reservation file "hugetlb.<size>.rsvd.<suffix>" where the kernel has it.
+Result<void> apply_hugepage_limits(const std::string& dir, const oci::Resources& resources,
+                                   const std::string& suffix);
 // Hugepage sizes for which `dir` has a "hugetlb.<size>.<suffix>" file.
 std::vector<std::string> hugepage_sizes_in(const std::string& dir, const std::string& suffix);
 

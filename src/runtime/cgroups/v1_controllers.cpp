@@ -382,17 +382,7 @@ class V1Hugetlb final : public Controller {
   Section section() const override { return Section::kHugepageLimits; }
 
   Result<void> apply(const std::string& dir, const oci::Resources& r) const override {
-    for (const auto& h : r.hugepage_limits) {
-      std::string file = "hugetlb." + h.page_size + ".limit_in_bytes";
-      if (h.page_size.empty() || h.page_size.find('/') != std::string::npos ||
-          !path_exists(join_path(dir, file)))
-        return fail("hugepageLimits: page size \"" + h.page_size +
-                    "\" is not supported on this host (no " + join_path(dir, file) + ")");
-      KRILL_CHECK(write_file(dir, file, std::to_string(h.limit)));
-      KRILL_CHECK(write_optional_file(dir, "hugetlb." + h.page_size + ".rsvd.limit_in_bytes",
-                                      std::to_string(h.limit)));
-    }
-    return {};
+    return apply_hugepage_limits(dir, r, "limit_in_bytes");
   }
 
   Result<void> stats(const std::string& dir, Stats& stats) const override {
