@@ -108,6 +108,9 @@ TEST(Rootless, RunsWithRootlessSpecAndMapping) {
   std::filesystem::copy_file(probe_binary(), rootfs + "/probe");
   for (const char* applet : {"sh", "cat", "id"})
     std::filesystem::create_symlink("busybox", rootfs + "/bin/" + applet);
+  // The build tree may sit in a folder the test user cannot enter (a 0700 clone): run a copy.
+  const std::string runtime = home.path() + "/krill-runtime";
+  std::filesystem::copy_file(runtime_binary(), runtime);
   // Everything the user must own: its home, bundle and state dir.
   run_command(
       {"chown", "-R", std::to_string(user.uid()) + ":" + std::to_string(user.gid()), home.path()});
@@ -119,7 +122,7 @@ TEST(Rootless, RunsWithRootlessSpecAndMapping) {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_command(argv, options);
   };
-  CommandResult r = as_user({runtime_binary(), "spec", "--rootless"}, {.cwd = bundle});
+  CommandResult r = as_user({runtime, "spec", "--rootless"}, {.cwd = bundle});
   ASSERT_TRUE(r.ok()) << r.describe();
   json config = parse_json(read_file(bundle + "/config.json"));
   ASSERT_TRUE(config.is_object());
@@ -131,8 +134,8 @@ TEST(Rootless, RunsWithRootlessSpecAndMapping) {
   struct Cleanup {
     std::function<void()> f;
     ~Cleanup() { f(); }
-  } cleanup{[&] { as_user({runtime_binary(), "--root", state, "delete", "--force", id}); }};
-  r = as_user({runtime_binary(), "--root", state, "run", "--bundle", bundle, id});
+  } cleanup{[&] { as_user({runtime, "--root", state, "delete", "--force", id}); }};
+  r = as_user({runtime, "--root", state, "run", "--bundle", bundle, id});
   ASSERT_TRUE(r.ok()) << r.describe();
   std::istringstream lines(r.out);
   std::string uid_map;
