@@ -14,6 +14,7 @@
 #include "image/reference.h"
 #include "image/registries_conf.h"
 #include "transport/auth_file.h"
+#include "transport/insecure_registry.h"
 #include "transport/registry_client.h"
 
 namespace krill::transport {
@@ -104,41 +105,12 @@ class ClientPool {
   std::vector<std::unique_ptr<RegistryClient>> idle_;
 };
 
-bool mentions_http_status(const std::string& message) {
-  for (const char* s : {"401", "403", "UNAUTHORIZED", "DENIED", "unauthorized"})
-    if (message.find(s) != std::string::npos) return true;
-  return false;
-}
-
-// A pool for `host`. Insecure registries (registries.conf or --tls-verify=false) are probed:
-// HTTPS without verification first, then plain HTTP, as containers/image does.
+// A pool for `host`; an insecure registry (registries.conf or --tls-verify=false) is probed for
+// the protocol it speaks.
 Result<std::unique_ptr<ClientPool>> connect(const std::string& host, bool insecure,
                                             const TransportOptions& options) {
   ClientOptions o = base_client_options(options);
-  if (!insecure) {
-    auto c = KRILL_TRY(RegistryClient::create(host, o));
-    return std::make_unique<ClientPool>(host, o, std::move(c));
-  }
-  o.tls_verify = false;
-  ClientOptions probe = o;
-  probe.max_retries = 0;
-  auto https = KRILL_TRY(RegistryClient::create(host, probe));
-  auto https_ping = https.ping();
-  bool plain = false;
-  if (!https_ping && !mentions_http_status(https_ping.error().message())) {
-    // A plain-HTTP server answers a TLS hello with garbage: then it is plain,
-    // whatever a (possibly slow) second probe says. Otherwise ask over HTTP,
-    // with the usual retries so that a loaded registry is not taken for HTTPS.
-    const std::string& tls_error = https_ping.error().message();
-    const bool speaks_plain = tls_error.find("wrong version number") != std::string::npos ||
-                              tls_error.find("packet length too long") != std::string::npos;
-    probe.plain_http = true;
-    probe.max_retries = o.max_retries;
-    auto http = KRILL_TRY(RegistryClient::create(host, probe));
-    auto http_ping = speaks_plain ? Result<void>{} : http.ping();
-    plain = speaks_plain || http_ping || mentions_http_status(http_ping.error().message());
-  }
-  o.plain_http = plain;
+  if (insecure) o = KRILL_TRY(resolve_insecure_protocol(host, std::move(o)));
   auto c = KRILL_TRY(RegistryClient::create(host, o));
   return std::make_unique<ClientPool>(host, o, std::move(c));
 }

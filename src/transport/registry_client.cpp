@@ -401,6 +401,15 @@ Result<void> RegistryClient::ping() {
   return {};
 }
 
+std::expected<long, HttpFailure> RegistryClient::probe() {
+  Request request;
+  request.url = url("/v2/");
+  request.authenticate = false;
+  auto response = send(request);
+  if (!response) return std::unexpected(std::move(response.error()));
+  return response->status;
+}
+
 Result<RegistryClient::Fetched> RegistryClient::get_manifest(
     const std::string& repository, const std::string& reference,
     const std::vector<std::string>& accept_media_types) {

@@ -57,6 +57,9 @@ class RegistryClient {
 
   // GET /v2/, authenticating if the registry asks (a check of credentials for `login`).
   Result<void> ping();
+  // GET /v2/ without answering challenges: the HTTP status (200, 401, …) when the registry
+  // answered in this client's protocol at all; the transport failure otherwise.
+  std::expected<long, HttpFailure> probe();
 
   struct Fetched {
     std::string media_type;  // Content-Type

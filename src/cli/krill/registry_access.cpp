@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "image/registries_conf.h"
+#include "transport/insecure_registry.h"
 
 namespace krill::cli {
 
@@ -24,12 +25,6 @@ transport::ClientOptions client_options(const RegistryFlags& flags) {
 }
 
 namespace {
-
-bool is_auth_failure(const std::string& message) {
-  for (const char* s : {"401", "403", "UNAUTHORIZED", "DENIED", "unauthorized"})
-    if (message.find(s) != std::string::npos) return true;
-  return false;
-}
 
 bool conf_says_insecure(const Context& ctx, const std::string& host) {
   std::vector<std::string> paths;
@@ -62,16 +57,8 @@ Result<transport::RegistryClient> connect_registry(const Context& ctx, const std
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,
                                                    transport::ClientOptions options,
                                                    bool insecure) {
-  if (!insecure) return transport::RegistryClient::create(host, options);
-  options.tls_verify = false;
-  auto probe = options;
-  probe.max_retries = 0;
-  auto https = KRILL_TRY(transport::RegistryClient::create(host, probe));
-  auto ping = https.ping();
-  if (ping || is_auth_failure(ping.error().message()))
-    return transport::RegistryClient::create(host, options);
-  ctx.debug("HTTPS to " + host + " failed (" + ping.error().message() + "), trying HTTP");
-  options.plain_http = true;
+  if (insecure) options = KRILL_TRY(transport::resolve_insecure_protocol(host, std::move(options)));
+  ctx.debug("registry " + host + (options.plain_http ? " speaks plain HTTP" : " speaks HTTPS"));
   return transport::RegistryClient::create(host, options);
 }
 

@@ -223,7 +223,11 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::start(
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = htons(static_cast<uint16_t>(server->port_));
-    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return server;
+    // Ours, not another test's server that took the port first: the log says it listens.
+    auto log = read_file(server->log_);
+    if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && log &&
+        log->find("listening on") != std::string::npos)
+      return server;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return fail("docker-registry did not listen on " + server->host());
