@@ -94,6 +94,7 @@ Result<int> Runtime::exec(const ExecOptions& options) {
 
   cgroups::ManagerOptions cgroup_options;
   cgroup_options.rootless = record.rootless;
+  cgroup_options.caller_cgroups = record.creator_cgroups;
   auto cgroup =
       KRILL_TRY(cgroups::Manager::open(record.cgroups_path, record.id, cgroup_options));
 

@@ -47,6 +47,7 @@ Result<std::string> absolute_directory(const std::string& path, std::string_view
 Result<cgroups::Manager> open_cgroup(const ContainerRecord& record) {
   cgroups::ManagerOptions options;
   options.rootless = record.rootless;
+  options.caller_cgroups = record.creator_cgroups;
   return cgroups::Manager::open(record.cgroups_path, record.id, options);
 }
 
@@ -149,6 +150,8 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.annotations = spec.annotations;
   record.config_json = config_json;
   if (spec.linux_config) record.cgroups_path = spec.linux_config->cgroups_path;
+  if (!record.cgroups_path.empty() && record.cgroups_path.front() != '/')
+    record.creator_cgroups = KRILL_TRY(read_file("/proc/self/cgroup"));
 
   rollback.cgroup.emplace(KRILL_TRY(open_cgroup(record)));
 

@@ -65,6 +65,7 @@ std::string record_to_json(const ContainerRecord& r) {
       {"created", r.created},
       {"owner", r.owner},
       {"cgroups_path", r.cgroups_path},
+      {"creator_cgroups", r.creator_cgroups},
       {"rootless", r.rootless},
       {"systemd_cgroup", r.systemd_cgroup},
       {"annotations", r.annotations},
@@ -88,6 +89,7 @@ Result<ContainerRecord> record_from_json(std::string_view json) {
     r.created = j.value("created", "");
     r.owner = j.value("owner", "");
     r.cgroups_path = j.value("cgroups_path", "");
+    r.creator_cgroups = j.value("creator_cgroups", "");
     r.rootless = j.value("rootless", false);
     r.systemd_cgroup = j.value("systemd_cgroup", false);
     if (j.contains("annotations") && !j["annotations"].is_null())

@@ -34,7 +34,9 @@ struct ContainerRecord {
   uint64_t init_start_time = 0;  // field 22 of /proc/<pid>/stat; guards against pid reuse
   std::string created;           // rfc3339_nano_now() at create
   std::string owner;             // user name of the creating euid
-  std::string cgroups_path;      // as resolved at create
+  std::string cgroups_path;      // as given in config.json
+  // The creating process's /proc/self/cgroup, against which a relative cgroups_path resolves.
+  std::string creator_cgroups;
   bool rootless = false;
   bool systemd_cgroup = false;
   std::map<std::string, std::string> annotations;

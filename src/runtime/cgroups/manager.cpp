@@ -222,7 +222,9 @@ Result<Manager> Manager::open(const std::string& cgroups_path, const std::string
 
   std::vector<ProcCgroup> own;
   if (!path.absolute)
-    own = parse_proc_cgroup(KRILL_TRY(read_file("", options.proc_self_cgroup_path)));
+    own = parse_proc_cgroup(!options.caller_cgroups.empty()
+                                ? options.caller_cgroups
+                                : KRILL_TRY(read_file("", options.proc_self_cgroup_path)));
 
   for (auto& h : hierarchies) {
     Place place;

@@ -4,10 +4,10 @@
 //   - empty: "/krill-<container id>" (flat: no parent left behind);
 //   - absolute ("/a/b"): relative to each hierarchy's mount point
 //     (<mountpoint>/a/b), as runc's fs driver does;
-//   - relative ("a/b"): relative to the cgroup of the calling process in each
-//     hierarchy (read from /proc/self/cgroup), as runc's fs driver does. Later
-//     commands re-open the same path, so they must run in the same cgroups as
-//     the command that created the container; prefer absolute paths.
+//   - relative ("a/b"): relative to the cgroup of the creating process in each
+//     hierarchy (its /proc/self/cgroup), as runc's fs driver does. The runtime
+//     records that file's contents at create (ManagerOptions::caller_cgroups), so
+//     later commands find the same directories from any cgroup.
 //   ".." components and systemd "slice:prefix:name" paths are refused.
 //
 // Controllers. Each v1 controller is used where it is mounted; a controller not
@@ -43,6 +43,10 @@ struct ManagerOptions {
   // For relative cgroups paths: the calling process's cgroups. Tests point it
   // at a file of their own.
   std::string proc_self_cgroup_path = "/proc/self/cgroup";
+  // The contents of the creating process's /proc/self/cgroup, recorded at create, so that
+  // later commands resolve a relative path to the same directories wherever they run.
+  // Empty: read proc_self_cgroup_path.
+  std::string caller_cgroups;
 };
 
 class Manager {

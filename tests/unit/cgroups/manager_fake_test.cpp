@@ -72,6 +72,20 @@ TEST(ManagerFake, RelativePathIsBelowOwnCgroup) {
   EXPECT_EQ(paths[2], host.path("unified/system.slice/x/pods/c1"));
 }
 
+TEST(ManagerFake, RelativePathUsesTheRecordedCreatorCgroups) {
+  FakeHost host({{"memory", "memory"}}, false, "");
+  // The calling process now sits elsewhere; the recorded creator's cgroups win.
+  testing::write_text(host.temp() + "/self-cgroup", "5:memory:/elsewhere\n");
+  ManagerOptions options;
+  options.mountinfo_path = host.mountinfo_path();
+  options.proc_self_cgroup_path = host.temp() + "/self-cgroup";
+  options.caller_cgroups = "5:memory:/user/session\n";
+  auto manager = Manager::open("pods/c1", "c1", options);
+  ASSERT_TRUE(manager) << manager.error().message();
+  ASSERT_EQ(manager->paths().size(), 1u);
+  EXPECT_EQ(manager->paths()[0], host.path("memory/user/session/pods/c1"));
+}
+
 TEST(ManagerFake, CreateMakesEveryHierarchyAndInitialisesCpuset) {
   FakeHost host(all_v1(), true, "hugetlb");
   host.touch("cpuset/cpuset.cpus", "0-3\n");
