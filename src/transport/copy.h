@@ -37,7 +37,7 @@ struct CopyOptions {
   std::optional<image::Platform> platform;  // an index without --all; default host_platform()
   std::string format;                       // "" keep, "oci", "v2s2"
   bool preserve_digests = false;            // fail instead of changing a manifest digest
-  int parallel_blobs = 3;
+  int parallel_blobs = 6;  // as containers/image: a 4-layer image is fetched in one round
   CopyProgress* progress = nullptr;
 };
 

@@ -44,6 +44,7 @@ struct Transfer {
   bool body_started = false;
   std::string_view upload;
   size_t upload_offset = 0;
+  std::optional<Error> source_error;  // body_source failed
 };
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -103,6 +104,16 @@ size_t on_read(char* buffer, size_t size, size_t count, void* user) {
   std::memcpy(buffer, t->upload.data() + t->upload_offset, n);
   t->upload_offset += n;
   return n;
+}
+
+size_t on_read_source(char* buffer, size_t size, size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  auto n = t->request->body_source(std::span<char>(buffer, size * count));
+  if (!n) {
+    t->source_error = std::move(n.error());
+    return CURL_READFUNC_ABORT;
+  }
+  return *n;
 }
 
 int on_seek(void* user, curl_off_t offset, int origin) {
@@ -244,6 +255,13 @@ std::expected<HttpResponse, HttpFailure> HttpClient::perform(const HttpRequest& 
     curl_easy_setopt(curl, CURLOPT_SEEKDATA, &t);
     curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.upload.size()));
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  } else if (request.body_source) {
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read_source);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &t);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                     static_cast<curl_off_t>(request.body_source_size));
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     // No body: still send Content-Length: 0 (registries require it on POST/PUT).
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
@@ -273,6 +291,10 @@ std::expected<HttpResponse, HttpFailure> HttpClient::perform(const HttpRequest& 
     if (t.sink_error) {
       failure.message = t.sink_error->message();
       failure.from_sink = true;
+      return std::unexpected(std::move(failure));
+    }
+    if (t.source_error) {
+      failure.message = t.source_error->message();
       return std::unexpected(std::move(failure));
     }
     failure.message = error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,10 @@ struct HttpRequest {
   std::string url;
   std::vector<std::string> headers;      // "Name: value"
   std::optional<std::string_view> body;  // sent with Content-Length when set
+  // A streamed body of body_source_size bytes, read as curl sends (cannot be rewound, so a
+  // request that needs resending fails). Used when `body` is unset.
+  std::function<Result<size_t>(std::span<char>)> body_source;
+  uint64_t body_source_size = 0;
   // When set, the body of a final 2xx response is streamed here (the request is aborted when
   // it fails); other bodies (errors, redirects) are collected into HttpResponse::body.
   std::function<Result<void>(std::string_view)> sink;

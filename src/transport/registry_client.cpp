@@ -296,6 +296,8 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
   http.method = request.method;
   http.url = request.url;
   http.body = request.body;
+  http.body_source = request.body_source;
+  http.body_source_size = request.body_source_size;
   http.sink = request.sink;
   http.on_body_start = request.on_body_start;
   http.follow_redirects = request.follow_redirects;
@@ -319,7 +321,8 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
       }
       return response;
     }
-    if (response->status == 401 && request.authenticate && !reauthenticated) {
+    if (response->status == 401 && request.authenticate && !reauthenticated &&
+        !request.body_source) {
       reauthenticated = true;
       tokens_.erase(request.scope);
       auto renewed = authenticate(*response, request.scope);

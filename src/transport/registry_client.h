@@ -87,11 +87,13 @@ class RegistryClient {
   Result<bool> mount_blob(const std::string& repository, const std::string& digest,
                           const std::string& from_repository);
   // Uploads `size` bytes from `reader` (returns how many bytes it put in the span; 0 at the end).
-  // Monolithic (POST + PUT) when size <= chunk_size, otherwise chunked PATCHes with
-  // Content-Range, then PUT ?digest=. Memory use is bounded by chunk_size.
+  // chunk_size 0 (the default): monolithic (POST + PUT with the body) up to 8 MiB, else one
+  // streamed PATCH of the whole blob, then PUT ?digest= (as skopeo does: one request, no
+  // buffering). chunk_size > 0: monolithic when size <= chunk_size, otherwise chunked PATCHes
+  // of chunk_size with Content-Range. Memory use is bounded by 8 MiB or chunk_size.
   Result<void> put_blob(const std::string& repository, const std::string& digest, uint64_t size,
                         const std::function<Result<size_t>(std::span<char>)>& reader,
-                        uint64_t chunk_size = 8 << 20);
+                        uint64_t chunk_size = 0);
   // Returns the manifest's digest (the registry's Docker-Content-Digest, else sha256 of body).
   Result<std::string> put_manifest(const std::string& repository, const std::string& reference,
                                    const std::string& media_type, const std::string& body);
@@ -115,6 +117,9 @@ class RegistryClient {
     std::string url;
     std::vector<std::string> headers;
     std::optional<std::string_view> body;
+    // A streamed body (see HttpRequest::body_source): sent once, never retried.
+    std::function<Result<size_t>(std::span<char>)> body_source;
+    uint64_t body_source_size = 0;
     // Space-separated token scopes: "repository:a/b:pull,push repository:c:pull".
     std::string scope;
     std::function<Result<void>(const HttpResponse&)> on_body_start;
@@ -151,6 +156,10 @@ class RegistryClient {
                                   const std::function<Result<size_t>(std::span<char>)>& reader,
                                   uint64_t chunk_size, image::Hasher& hasher,
                                   const std::string& what);
+  Result<uint64_t> upload_streamed(const std::string& repository, std::string& location,
+                                   uint64_t size,
+                                   const std::function<Result<size_t>(std::span<char>)>& reader,
+                                   image::Hasher& hasher, const std::string& what);
 
   struct Token {
     std::string header;  // "Bearer ..."

@@ -57,6 +57,35 @@ Result<uint64_t> RegistryClient::upload_chunked(
   return offset;
 }
 
+// One PATCH carrying the whole blob, read from `reader` as curl sends it.
+Result<uint64_t> RegistryClient::upload_streamed(
+    const std::string& repository, std::string& location, uint64_t size,
+    const std::function<Result<size_t>(std::span<char>)>& reader, image::Hasher& hasher,
+    const std::string& what) {
+  uint64_t sent = 0;
+  Request request;
+  request.method = "PATCH";
+  request.url = location;
+  request.scope = repo_scope(repository, true);
+  request.retry = false;  // the source cannot be rewound
+  request.headers = {"Content-Type: application/octet-stream"};
+  request.body_source_size = size;
+  request.body_source = [&](std::span<char> buffer) -> Result<size_t> {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer.size(), size - sent));
+    if (want == 0) return size_t{0};
+    size_t n = KRILL_TRY(fill(reader, buffer.first(want)));
+    if (n == 0)
+      return fail("the source ended after " + std::to_string(sent) + " of " +
+                  std::to_string(size) + " bytes");
+    hasher.update(std::string_view(buffer.data(), n));
+    sent += n;
+    return n;
+  };
+  HttpResponse response = KRILL_TRY(call(request, what + ": upload", {202}));
+  if (auto next = response.header("Location"); next && !next->empty()) location = resolve(*next);
+  return sent;
+}
+
 Result<void> RegistryClient::put_blob(const std::string& repository, const std::string& digest,
                                       uint64_t size,
                                       const std::function<Result<size_t>(std::span<char>)>& reader,
@@ -64,6 +93,7 @@ Result<void> RegistryClient::put_blob(const std::string& repository, const std::
   const std::string what = "push blob " + digest + " to " + display(repository);
   auto parsed = image::Digest::parse(digest);
   if (!parsed) return std::unexpected(std::move(parsed.error()).context(what));
+  const bool stream_large = chunk_size == 0;
   if (chunk_size == 0) chunk_size = 8 << 20;
   image::Hasher hasher = KRILL_TRY(image::Hasher::create(parsed->algorithm()));
   const std::string scope = repo_scope(repository, true);
@@ -103,6 +133,8 @@ Result<void> RegistryClient::put_blob(const std::string& repository, const std::
     sent = KRILL_TRY(fill(reader, std::span<char>(body.data(), body.size())));
     body.resize(static_cast<size_t>(sent));
     hasher.update(std::string_view(body));
+  } else if (stream_large) {
+    sent = KRILL_TRY(upload_streamed(repository, location, size, reader, hasher, what));
   } else {
     sent = KRILL_TRY(upload_chunked(repository, location, size, reader, chunk_size, hasher, what));
   }

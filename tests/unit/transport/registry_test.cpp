@@ -91,6 +91,26 @@ TEST_F(PlainRegistry, ChunkedBlobRoundTrip) {
   EXPECT_EQ(pull("blobs/chunked", data), data);
 }
 
+TEST_F(PlainRegistry, LargeBlobIsOneStreamedPatch) {
+  std::string data = pattern((9 << 20) + 123, 'L');
+  std::string digest = image::sha256_of(data).str();
+  int before = client_->stats().requests;
+  auto r = client_->put_blob("blobs/streamed", digest, data.size(), StringReader{data, 70000});
+  ASSERT_TRUE(r) << r.error().message();
+  // POST, one PATCH with the whole blob, PUT.
+  EXPECT_EQ(client_->stats().requests - before, 3);
+  EXPECT_EQ(pull("blobs/streamed", data), data);
+}
+
+TEST_F(PlainRegistry, StreamedSourceShorterThanAnnouncedFails) {
+  std::string data = pattern(9 << 20, 'S');
+  auto r = client_->put_blob("blobs/streamed-short", image::sha256_of(data).str(),
+                             data.size() + 10, StringReader{data});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("ended after"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(*client_->blob_exists("blobs/streamed-short", image::sha256_of(data).str()));
+}
+
 TEST_F(PlainRegistry, WrongDigestIsRejectedByTheRegistry) {
   std::string data = pattern(100, 'w');
   std::string claimed = image::sha256_of("something else").str();
