@@ -1,0 +1,255 @@
+// Ship (issue 3): krill push / pull / login / logout against Debian's docker-registry — plain
+// HTTP, htpasswd basic auth and TLS with a CA the test makes — driven as a user types them.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "ship_harness.h"
+
+namespace krill::it::ship {
+namespace {
+
+bool have_registry() { return path_exists("/usr/bin/docker-registry"); }
+
+std::string base64(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += table[(v >> shift) & 63];
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += table[(v >> 18) & 63];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Imports the busybox tarball as `name` and returns the image id ("" on failure, with the
+// reason in `why`).
+std::string import_busybox(const ShipEnv& env, const std::string& name, std::string* why) {
+  std::string tar = make_busybox_tarball(env.dir());
+  if (tar.empty()) {
+    *why = "could not make the busybox tarball";
+    return "";
+  }
+  CommandResult r = env.krill({"import", tar, name});
+  if (!r.ok()) {
+    *why = r.describe();
+    return "";
+  }
+  return trim(r.out);
+}
+
+// One plain registry for the suite; every test uses its own repository and store.
+class ShipRegistry : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (have_registry()) registry_ = new Registry();
+  }
+  static void TearDownTestSuite() {
+    delete registry_;
+    registry_ = nullptr;
+  }
+  void SetUp() override {
+    if (!have_registry()) GTEST_SKIP() << "docker-registry is not installed";
+    ASSERT_TRUE(registry_->ok()) << registry_->error();
+  }
+  static Registry* registry_;
+};
+Registry* ShipRegistry::registry_ = nullptr;
+
+TEST_F(ShipRegistry, PushRmiPullKeepsIdAndRegistryDigest) {
+  ShipEnv env("push-pull");
+  std::string why;
+  const std::string id = import_busybox(env, "localhost/ship-busybox:1", &why);
+  ASSERT_FALSE(id.empty()) << why;
+  const std::string remote = registry_->host() + "/ship/busybox:1";
+
+  CommandResult r = env.krill({"push", "--tls-verify=false", "localhost/ship-busybox:1", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = env.krill({"rmi", "localhost/ship-busybox:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(env.image_ids().empty()) << env.krill({"images"}).out;
+
+  r = env.krill({"pull", "--tls-verify=false", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.out.find(id), std::string::npos) << "pull prints the image id\n" << r.describe();
+
+  r = env.krill({"images"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.out.find(registry_->host() + "/ship/busybox"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(id.substr(0, 12)), std::string::npos) << r.out;
+  std::vector<std::string> ids = env.image_ids();
+  ASSERT_EQ(ids.size(), 1u) << env.images().dump(2);
+  EXPECT_EQ(ids[0], id);
+
+  const std::string registry_digest = registry_manifest_digest(*registry_, "ship/busybox", "1");
+  ASSERT_FALSE(registry_digest.empty());
+  json inspected = env.inspect(remote);
+  ASSERT_TRUE(inspected.is_object()) << env.krill({"image", "inspect", remote}).describe();
+  EXPECT_EQ(inspected.value("Digest", ""), registry_digest) << inspected.dump(2);
+  EXPECT_EQ(inspected.value("Id", ""), id);
+  // And skopeo, a peer, sees the same digest.
+  r = env.skopeo({"inspect", "--tls-verify=false", "docker://" + remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(parse_json(r.out).value("Digest", ""), registry_digest) << r.out;
+
+  r = env.krill({"system", "check"});
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
+TEST_F(ShipRegistry, PullOfMissingTagFailsWithManifestUnknown) {
+  ShipEnv env("missing-tag");
+  CommandResult r =
+      env.krill({"pull", "--tls-verify=false", registry_->host() + "/ship/nothing-here:nope"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("manifest unknown"), std::string::npos) << r.describe();
+  EXPECT_TRUE(env.image_ids().empty());
+}
+
+TEST(ShipAuth, LoginPushPullLogoutWithHtpasswd) {
+  if (!have_registry() || !have_program("htpasswd"))
+    GTEST_SKIP() << "needs docker-registry and htpasswd (apache2-utils)";
+  TempDir secrets("htpasswd");
+  const std::string htpasswd = secrets.path() + "/htpasswd";
+  ASSERT_TRUE(write_htpasswd(htpasswd, "shipuser", "s3cret-pass"));
+  RegistryOptions options;
+  options.htpasswd_file = htpasswd;
+  Registry registry(options);
+  ASSERT_TRUE(registry.ok()) << registry.error();
+
+  ShipEnv env("auth");
+  std::string why;
+  const std::string id = import_busybox(env, "localhost/ship-auth:1", &why);
+  ASSERT_FALSE(id.empty()) << why;
+  const std::string remote = registry.host() + "/ship/auth:1";
+
+  // Push without credentials: refused.
+  CommandResult r = env.krill({"push", "--tls-verify=false", "localhost/ship-auth:1", remote});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  // Push with --creds works without touching the auth file.
+  r = env.krill({"push", "--tls-verify=false", "--creds", "shipuser:s3cret-pass",
+                 "localhost/ship-auth:1", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_FALSE(path_exists(env.auth_file()));
+
+  // Pull without login: a clear error and exit 125.
+  ShipEnv puller("auth-pull");
+  r = puller.krill({"pull", "--tls-verify=false", remote});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  std::string lower = r.err;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(lower.find("unauthorized") != std::string::npos ||
+              lower.find("authentication required") != std::string::npos)
+      << r.describe();
+  EXPECT_NE(lower.find("login"), std::string::npos) << "the error should tell the user to log in\n"
+                                                    << r.describe();
+  EXPECT_TRUE(puller.image_ids().empty());
+
+  // Wrong password: login fails and writes nothing.
+  r = puller.krill(
+      {"login", "--tls-verify=false", "-u", "shipuser", "-p", "wrong", registry.host()});
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_FALSE(path_exists(puller.auth_file()));
+
+  r = puller.krill(
+      {"login", "--tls-verify=false", "-u", "shipuser", "-p", "s3cret-pass", registry.host()});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.out.find("Login Succeeded"), std::string::npos) << r.describe();
+  ASSERT_TRUE(path_exists(puller.auth_file()));
+  json auth = parse_json(read_file(puller.auth_file()));
+  ASSERT_TRUE(auth.is_object()) << read_file(puller.auth_file());
+  ASSERT_TRUE(auth.contains("auths")) << auth.dump(2);
+  ASSERT_TRUE(auth["auths"].contains(registry.host())) << auth.dump(2);
+  EXPECT_EQ(auth["auths"][registry.host()].value("auth", ""), base64("shipuser:s3cret-pass"))
+      << auth.dump(2);
+  struct stat st {};
+  ASSERT_EQ(::stat(puller.auth_file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u) << "auth.json must not be readable by others";
+  // Nothing written to the real HOME-based locations.
+  EXPECT_FALSE(path_exists(puller.home() + "/.docker/config.json"));
+
+  r = puller.krill({"pull", "--tls-verify=false", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(puller.image_ids(), std::vector<std::string>{id});
+  r = puller.krill({"tag", remote, registry.host() + "/ship/auth:2"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = puller.krill({"push", "--tls-verify=false", registry.host() + "/ship/auth:2"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_FALSE(
+      registry_manifest_digest(registry, "ship/auth", "2", "shipuser:s3cret-pass").empty());
+
+  r = puller.krill({"logout", registry.host()});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  json after = parse_json(read_file(puller.auth_file()));
+  EXPECT_FALSE(after.is_object() && after.contains("auths") &&
+               after["auths"].contains(registry.host()))
+      << after.dump(2);
+  r = puller.krill({"rmi", "--all"});
+  EXPECT_TRUE(r.ok()) << r.describe();
+  r = puller.krill({"pull", "--tls-verify=false", remote});
+  EXPECT_EQ(r.exit_code, 125) << "logged out: pull must fail again\n" << r.describe();
+}
+
+TEST(ShipTls, CertDirVerifiesAndNoVerifyWorks) {
+  if (!have_registry() || !have_program("openssl"))
+    GTEST_SKIP() << "needs docker-registry and openssl";
+  TempDir pki_dir("pki");
+  TestCa ca = make_test_ca(pki_dir.path());
+  ASSERT_TRUE(ca.error.empty()) << ca.error;
+  RegistryOptions options;
+  options.tls_cert = ca.server_cert;
+  options.tls_key = ca.server_key;
+  Registry registry(options);
+  ASSERT_TRUE(registry.ok()) << registry.error();
+
+  ShipEnv env("tls");
+  const std::string cert_dir = env.dir() + "/certs";
+  std::filesystem::create_directories(cert_dir);
+  std::filesystem::copy_file(ca.ca_cert, cert_dir + "/ca.crt");
+  std::string why;
+  const std::string id = import_busybox(env, "localhost/ship-tls:1", &why);
+  ASSERT_FALSE(id.empty()) << why;
+  const std::string remote = registry.host() + "/ship/tls:1";
+
+  // Verified with the CA from --cert-dir.
+  CommandResult r = env.krill({"push", "--cert-dir", cert_dir, "localhost/ship-tls:1", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  ShipEnv puller("tls-pull");
+  r = puller.krill({"pull", "--cert-dir", cert_dir, remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(puller.image_ids(), std::vector<std::string>{id});
+
+  // Without the CA: a certificate error with the hint, nothing stored.
+  ShipEnv stranger("tls-no-ca");
+  r = stranger.krill({"pull", remote});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("certificate"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("--cert-dir"), std::string::npos) << r.describe();
+  EXPECT_NE(r.err.find("--tls-verify=false"), std::string::npos) << r.describe();
+  EXPECT_TRUE(stranger.image_ids().empty());
+
+  // --tls-verify=false: TLS without verification.
+  r = stranger.krill({"pull", "--tls-verify=false", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(stranger.image_ids(), std::vector<std::string>{id});
+  EXPECT_EQ(stranger.inspect(remote).value("Digest", ""),
+            registry_manifest_digest(registry, "ship/tls", "1"));
+}
+
+}  // namespace
+}  // namespace krill::it::ship
