@@ -14,7 +14,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "base/file_io.h"
 #include "base/unique_fd.h"
@@ -205,7 +207,16 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::start(
     ::dup2(log, 1);
     ::dup2(log, 2);
     std::string cfg = dir + "/config.yml";
-    ::execl("/usr/bin/docker-registry", "docker-registry", "serve", cfg.c_str(), nullptr);
+    // docker-registry reads REGISTRY_* variables as configuration overrides (and podman's
+    // REGISTRY_AUTH_FILE would make it refuse to start): the config file alone decides.
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e)
+      if (std::string_view(*e).substr(0, 9) != "REGISTRY_") env.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    ::execle("/usr/bin/docker-registry", "docker-registry", "serve", cfg.c_str(), nullptr,
+             envp.data());
     ::_exit(127);
   }
   server->pid_ = pid;
