@@ -16,9 +16,11 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
+__krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune"
+__krill_volume_commands="create ls list inspect rm remove prune"
 __krill_transports="docker:// oci: oci-archive: docker-archive: dir: containers-storage:"
 
 # Flags per command ("image copy" etc. use their full name).
@@ -42,12 +44,37 @@ __krill_command_flags() {
     "image prune" | "system prune") echo "--all -a --force -f" ;;
     "system df") echo "--format --verbose -v" ;;
     "system check") echo "--repair -r --quick -q" ;;
+    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
+    start | "container start") echo "--attach -a --interactive -i --detach-keys --sig-proxy" ;;
+    stop | "container stop") echo "--time -t --all -a --ignore -i" ;;
+    restart | "container restart") echo "--time -t --all -a" ;;
+    kill | "container kill") echo "--signal -s --all -a" ;;
+    rm | "container rm" | "container remove") echo "--force -f --volumes -v --all -a --ignore -i" ;;
+    ps | "container ls" | "container list" | "container ps") echo "--all -a --quiet -q --no-trunc --latest -l --last -n --size -s --filter -f --format --noheading" ;;
+    logs | "container logs") echo "--follow -f --since --until --tail -n --timestamps -t --details" ;;
+    inspect) echo "--format -f --size -s --type -t" ;;
+    "container inspect") echo "--format -f --size -s" ;;
+    wait | "container wait") echo "--condition" ;;
+    attach | "container attach") echo "--no-stdin --detach-keys --sig-proxy" ;;
+    exec | "container exec") echo "--detach -d --interactive -i --tty -t --env -e --env-file --user -u --workdir -w --privileged --detach-keys" ;;
+    pause | unpause | "container pause" | "container unpause") echo "--all -a" ;;
+    "container prune") echo "--force -f --filter" ;;
+    "volume create") echo "--driver -d --label -l --opt -o --ignore" ;;
+    "volume ls" | "volume list") echo "--filter -f --format --quiet -q --noheading -n" ;;
+    "volume inspect") echo "--format -f --all -a" ;;
+    "volume rm" | "volume remove") echo "--force -f --all -a" ;;
+    "volume prune") echo "--filter --force -f" ;;
   esac
 }
 
 # Local image names from `krill images`.
 __krill_local_images() {
   "$1" images --format '{{.Repository}}:{{.Tag}}' 2>/dev/null | grep -v '<none>'
+}
+
+# Container names from `krill ps -a`.
+__krill_containers() {
+  "$1" ps -a --format '{{.Names}}' 2>/dev/null
 }
 
 _krill() {
@@ -86,10 +113,12 @@ _krill() {
 
   local full="$command"
   case "$command" in
-    image | registry | system)
+    image | registry | system | container | volume)
       if [[ $((i + 1)) -eq $COMP_CWORD ]]; then
         case "$command" in
           image) COMPREPLY=($(compgen -W "$__krill_image_commands" -- "$cur")) ;;
+          container) COMPREPLY=($(compgen -W "$__krill_container_commands" -- "$cur")) ;;
+          volume) COMPREPLY=($(compgen -W "$__krill_volume_commands" -- "$cur")) ;;
           registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
           system) COMPREPLY=($(compgen -W "df prune check" -- "$cur")) ;;
         esac
@@ -128,6 +157,10 @@ _krill() {
       COMPREPLY=($(compgen -W "$__krill_transports" -- "$cur"))
       compopt -o nospace 2>/dev/null ;;
     import | "image import") COMPREPLY=($(compgen -f -- "$cur")) ;;
+    run | create | "container run" | "container create")
+      COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
+    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | "container "*)
+      COMPREPLY=($(compgen -W "$(__krill_containers "$krill")" -- "$cur")) ;;
   esac
 }
 

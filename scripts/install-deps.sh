@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   # libraries
   nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libgtest-dev libgmock-dev
-  libssl-dev libarchive-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev
+  libssl-dev libarchive-dev libcurl4-openssl-dev libzstd-dev zlib1g-dev libsqlite3-dev
   # the container at the heart of the demo and the tests
   busybox-static
   # peers the tests and benchmarks compare against

@@ -14,11 +14,11 @@ namespace {
 constexpr const char* kDescription =
     "krill - build, ship and run OCI containers without a daemon\n"
     "\n"
-    "podman/docker verbs (pull, push, images, rmi, tag, save, load, ...), skopeo verbs\n"
+    "podman/docker verbs (run, ps, exec, logs, stop, rm, pull, push, images, ...), skopeo verbs\n"
     "(image copy, image inspect docker://..., image list-tags, image sync) and the OCI\n"
     "runtime (krill runtime ...).\n"
     "\n"
-    "    krill pull busybox && krill images\n";
+    "    krill pull busybox && krill run --rm busybox echo hello\n";
 
 void add_registry_flags(CLI::App* app, RegistryFlags& f, bool with_creds = true) {
   app->add_flag("--tls-verify,!--no-tls-verify", f.tls_verify,
@@ -111,6 +111,10 @@ void KrillCommandLine::register_commands() {
   register_image_commands(top, false);
   CLI::App* image = add_group("image", "Manage images (podman and skopeo verbs)");
   register_image_commands(*image, true);
+  register_container_commands(top, false);
+  CLI::App* container = add_group("container", "Manage containers (docker/podman verbs)");
+  register_container_commands(*container, true);
+  register_volume_commands();
 
   // registry
   CLI::App* registry = add_group("registry", "Talk to a registry directly");
@@ -340,7 +344,9 @@ void KrillCommandLine::register_image_commands(CLI::App& p, bool g) {
 
 std::optional<int> KrillCommandLine::parse(const std::vector<std::string>& args, std::ostream& out,
                                            std::ostream& err) {
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+  std::vector<std::string> parsed_args = take_trailing_command(args);
+  std::vector<std::string> reversed(parsed_args.rbegin(),
+                                    parsed_args.rend());  // CLI11 takes them reversed
   try {
     app_->parse(reversed);
   } catch (const CLI::CallForHelp&) {

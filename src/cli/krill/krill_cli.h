@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/krill/container_options.h"
 #include "cli/krill/context.h"
 #include "cli/krill/options.h"
+#include "cli/krill/volume_options.h"
 
 namespace krill::cli {
 
@@ -46,6 +48,12 @@ struct KrillOptions {
   DfOptions df;
   PruneOptions prune;
   CheckOptions check;
+  ContainerOptions container;
+  VolumeCreateOptions volume_create;
+  VolumeLsOptions volume_ls;
+  VolumeInspectOptions volume_inspect;
+  VolumeRmOptions volume_rm;
+  VolumePruneOptions volume_prune;
 };
 
 using KrillAction = std::function<Result<int>(Context&)>;
@@ -79,6 +87,13 @@ class KrillCommandLine {
   CLI::App* add_group(const std::string& name, const std::string& description);
   void register_commands();
   void register_image_commands(CLI::App& parent, bool image_group);
+  // run, create, start, ... at the top (docker's names) and under `container` (cmd_container_line.cpp).
+  void register_container_commands(CLI::App& parent, bool container_group);
+  void register_volume_commands();
+  // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first
+  // positional are the container's command, not krill's flags. Returns the arguments CLI11
+  // parses (up to and with the first positional) and stores the rest in the options.
+  std::vector<std::string> take_trailing_command(const std::vector<std::string>& args);
 
   std::unique_ptr<CLI::App> app_;
   std::vector<Entry> entries_;

@@ -1,0 +1,352 @@
+#include "cli/krill/cmd_container_flags.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "engine/spec_builder.h"
+#include "monitor/log_file.h"
+
+namespace krill::cli {
+namespace {
+
+std::unexpected<Error> bad_value(std::string_view flag, std::string_view value, const Error& why) {
+  return fail("invalid argument \"" + std::string(value) + "\" for \"" + std::string(flag) +
+              "\" flag: " + why.message());
+}
+
+template <typename T>
+Result<T> flag_value(std::string_view flag, std::string_view value, Result<T> parsed) {
+  if (!parsed) return bad_value(flag, value, parsed.error());
+  return parsed;
+}
+
+Result<int64_t> parse_integer(std::string_view flag, std::string_view text) {
+  std::string s(text);
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0)
+    return bad_value(flag, text, Error("strconv.ParseInt: parsing \"" + s + "\": invalid syntax"));
+  return static_cast<int64_t>(v);
+}
+
+std::optional<std::string> resolve_env_entry(const std::string& entry, const EnvLookup& lookup) {
+  if (entry.find('=') != std::string::npos) return entry;
+  if (entry.empty()) return std::nullopt;
+  auto value = lookup ? lookup(entry) : std::nullopt;
+  if (!value) return std::nullopt;
+  return entry + "=" + *value;
+}
+
+Result<std::pair<std::string, std::string>> key_value(std::string_view flag,
+                                                      const std::string& text) {
+  auto eq = text.find('=');
+  if (text.empty() || eq == 0)
+    return bad_value(flag, text, Error("invalid format, want KEY=VALUE"));
+  if (eq == std::string::npos) return std::pair{text, std::string()};
+  return std::pair{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+}  // namespace
+
+EnvLookup process_env_lookup() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (!value) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<int64_t> parse_go_duration(std::string_view text) {
+  std::string_view rest = text;
+  bool negative = false;
+  if (!rest.empty() && (rest.front() == '-' || rest.front() == '+')) {
+    negative = rest.front() == '-';
+    rest.remove_prefix(1);
+  }
+  if (rest == "0") return 0;
+  if (rest.empty()) return fail("time: invalid duration \"" + std::string(text) + "\"");
+  long double total = 0;
+  while (!rest.empty()) {
+    size_t i = 0;
+    while (i < rest.size() && (std::isdigit(static_cast<unsigned char>(rest[i])) || rest[i] == '.'))
+      ++i;
+    if (i == 0) return fail("time: invalid duration \"" + std::string(text) + "\"");
+    long double number = std::strtold(std::string(rest.substr(0, i)).c_str(), nullptr);
+    rest.remove_prefix(i);
+    size_t j = 0;
+    while (j < rest.size() && !std::isdigit(static_cast<unsigned char>(rest[j])) && rest[j] != '.')
+      ++j;
+    std::string unit(rest.substr(0, j));
+    rest.remove_prefix(j);
+    long double scale = 0;
+    if (unit == "ns")
+      scale = 1;
+    else if (unit == "us" || unit == "µs")
+      scale = 1e3;
+    else if (unit == "ms")
+      scale = 1e6;
+    else if (unit == "s")
+      scale = 1e9;
+    else if (unit == "m")
+      scale = 60e9;
+    else if (unit == "h")
+      scale = 3600e9;
+    else if (unit.empty())
+      return fail("time: missing unit in duration \"" + std::string(text) + "\"");
+    else
+      return fail("time: unknown unit \"" + unit + "\" in duration \"" + std::string(text) + "\"");
+    total += number * scale;
+  }
+  auto ns = static_cast<int64_t>(total);
+  return negative ? -ns : ns;
+}
+
+Result<int64_t> parse_time_or_duration(std::string_view text, int64_t now_ns) {
+  if (text.empty()) return fail("empty time");
+  // Unix seconds, optionally with a fraction.
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return std::isdigit(static_cast<unsigned char>(c)) || c == '.'; })) {
+    long double seconds = std::strtold(std::string(text).c_str(), nullptr);
+    return static_cast<int64_t>(seconds * 1e9L);
+  }
+  if (auto duration = parse_go_duration(text)) return now_ns - *duration;
+  if (auto parsed = monitor::parse_rfc3339_nano(text)) return *parsed;
+  // A date, or a date and time without zone (UTC).
+  std::string s(text);
+  for (const char* format :
+       {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"}) {
+    std::tm tm{};
+    const char* end = ::strptime(s.c_str(), format, &tm);
+    if (end && *end == '\0') return static_cast<int64_t>(::timegm(&tm)) * 1000000000LL;
+  }
+  return fail("invalid time or duration \"" + s +
+              "\": use RFC 3339 (2026-11-28T11:00:00Z), Unix seconds or a duration (10m)");
+}
+
+Result<std::vector<std::string>> read_env_file(const std::string& path, const EnvLookup& lookup) {
+  std::ifstream in(path);
+  if (!in) return fail("open env file " + path + ": no such file or directory");
+  std::vector<std::string> env;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string::npos || line[start] == '#') continue;
+    line.erase(0, start);
+    if (auto entry = resolve_env_entry(line, lookup)) env.push_back(*entry);
+  }
+  return env;
+}
+
+Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const EnvLookup& lookup) {
+  engine::ContainerConfig c;
+  c.image_ref = f.image;
+  if (f.entrypoint_given) {
+    if (f.entrypoint.empty()) {
+      c.entrypoint = std::vector<std::string>{};
+    } else if (f.entrypoint.front() == '[') {
+      auto parsed = nlohmann::json::parse(f.entrypoint, nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_array())
+        return fail("invalid argument \"" + f.entrypoint +
+                    "\" for \"--entrypoint\" flag: not a JSON array of strings");
+      std::vector<std::string> args;
+      for (const auto& a : parsed) {
+        if (!a.is_string())
+          return fail("invalid argument \"" + f.entrypoint +
+                      "\" for \"--entrypoint\" flag: not a JSON array of strings");
+        args.push_back(a.get<std::string>());
+      }
+      c.entrypoint = args;
+    } else {
+      c.entrypoint = std::vector<std::string>{f.entrypoint};
+    }
+  }
+  c.command = f.command;
+  for (const auto& file : f.env_file)
+    for (auto& e : KRILL_TRY(read_env_file(file, lookup))) c.env.push_back(e);
+  for (const auto& e : f.env)
+    if (auto entry = resolve_env_entry(e, lookup)) c.env.push_back(*entry);
+  c.working_dir = f.workdir;
+  if (!c.working_dir.empty() && c.working_dir.front() != '/')
+    return fail("invalid argument \"" + f.workdir +
+                "\" for \"--workdir\" flag: the working directory must be an absolute path");
+  c.user = f.user;
+  c.group_add = f.group_add;
+  c.hostname = f.hostname;
+  c.add_hosts = f.add_host;
+  for (const auto& h : f.add_host)
+    if (h.find(':') == std::string::npos && h.find('=') == std::string::npos)
+      return fail("invalid argument \"" + h + "\" for \"--add-host\" flag: want HOST:IP");
+  c.dns_servers = f.dns;
+  c.dns_search = f.dns_search;
+  c.dns_options = f.dns_option;
+  for (const auto& file : f.label_file) {
+    std::ifstream in(file);
+    if (!in) return fail("open label file " + file + ": no such file or directory");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty() || line.front() == '#') continue;
+      auto [k, v] = KRILL_TRY(key_value("--label-file", line));
+      c.labels[k] = v;
+    }
+  }
+  for (const auto& l : f.label) {
+    auto [k, v] = KRILL_TRY(key_value("--label", l));
+    c.labels[k] = v;
+  }
+  for (const auto& a : f.annotation) {
+    auto [k, v] = KRILL_TRY(key_value("--annotation", a));
+    c.annotations[k] = v;
+  }
+  c.tty = f.tty;
+  c.interactive = f.interactive;
+  c.read_only = f.read_only;
+  c.privileged = f.privileged;
+  c.init = f.init;
+  c.auto_remove = f.rm;
+  c.cap_add = f.cap_add;
+  c.cap_drop = f.cap_drop;
+  for (const auto& s : f.security_opt) {
+    bool known = s == "no-new-privileges" || s == "no-new-privileges:true" ||
+                 s == "no-new-privileges=true" || s == "no-new-privileges:false" ||
+                 s == "no-new-privileges=false" || s.starts_with("seccomp=") ||
+                 s.starts_with("seccomp:") || s.starts_with("label=") || s.starts_with("label:") ||
+                 s.starts_with("apparmor=") || s.starts_with("apparmor:") ||
+                 s.starts_with("mask=") || s.starts_with("unmask=");
+    if (!known)
+      return fail("invalid argument \"" + s +
+                  "\" for \"--security-opt\" flag: want seccomp=FILE|unconfined, "
+                  "no-new-privileges, label=..., apparmor=...");
+  }
+  c.security_opt = f.security_opt;
+  for (const auto& v : f.volumes)
+    c.mounts.push_back(KRILL_TRY(flag_value("-v, --volume", v, engine::parse_volume_flag(v))));
+  for (const auto& m : f.mounts)
+    c.mounts.push_back(KRILL_TRY(flag_value("--mount", m, engine::parse_mount_flag(m))));
+  for (const auto& t : f.tmpfs)
+    c.mounts.push_back(KRILL_TRY(flag_value("--tmpfs", t, engine::parse_tmpfs_flag(t))));
+  for (size_t i = 0; i < c.mounts.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (c.mounts[i].destination == c.mounts[j].destination)
+        return fail("duplicate mount destination " + c.mounts[i].destination +
+                    ": invalid argument");
+  for (const auto& d : f.device)
+    c.devices.push_back(KRILL_TRY(flag_value("--device", d, engine::parse_device(d))));
+  for (const auto& u : f.ulimit)
+    c.ulimits.push_back(KRILL_TRY(flag_value("--ulimit", u, engine::parse_ulimit(u))));
+  auto& r = c.resources;
+  if (!f.memory.empty())
+    r.memory = KRILL_TRY(flag_value("-m, --memory", f.memory, engine::parse_byte_size(f.memory)));
+  if (!f.memory_swap.empty()) {
+    r.memory_swap = f.memory_swap == "-1"
+                        ? -1
+                        : KRILL_TRY(flag_value("--memory-swap", f.memory_swap,
+                                               engine::parse_byte_size(f.memory_swap)));
+    if (r.memory_swap > 0 && r.memory == 0)
+      return fail("you should always set a memory limit when using a memory swap limit");
+    if (r.memory_swap > 0 && r.memory_swap < r.memory)
+      return fail("minimum memoryswap limit should be larger than memory limit, see usage");
+  }
+  if (!f.cpus.empty())
+    r.nano_cpus = KRILL_TRY(flag_value("--cpus", f.cpus, engine::parse_cpus(f.cpus)));
+  if (!f.cpu_shares.empty()) {
+    auto shares = KRILL_TRY(parse_integer("-c, --cpu-shares", f.cpu_shares));
+    if (shares < 0) return bad_value("-c, --cpu-shares", f.cpu_shares, Error("must be >= 0"));
+    r.cpu_shares = static_cast<uint64_t>(shares);
+  }
+  r.cpuset_cpus = f.cpuset_cpus;
+  if (!r.cpuset_cpus.empty() &&
+      r.cpuset_cpus.find_first_not_of("0123456789,-") != std::string::npos)
+    return bad_value("--cpuset-cpus", r.cpuset_cpus, Error("want a list like 0-3,5"));
+  if (!f.pids_limit.empty()) {
+    r.pids_limit = KRILL_TRY(parse_integer("--pids-limit", f.pids_limit));
+    if (r.pids_limit == 0) r.pids_limit = -1;  // podman: 0 = unlimited
+  }
+  if (!f.shm_size.empty())
+    r.shm_size =
+        KRILL_TRY(flag_value("--shm-size", f.shm_size, engine::parse_byte_size(f.shm_size)));
+  if (f.network == "" || f.network == "none" || f.network == "host") {
+    c.network = f.network;
+  } else if (f.network == "bridge" || f.network == "default" || f.network == "private") {
+    c.network = "";
+  } else {
+    return fail("invalid argument \"" + f.network +
+                "\" for \"--network\" flag: krill supports none and host (bridge networks come "
+                "with networking)");
+  }
+  if (!f.publish.empty())
+    return fail("--publish " + f.publish.front() +
+                ": port publishing needs bridge networking, which krill does not have yet");
+  if (!f.userns.empty() && f.userns != "host" && f.userns != "keep-id" && f.userns != "auto" &&
+      !f.userns.starts_with("keep-id:") && !f.userns.starts_with("auto:"))
+    return bad_value("--userns", f.userns, Error("want host, keep-id or auto"));
+  c.userns = f.userns;
+  if (!f.stop_signal.empty())
+    c.stop_signal =
+        KRILL_TRY(flag_value("--stop-signal", f.stop_signal, engine::parse_signal(f.stop_signal)));
+  if (!f.stop_timeout.empty()) {
+    auto timeout = KRILL_TRY(parse_integer("--stop-timeout", f.stop_timeout));
+    if (timeout < 0) return bad_value("--stop-timeout", f.stop_timeout, Error("must be >= 0"));
+    c.stop_timeout = static_cast<int>(timeout);
+  }
+  if (!f.restart.empty())
+    c.restart = KRILL_TRY(flag_value("--restart", f.restart, engine::parse_restart(f.restart)));
+  if (c.auto_remove && c.restart.name != "no")
+    return fail(
+        "the --rm option conflicts with --restart (Conflicting options: --restart and "
+        "--rm)");
+  if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
+      !f.health_start_period.empty() || !f.health_retries.empty()) {
+    if (f.no_healthcheck) return fail("--no-healthcheck conflicts with --health-* options");
+    engine::HealthcheckRequest h;
+    if (!f.health_cmd.empty()) {
+      if (f.health_cmd == "none")
+        h.test = {"NONE"};
+      else
+        h.test = {"CMD-SHELL", f.health_cmd};
+    }
+    auto duration = [&](std::string_view flag, const std::string& v) -> Result<int64_t> {
+      if (v.empty()) return 0;
+      auto d = KRILL_TRY(flag_value(flag, v, parse_go_duration(v)));
+      if (d < 0) return bad_value(flag, v, Error("must not be negative"));
+      return d;
+    };
+    h.interval_ns = KRILL_TRY(duration("--health-interval", f.health_interval));
+    h.timeout_ns = KRILL_TRY(duration("--health-timeout", f.health_timeout));
+    h.start_period_ns = KRILL_TRY(duration("--health-start-period", f.health_start_period));
+    if (!f.health_retries.empty())
+      h.retries = static_cast<int>(KRILL_TRY(parse_integer("--health-retries", f.health_retries)));
+    c.healthcheck = h;
+  }
+  c.no_healthcheck = f.no_healthcheck;
+  std::string driver = f.log_driver.empty() ? "k8s-file" : f.log_driver;
+  if (driver == "json-file" || driver == "k8s-file" || driver == "none") {
+    c.log_driver = driver;
+  } else {
+    return fail("invalid argument \"" + driver +
+                "\" for \"--log-driver\" flag: supported are k8s-file, json-file and none");
+  }
+  for (const auto& o : f.log_opt) {
+    auto [k, v] = KRILL_TRY(key_value("--log-opt", o));
+    if (k == "max-size") {
+      KRILL_TRY(flag_value("--log-opt", o, engine::parse_byte_size(v)));
+    } else if (k == "max-file") {
+      auto n = KRILL_TRY(parse_integer("--log-opt", v));
+      if (n < 1) return bad_value("--log-opt", o, Error("max-file must be at least 1"));
+    } else if (k != "path" && k != "tag" && k != "labels" && k != "env" && k != "compress" &&
+               k != "mode") {
+      return bad_value("--log-opt", o, Error("unknown log option " + k));
+    }
+    c.log_options[k] = v;
+  }
+  c.runtime = f.runtime;
+  return c;
+}
+
+}  // namespace krill::cli

@@ -1,0 +1,298 @@
+// run, create, start, attach: containers from images, attached or detached.
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include "base/process_stat.h"
+#include "base/unique_fd.h"
+#include "cli/krill/cmd_container.h"
+#include "cli/krill/cmd_container_flags.h"
+#include "cli/krill/commands.h"
+#include "cli/krill/store_access.h"
+#include "monitor/monitor_protocol.h"
+
+namespace krill::cli {
+namespace {
+
+// Forwards the signals `krill run` receives to the container (--sig-proxy, non-tty): they are
+// blocked in every thread and taken by sigtimedwait in a helper thread that runs the runtime's
+// kill.
+class SignalProxy {
+ public:
+  SignalProxy(const engine::Engine& engine, engine::ContainerConfig config, std::string id)
+      : engine_(engine), config_(std::move(config)), id_(std::move(id)) {
+    sigemptyset(&set_);
+    for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM})
+      sigaddset(&set_, sig);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~SignalProxy() {
+    stop_ = true;
+    thread_.join();
+    // Signals that arrived after the container exited are dropped.
+    timespec zero{0, 0};
+    while (sigtimedwait(&set_, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      timespec wait{0, 100 * 1000 * 1000};
+      int sig = sigtimedwait(&set_, nullptr, &wait);
+      if (sig <= 0) continue;
+      (void)engine_.run_runtime(config_, {"kill", id_, std::to_string(sig)});
+    }
+  }
+  const engine::Engine& engine_;
+  engine::ContainerConfig config_;
+  std::string id_;
+  sigset_t set_{}, old_{};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// A stream that drops everything (pull's id line must not reach run's stdout).
+class NullBuffer : public std::streambuf {
+ protected:
+  int overflow(int c) override { return c; }
+};
+
+Result<void> resolve_image(Context& ctx, const RunFlags& o, engine::ContainerConfig& config) {
+  auto store = KRILL_TRY(open_store(ctx));
+  std::string pull = o.pull.empty() ? "missing" : o.pull;
+  if (pull != "always" && pull != "missing" && pull != "never" && pull != "newer")
+    return fail("invalid argument \"" + pull +
+                "\" for \"--pull\" flag: must be always, missing, never or newer");
+  auto found = KRILL_TRY(store.find(o.image));
+  if (pull == "always" || (!found && pull != "never")) {
+    if (has_transport_prefix(o.image) && !o.image.starts_with("docker://")) {
+      if (!found) return fail(o.image + ": image not known");
+    } else {
+      PullOptions pull_options;
+      pull_options.names = {o.image};
+      pull_options.quiet = o.quiet;
+      pull_options.platform = o.platform;
+      pull_options.registry_flags = o.registry;
+      NullBuffer null_buffer;
+      std::ostream null_out(&null_buffer);
+      Context pull_ctx{ctx.global, ctx.in, null_out, ctx.err};
+      pull_ctx.err_is_terminal = ctx.err_is_terminal;
+      pull_ctx.log_level = ctx.log_level;
+      auto pulled = run_pull(pull_ctx, pull_options);
+      if (!pulled) {
+        if (found) {
+          ctx.warn("pull " + o.image + ": " + pulled.error().message() + "; using the local image");
+        } else {
+          return std::unexpected(std::move(pulled.error()));
+        }
+      }
+      store = KRILL_TRY(open_store(ctx));
+      found = KRILL_TRY(store.find(o.image));
+    }
+  }
+  if (!found) return fail(o.image + ": image not known");
+  config.image_id = found->id.str();
+  config.image_name.clear();
+  auto normalized = normalize_name(o.image);
+  if (normalized)
+    for (const auto& n : found->names)
+      if (n == *normalized) config.image_name = n;
+  if (config.image_name.empty() && !found->names.empty() && !found->id.hex().starts_with(o.image) &&
+      o.image != found->id.str())
+    config.image_name = found->names.front();
+  return {};
+}
+
+Result<engine::ContainerRecord> create_from_flags(Context& ctx, engine::Engine& engine,
+                                                  const RunFlags& o) {
+  auto config = KRILL_TRY(run_flags_to_config(o, process_env_lookup()));
+  if (!o.detach_keys.empty()) KRILL_TRY(monitor::parse_detach_keys(o.detach_keys));
+  KRILL_CHECK(resolve_image(ctx, o, config));
+  return engine.create(std::move(config), o.name);
+}
+
+// Which streams -a picked (all when none given).
+struct Attached {
+  bool in = false, out = true, err = true;
+};
+
+Result<Attached> attached_streams(const std::vector<std::string>& list, bool interactive) {
+  Attached a;
+  a.in = interactive;
+  if (list.empty()) return a;
+  a = Attached{false, false, false};
+  for (const auto& s : list) {
+    std::string l;
+    for (char c : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (l == "stdin")
+      a.in = true;
+    else if (l == "stdout")
+      a.out = true;
+    else if (l == "stderr")
+      a.err = true;
+    else
+      return fail("invalid argument \"" + s +
+                  "\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR");
+  }
+  return a;
+}
+
+// Waits until the monitor's clean-up has run (and, for --rm, removed the container); runs it
+// here when the monitor went away without doing it.
+void settle_after_exit(engine::Engine& engine, const std::string& id) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto record = engine.store().find(id);
+    if (!record) return;
+    bool done = record->status != engine::ContainerStatus::kRunning &&
+                record->status != engine::ContainerStatus::kPaused && !record->config.auto_remove;
+    if (done) return;
+    auto exit = monitor::read_exit_record(engine.run_dir(id));
+    bool monitor_dead =
+        record->monitor_pid > 0 && !process_alive(record->monitor_pid, record->monitor_start_ticks);
+    if ((exit && *exit) || monitor_dead) {
+      (void)engine.cleanup(id);
+      auto after = engine.store().find(id);
+      if (!after) return;
+      if (after->status != engine::ContainerStatus::kRunning && !after->config.auto_remove) return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+int report_start_error(Context& ctx, const Error& error) {
+  ctx.err << "Error: " << error.message() << "\n";
+  return engine::exit_status_for_start_error(error);
+}
+
+// Starts `record` attached to our stdio and returns the container's exit status.
+Result<int> start_attached(Context& ctx, engine::Engine& engine,
+                           const engine::ContainerRecord& record, const Attached& streams, bool tty,
+                           const std::string& detach_keys, bool sig_proxy) {
+  // Streams not attached (-a) are dropped.
+  UniqueFd null_fd(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  monitor::AttachStreams attach;
+  attach.stdin_fd = streams.in ? 0 : -1;
+  attach.stdout_fd = streams.out ? 1 : null_fd.get();
+  attach.stderr_fd = streams.err ? 2 : null_fd.get();
+  attach.tty = tty && ctx.in_is_terminal;
+  attach.detach_keys = detach_keys;
+  ctx.out.flush();
+  std::unique_ptr<SignalProxy> proxy;
+  engine::StartRequest request;
+  request.attach = attach;
+  if (sig_proxy && !tty)
+    request.on_running = [&](const engine::ContainerRecord& running) {
+      proxy = std::make_unique<SignalProxy>(engine, running.config, running.id);
+    };
+  auto started = engine.start(record.id, request);
+  proxy.reset();
+  if (!started) {
+    int status = report_start_error(ctx, started.error());
+    if (record.config.auto_remove) (void)engine.remove(record.id, true, true);
+    return status;
+  }
+  if (started->attach && started->attach->detached) return 0;
+  std::optional<int> code = started->attach ? started->attach->exit_code : std::nullopt;
+  if (!code) {
+    auto waited = engine.wait(record.id);
+    code = waited ? *waited : 125;
+  }
+  settle_after_exit(engine, record.id);
+  return *code;
+}
+
+}  // namespace
+
+Result<engine::Engine> open_engine(const Context& ctx) {
+  engine::EngineOptions options;
+  options.store_root = ctx.store_root();
+  options.run_root = ctx.run_root();
+  options.rootless = ctx.rootless();
+  options.storage_driver = ctx.global.storage_driver;
+  options.exit_command_global_args = {"--root", options.store_root, "--runroot", options.run_root};
+  if (!ctx.global.storage_driver.empty()) {
+    options.exit_command_global_args.push_back("--storage-driver");
+    options.exit_command_global_args.push_back(ctx.global.storage_driver);
+  }
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) options.krill_binary.assign(buf, static_cast<size_t>(n));
+  return engine::Engine::open(options);
+}
+
+Result<int> run_container_create(Context& ctx, const RunFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  auto record = KRILL_TRY(create_from_flags(ctx, engine, o));
+  ctx.out << record.id << "\n";
+  return 0;
+}
+
+Result<int> run_container_run(Context& ctx, const RunFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  if (o.detach && o.rm && false) return fail("unreachable");
+  auto streams = KRILL_TRY(attached_streams(o.attach, o.interactive));
+  if (o.detach && !o.attach.empty())
+    return fail("conflicting options: -a and -d cannot be used together");
+  if (o.tty && o.interactive && !o.detach && !ctx.in_is_terminal)
+    ctx.warn("the input device is not a TTY");
+  auto record = KRILL_TRY(create_from_flags(ctx, engine, o));
+  if (o.detach) {
+    auto started = engine.start(record.id);
+    if (!started) {
+      int status = report_start_error(ctx, started.error());
+      if (o.rm) (void)engine.remove(record.id, true, true);
+      return status;
+    }
+    ctx.out << record.id << "\n";
+    return 0;
+  }
+  return start_attached(ctx, engine, record, streams, o.tty, o.detach_keys, o.sig_proxy);
+}
+
+Result<int> run_container_start(Context& ctx, const StartFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  if (o.attach && o.containers.size() > 1)
+    return fail("you cannot start and attach multiple containers at once");
+  int status = 0;
+  for (const auto& name : o.containers) {
+    if (o.attach) {
+      auto record = KRILL_TRY(engine.find(name));
+      Attached streams;
+      streams.in = o.interactive;
+      return start_attached(ctx, engine, record, streams, record.config.tty, o.detach_keys,
+                            o.sig_proxy);
+    }
+    auto started = engine.start(name);
+    if (!started) {
+      ctx.err << "Error: " << started.error().message() << "\n";
+      status = engine::exit_status_for_start_error(started.error());
+      continue;
+    }
+    ctx.out << name << "\n";
+  }
+  return status;
+}
+
+Result<int> run_container_attach(Context& ctx, const AttachFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  auto record = KRILL_TRY(engine.find(o.container));
+  if (record.status != engine::ContainerStatus::kRunning)
+    return fail("you can only attach to running containers");
+  Attached streams;
+  streams.in = !o.no_stdin && record.config.interactive;
+  return start_attached(ctx, engine, record, streams, record.config.tty, o.detach_keys,
+                        o.sig_proxy);
+}
+
+}  // namespace krill::cli

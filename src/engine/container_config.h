@@ -1,0 +1,128 @@
+// What a user asked for when creating a container (`krill run`/`create` flags, already parsed and
+// validated), kept with the container so that `start`, `restart`, `inspect` and `commit` see the
+// same request. Values are stored as given after parsing: sizes in bytes, CPU quotas in
+// nano-CPUs, signals as numbers. The OCI spec is generated from this plus the image's config
+// (engine/spec_builder.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace krill::engine {
+
+// -v / --mount / --tmpfs, normalised.
+struct MountRequest {
+  std::string type;         // "bind" | "volume" | "tmpfs"
+  std::string source;       // host path (bind), volume name ("" = anonymous volume), "" (tmpfs)
+  std::string destination;  // absolute path in the container
+  bool read_only = false;
+  bool chown = false;                // ":U"
+  std::string relabel;               // "z" | "Z" | "" (accepted, no SELinux here)
+  std::string propagation;           // "rprivate" | "shared" | "slave" | ... | ""
+  std::vector<std::string> options;  // extra mount options (tmpfs: size=64m,mode=1777, ...)
+  friend bool operator==(const MountRequest&, const MountRequest&) = default;
+};
+
+// --device HOST[:CONTAINER[:PERMS]]
+struct DeviceRequest {
+  std::string host_path;
+  std::string container_path;
+  std::string permissions = "rwm";
+  friend bool operator==(const DeviceRequest&, const DeviceRequest&) = default;
+};
+
+// --ulimit name=soft[:hard]
+struct UlimitRequest {
+  std::string name;  // "nofile", "nproc", ... (without RLIMIT_)
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+  friend bool operator==(const UlimitRequest&, const UlimitRequest&) = default;
+};
+
+// --restart no|always|on-failure[:N]|unless-stopped
+struct RestartPolicy {
+  std::string name = "no";
+  int max_retries = 0;  // on-failure only; 0 = unlimited
+  friend bool operator==(const RestartPolicy&, const RestartPolicy&) = default;
+};
+
+// --health-* flags (or the image's HEALTHCHECK when none is given).
+struct HealthcheckRequest {
+  std::vector<std::string> test;  // ["CMD-SHELL", "..."] | ["CMD", ...] | ["NONE"]
+  int64_t interval_ns = 0;        // 0 = default (30 s)
+  int64_t timeout_ns = 0;         // 0 = default (30 s)
+  int64_t start_period_ns = 0;
+  int retries = 0;  // 0 = default (3)
+  friend bool operator==(const HealthcheckRequest&, const HealthcheckRequest&) = default;
+};
+
+struct ResourceRequest {
+  int64_t memory = 0;       // bytes, 0 = unlimited
+  int64_t memory_swap = 0;  // bytes incl. memory; -1 = unlimited swap; 0 = unset
+  int64_t nano_cpus = 0;    // --cpus 1.5 = 1500000000
+  uint64_t cpu_shares = 0;  // 0 = unset
+  std::string cpuset_cpus;
+  int64_t pids_limit = 0;  // 0 = unset, -1 = unlimited
+  int64_t shm_size = 0;    // bytes; 0 = default 64 MiB
+  friend bool operator==(const ResourceRequest&, const ResourceRequest&) = default;
+};
+
+struct ContainerConfig {
+  // The image as the user named it, its resolved store name ("docker.io/library/busybox:latest",
+  // or "" for an image referred to by id) and its id ("sha256:...").
+  std::string image_ref;
+  std::string image_name;
+  std::string image_id;
+
+  // Overrides; nullopt keeps the image's value. An empty --entrypoint "" clears it.
+  std::optional<std::vector<std::string>> entrypoint;
+  std::vector<std::string> command;  // args after the image name; empty = the image's Cmd
+  std::vector<std::string> env;      // -e / --env-file, "K=V" (a bare "K" already resolved)
+  std::string working_dir;           // "" = the image's
+  std::string user;                  // "" = the image's; "name", "uid", "uid:gid", "name:group"
+  std::vector<std::string> group_add;
+  std::string hostname;  // "" = the first 12 hex digits of the id
+  std::vector<std::string> add_hosts;  // "name:ip"
+  std::vector<std::string> dns_servers;
+  std::vector<std::string> dns_search;
+  std::vector<std::string> dns_options;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+
+  bool tty = false;          // -t
+  bool interactive = false;  // -i: stdin kept open
+  bool read_only = false;
+  bool privileged = false;
+  bool init = false;  // --init: a tiny init as pid 1 (krill's own, like catatonit)
+  bool auto_remove = false;
+  std::vector<std::string> cap_add;   // "NET_ADMIN" or "CAP_NET_ADMIN" or "ALL"
+  std::vector<std::string> cap_drop;
+  std::vector<std::string> security_opt;  // seccomp=FILE|unconfined, no-new-privileges, label=…
+  std::vector<MountRequest> mounts;
+  std::vector<DeviceRequest> devices;
+  std::vector<UlimitRequest> ulimits;
+  ResourceRequest resources;
+  std::string network = "";  // "none" | "host" | "" (default: none until networks exist)
+  std::string userns;        // "" | "host" | "keep-id" | "auto"
+  int stop_signal = 0;       // 0 = the image's StopSignal or SIGTERM
+  int stop_timeout = -1;     // seconds; -1 = default 10
+  RestartPolicy restart;
+  std::optional<HealthcheckRequest> healthcheck;
+  bool no_healthcheck = false;  // --no-healthcheck
+  std::string log_driver = "k8s-file";  // "k8s-file" | "json-file" | "none"
+  std::map<std::string, std::string> log_options;  // max-size=10m, max-file=3, path=...
+  std::string runtime;  // "" = krill's built-in runtime; else a name on PATH or a path (runc)
+
+  friend bool operator==(const ContainerConfig&, const ContainerConfig&) = default;
+};
+
+// JSON round trip (stored in the container database). Unknown members are ignored.
+std::string container_config_to_json(const ContainerConfig& config);
+Result<ContainerConfig> container_config_from_json(std::string_view json_text);
+
+}  // namespace krill::engine

@@ -1,0 +1,151 @@
+// The daemonless engine: containers' lifecycle over the container database
+// (engine/container_store.h), the image store's snapshots, krill-monitor (one per running
+// container, monitor/monitor_protocol.h) and an OCI runtime binary (krill-runtime, runc, crun).
+//
+// Every command is a short-lived process; state lives in the database and in the run root.
+// Operations that change one container (start, stop, cleanup, remove) hold its lock
+// (<store_root>/engine/locks/<id>, flock) so that many krill processes at once stay consistent.
+// Reads reconcile first (exit.json written, monitor gone, reboot): see reconcile().
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "engine/container_config.h"
+#include "engine/container_record.h"
+#include "engine/container_store.h"
+#include "image/image_store.h"
+#include "monitor/monitor_protocol.h"
+
+namespace krill::engine {
+
+class ContainerLock;
+
+struct EngineOptions {
+  std::string store_root;
+  std::string run_root;
+  bool rootless = false;
+  std::string storage_driver = "overlay";  // "overlay" | "vfs"
+  // The krill binary the monitor runs as its exit command ("" = /proc/self/exe) and the global
+  // flags it needs (--root R --runroot RR ...).
+  std::string krill_binary;
+  std::vector<std::string> exit_command_global_args;
+  // Where krill-monitor and krill-runtime are ("" = the directory of krill_binary).
+  std::string helper_dir;
+};
+
+// A resolved OCI runtime binary and the --root it keeps its state in.
+struct RuntimeBinary {
+  std::string path;
+  std::string root;
+};
+
+struct RuntimeOutput {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+struct StartRequest {
+  // Attached start (`run` without -d, `start -a`): streams until the container exits or the user
+  // detaches. nullopt: detached.
+  std::optional<monitor::AttachStreams> attach;
+  // Runs once the container is running (the runtime's start succeeded), e.g. to install the
+  // signal proxy.
+  std::function<void(const ContainerRecord&)> on_running;
+};
+
+struct StartOutcome {
+  ContainerRecord record;
+  std::optional<monitor::AttachResult> attach;  // for attached starts
+};
+
+struct ExecRequest {
+  std::vector<std::string> args;
+  bool tty = false;
+  bool interactive = false;
+  bool detach = false;
+  std::vector<std::string> env;
+  std::string user;
+  std::string working_dir;
+  bool privileged = false;
+};
+
+// Why a start failed, as Docker's exit statuses: 127 (command not found), 126 (cannot invoke),
+// 125 (anything else).
+int exit_status_for_start_error(const Error& error);
+
+class Engine {
+ public:
+  static Result<Engine> open(EngineOptions options);
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  const EngineOptions& options() const { return options_; }
+  ContainerStore& store() { return *store_; }
+  image::ImageStore& images() { return *images_; }
+
+  // Paths of a container's files.
+  std::string container_dir(const std::string& id) const;  // <store>/containers/<id>
+  std::string userdata_dir(const std::string& id) const;
+  std::string snapshot_dir(const std::string& id) const;
+  std::string run_dir(const std::string& id) const;  // <run_root>/containers/<id>
+  std::string log_path(const ContainerRecord& record) const;
+  RuntimeBinary runtime_for(const ContainerConfig& config) const;
+
+  // By name, id or unique id prefix, reconciled. Error "no container with name or ID \"x\"
+  // found: no such container".
+  Result<ContainerRecord> find(const std::string& name_or_id);
+  // Every container, oldest first, reconciled.
+  Result<std::vector<ContainerRecord>> list();
+
+  // A new container (status created) with its snapshot and userdata dir. `name` "" = generated.
+  // On any failure nothing is left behind.
+  Result<ContainerRecord> create(ContainerConfig config, const std::string& name);
+  Result<StartOutcome> start(const std::string& name_or_id, const StartRequest& request = {});
+  // Stop signal, `timeout_seconds` (nullopt: the container's --stop-timeout, else 10), SIGKILL.
+  Result<ContainerRecord> stop(const std::string& name_or_id,
+                               std::optional<int> timeout_seconds = std::nullopt);
+  Result<void> kill(const std::string& name_or_id, int signal);
+  Result<void> pause(const std::string& name_or_id);
+  Result<void> unpause(const std::string& name_or_id);
+  Result<void> rename(const std::string& name_or_id, const std::string& new_name);
+  // Blocks until the container is not running; returns its exit code.
+  Result<int> wait(const std::string& name_or_id);
+  // Removes the container (force: kills it first) and, with `volumes`, its anonymous volumes.
+  Result<void> remove(const std::string& name_or_id, bool force, bool volumes);
+  // The monitor's exit command: records the exit, unmounts, --rm, --restart.
+  Result<void> cleanup(const std::string& id);
+  // Runs a process in a running container with the caller's stdio; its exit status.
+  Result<int> exec(const std::string& name_or_id, const ExecRequest& request);
+  // `ps` of the container's processes: header + rows as text.
+  Result<std::string> top(const std::string& name_or_id, const std::vector<std::string>& ps_args);
+
+  // The runtime binary with `args` (after --root), stdout/stderr captured.
+  Result<RuntimeOutput> run_runtime(const ContainerConfig& config,
+                                    const std::vector<std::string>& args) const;
+
+  // Brings a record up to date with the world (exit.json, monitor alive, boot id); writes the
+  // change to the database. Returns the (possibly updated) record.
+  Result<ContainerRecord> reconcile(const ContainerRecord& record);
+
+ private:
+  Engine() = default;
+  Result<StartOutcome> start_locked(ContainerRecord record, const StartRequest& request,
+                                    ContainerLock& lock);
+  Result<void> remove_locked(const ContainerRecord& record, bool volumes);
+  Result<void> wait_for_exit(const ContainerRecord& record, int timeout_ms);
+
+  EngineOptions options_;
+  std::unique_ptr<ContainerStore> store_;
+  std::unique_ptr<image::ImageStore> images_;
+};
+
+}  // namespace krill::engine

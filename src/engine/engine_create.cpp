@@ -1,0 +1,100 @@
+// Engine::create: the record, the snapshot, the userdata dir and the container's volumes.
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "base/file_io.h"
+#include "engine/engine_internal.h"
+#include "engine/spec_builder.h"
+#include "image/snapshot.h"
+
+namespace krill::engine {
+namespace {
+
+bool valid_name(const std::string& name) {
+  if (name.empty()) return false;
+  auto ok_first = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  if (!ok_first(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return ok_first(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+std::string clean_destination(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+}  // namespace
+
+Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string& name) {
+  if (!name.empty() && !valid_name(name))
+    return fail("invalid container name \"" + name +
+                "\": names must match [a-zA-Z0-9][a-zA-Z0-9_.-]*: invalid argument");
+  // Bind sources must exist (podman's check; Docker would create them).
+  for (const auto& mount : config.mounts) {
+    if (mount.type != "bind") continue;
+    struct stat st {};
+    if (::stat(mount.source.c_str(), &st) != 0) return fail_errno("statfs " + mount.source);
+  }
+  auto image_record = KRILL_TRY(images_->find(config.image_id));
+  if (!image_record) return fail(config.image_ref + ": image not known");
+  auto image_config = KRILL_TRY(image_container_config(*images_, config.image_id));
+  KRILL_TRY(container_args(config, image_config));  // "no command specified"
+
+  // Anonymous volumes: -v /path, and the image's VOLUMEs no mount covers.
+  for (const auto& path : image_config.volumes) {
+    std::string destination = clean_destination(path);
+    bool covered = std::any_of(config.mounts.begin(), config.mounts.end(), [&](const auto& m) {
+      return clean_destination(m.destination) == destination;
+    });
+    if (covered) continue;
+    MountRequest anonymous;
+    anonymous.type = "volume";
+    anonymous.destination = destination;
+    config.mounts.push_back(anonymous);
+  }
+
+  ContainerRecord record;
+  record.id = new_container_id();
+  record.name = name;
+  if (record.name.empty())
+    record.name = new_container_name([this](const std::string& candidate) {
+      auto used = store_->name_in_use(candidate);
+      return !used || *used;
+    });
+  record.config = std::move(config);
+  record.created_ns = now_ns();
+  record.status = ContainerStatus::kCreated;
+  KRILL_CHECK(store_->insert(record));
+
+  // From here on, a failure undoes everything.
+  auto undo = [&](Error error) -> Result<ContainerRecord> {
+    (void)remove_all(container_dir(record.id));
+    (void)remove_anonymous_volumes(*store_, options_.store_root, record.config, record.id);
+    (void)store_->remove(record.id);
+    return std::unexpected(std::move(error));
+  };
+  if (auto made = mkdir_all(userdata_dir(record.id), 0700); !made) return undo(made.error());
+  image::SnapshotOptions snapshot_options;
+  snapshot_options.driver = options_.storage_driver;
+  snapshot_options.rootless = options_.rootless;
+  auto snapshot =
+      image::create_snapshot(*images_, *image_record, snapshot_dir(record.id), snapshot_options);
+  if (!snapshot) return undo(std::move(snapshot.error()).context("create container storage"));
+  for (auto& mount : record.config.mounts) {
+    if (mount.type != "volume") continue;
+    auto volume = ensure_volume(*store_, options_.store_root, mount.source);
+    if (!volume) {
+      (void)image::remove_snapshot(*images_, *snapshot);
+      return undo(volume.error());
+    }
+    mount.source = volume->name;
+  }
+  if (auto updated = store_->update(record); !updated) {
+    (void)image::remove_snapshot(*images_, *snapshot);
+    return undo(updated.error());
+  }
+  return record;
+}
+
+}  // namespace krill::engine

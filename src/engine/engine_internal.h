@@ -1,0 +1,73 @@
+// Helpers shared by the engine's files (not part of the engine's API).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "base/unique_fd.h"
+#include "engine/engine.h"
+#include "image/manifest.h"
+
+namespace krill::engine {
+
+// flock(LOCK_EX) on <store_root>/engine/locks/<id>; released by release() or destruction.
+class ContainerLock {
+ public:
+  static Result<ContainerLock> acquire(const std::string& store_root, const std::string& id);
+  void release() { fd_.reset(); }
+  // Removes the lock file (the container is gone); keeps holding it until release.
+  void unlink_file();
+
+ private:
+  ContainerLock(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  UniqueFd fd_;
+  std::string path_;
+};
+
+// Runs `argv` (argv[0] a path) with stdin /dev/null, stdout and stderr captured.
+Result<RuntimeOutput> run_captured(const std::vector<std::string>& argv);
+// Runs `argv` with the caller's stdio and returns its exit status (128+N when killed by N).
+// With `stderr_tail`, stderr goes through a pipe (copied to ours) and its last bytes are kept.
+Result<int> run_inherited(const std::vector<std::string>& argv, std::string* stderr_tail = nullptr);
+
+// The last meaningful line of a runtime's stderr (runc prints logrus lines, krill-runtime
+// "Error: ..."), for error messages.
+std::string runtime_error_text(const RuntimeOutput& output);
+
+int64_t now_ns();
+
+// True when `path` is a mount point (listed in /proc/self/mountinfo).
+bool is_mount_point(const std::string& path);
+// umount2(MNT_DETACH); no error when not mounted.
+Result<void> unmount_path(const std::string& path);
+
+// The image's config (config.config) for the container's image; {} when the image is gone.
+Result<image::ContainerConfig> image_container_config(image::ImageStore& images,
+                                                      const std::string& image_id);
+
+// Starts krill-monitor detached (double fork, setsid) with fd 3 = status pipe; returns the
+// monitor pid and its ready message.
+struct MonitorLaunch {
+  pid_t monitor_pid = 0;
+  monitor::MonitorReady ready;
+};
+Result<MonitorLaunch> launch_monitor(const std::string& monitor_binary,
+                                     const std::string& monitor_json_path);
+
+// The directory of /proc/self/exe.
+std::string self_exe_dir();
+// `name` on PATH (absolute), or "".
+std::string find_on_path(const std::string& name);
+
+// The volume `name`, created when missing; "" = a new anonymous volume.
+Result<VolumeRecord> ensure_volume(ContainerStore& store, const std::string& store_root,
+                                   const std::string& name);
+// Removes the anonymous volumes of `config` that no other container uses.
+Result<void> remove_anonymous_volumes(ContainerStore& store, const std::string& store_root,
+                                      const ContainerConfig& config, const std::string& id);
+
+}  // namespace krill::engine

@@ -1,0 +1,135 @@
+// Reconciliation (the database against the world) and the monitor's exit command (cleanup):
+// exit status, unmounting, --rm and --restart.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file_io.h"
+#include "base/process_stat.h"
+#include "engine/engine_internal.h"
+#include "image/snapshot.h"
+
+namespace krill::engine {
+namespace {
+
+bool is_live(ContainerStatus status) {
+  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
+         status == ContainerStatus::kStopping;
+}
+
+bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
+
+}  // namespace
+
+Result<ContainerRecord> Engine::reconcile(const ContainerRecord& record) {
+  if (!is_live(record.status)) return record;
+  const std::string rundir = run_dir(record.id);
+  auto exit = monitor::read_exit_record(rundir);
+  std::optional<monitor::ExitRecord> exited;
+  std::string lost;
+  if (exit && *exit) {
+    exited = **exit;
+  } else if (record.boot_id != current_boot_id()) {
+    lost = "monitor lost: the host rebooted";
+  } else if (!exists(rundir)) {
+    lost = "monitor lost: its run directory is gone";
+  } else if (record.monitor_pid > 0 &&
+             !process_alive(record.monitor_pid, record.monitor_start_ticks)) {
+    auto again = monitor::read_exit_record(rundir);  // it may have just written it
+    if (again && *again)
+      exited = **again;
+    else
+      lost = "monitor lost: krill-monitor exited without recording the container's exit";
+  } else {
+    return record;
+  }
+  // The decision was made on `record` as read before: it holds only if the database still
+  // says the same (another process may have cleaned up and started the container again).
+  bool changed = false;
+  auto updated = store_->modify(record.id, [&](ContainerRecord& r) -> Result<void> {
+    if (!is_live(r.status) || r.monitor_pid != record.monitor_pid) return {};
+    changed = true;
+    r.status = ContainerStatus::kExited;
+    r.pid = 0;
+    if (exited) {
+      r.exit_code = exited->exit_code;
+      r.finished_ns = exited->finished_ns;
+      r.oom_killed = exited->oom_killed;
+    } else {
+      r.exit_code = 255;
+      r.finished_ns = now_ns();
+      r.error = lost;
+    }
+    return {};
+  });
+  if (!updated) return std::unexpected(updated.error());
+  if (!changed) return *updated;
+  if (!lost.empty()) {
+    // The container may still run without its monitor (SIGKILLed monitor): make sure it does
+    // not linger unaccounted for.
+    (void)run_runtime(record.config, {"delete", "--force", record.id});
+  }
+  // The rootfs is no longer in use: a stale overlay mount goes away.
+  auto snapshot = image::open_snapshot(*images_, snapshot_dir(record.id));
+  if (snapshot && snapshot->driver() != "vfs") (void)unmount_path(snapshot->rootfs_dir());
+  return *updated;
+}
+
+Result<void> Engine::cleanup(const std::string& id) {
+  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, id));
+  auto found = store_->find(id);
+  if (!found) {  // removed already (rm -f, --rm handled by the CLI)
+    lock.unlink_file();
+    return {};
+  }
+  ContainerRecord record = *found;
+  const std::string rundir = run_dir(record.id);
+  bool handled_exit = false;
+  if (exists(rundir)) {
+    auto exit = KRILL_TRY(monitor::read_exit_record(rundir));
+    bool monitor_dead = record.monitor_pid <= 0 ||
+                        !process_alive(record.monitor_pid, record.monitor_start_ticks) ||
+                        record.monitor_pid == getppid();
+    if (!exit && is_live(record.status) && !monitor_dead) return {};  // still running
+    record = KRILL_TRY(reconcile(record));
+    if (exit && record.status == ContainerStatus::kExited) {
+      // reconcile only looks at live records; make sure the exit is the recorded one.
+      record = KRILL_TRY(store_->modify(record.id, [&](ContainerRecord& r) -> Result<void> {
+        if (r.status == ContainerStatus::kExited && r.finished_ns < exit->finished_ns) {
+          r.exit_code = exit->exit_code;
+          r.finished_ns = exit->finished_ns;
+          r.oom_killed = exit->oom_killed;
+        }
+        return {};
+      }));
+    }
+    auto snapshot = image::open_snapshot(*images_, snapshot_dir(record.id));
+    if (snapshot && snapshot->driver() != "vfs") (void)unmount_path(snapshot->rootfs_dir());
+    (void)remove_all(rundir);
+    handled_exit = true;
+  } else {
+    record = KRILL_TRY(reconcile(record));
+  }
+  if (is_live(record.status)) return {};
+  if (record.config.auto_remove) {
+    KRILL_CHECK(remove_locked(record, true));
+    lock.unlink_file();
+    return {};
+  }
+  if (!handled_exit || record.stopped_by_user) return {};
+  const auto& policy = record.config.restart;
+  bool restart = false;
+  if (policy.name == "always" || policy.name == "unless-stopped") restart = true;
+  if (policy.name == "on-failure" && record.exit_code != 0 &&
+      (policy.max_retries == 0 || record.restart_count < policy.max_retries))
+    restart = true;
+  if (!restart) return {};
+  record = KRILL_TRY(store_->modify(record.id, [](ContainerRecord& r) -> Result<void> {
+    ++r.restart_count;
+    return {};
+  }));
+  auto started = start_locked(record, StartRequest{}, lock);
+  if (!started) return std::unexpected(started.error());
+  return {};
+}
+
+}  // namespace krill::engine

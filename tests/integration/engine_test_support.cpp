@@ -1,0 +1,152 @@
+#include "engine_test_support.h"
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace krill::it {
+namespace {
+
+const char* const kApplets[] = {"sh",   "true", "false", "echo",  "cat",   "ls",    "sleep",
+                                "id",   "env",  "pwd",   "ps",    "kill",  "grep",  "head",
+                                "tail", "tty",  "stat",  "test",  "touch", "mkdir", "hostname",
+                                "yes",  "wc",   "seq",   "whoami"};
+
+std::string build_tar() {
+  std::string dir = test_dir() + "/kbox-rootfs";
+  std::string root = dir + "/rootfs";
+  std::filesystem::create_directories(root);
+  for (const char* d : {"bin", "dev", "proc", "sys", "tmp", "etc", "root", "var", "run", "data"})
+    ::mkdir((root + "/" + d).c_str(), 0755);
+  ::chmod((root + "/tmp").c_str(), 01777);
+  std::error_code ec;
+  std::filesystem::copy_file(kBusybox, root + "/bin/busybox", ec);
+  if (ec) ADD_FAILURE() << "copy " << kBusybox << ": " << ec.message();
+  for (const char* applet : kApplets) ::symlink("busybox", (root + "/bin/" + applet).c_str());
+  write_file(root + "/etc/passwd",
+             "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
+  write_file(root + "/etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
+  write_file(root + "/data/seed.txt", "seeded\n");
+  write_file(root + "/etc/not-executable", "#!/bin/sh\necho no\n");
+  std::string tar = dir + "/rootfs.tar";
+  auto made = run_command({"tar", "-C", root, "--numeric-owner", "-cf", tar, "."});
+  if (!made.ok()) ADD_FAILURE() << made.describe();
+  return tar;
+}
+
+}  // namespace
+
+const std::string& busybox_rootfs_tar() {
+  static const std::string tar = build_tar();
+  return tar;
+}
+
+EngineEnv::EngineEnv() : dir_("engine") {
+  store_ = dir_.path() + "/store";
+  // Short: unix socket paths below it (<runroot>/runtime/<64-hex id>/start.sock) must fit in
+  // sun_path's 108 bytes.
+  static int counter = 0;
+  runroot_ = "/tmp/kr" + std::to_string(::getpid()) + "." + std::to_string(++counter);
+  auto imported = krill({"import", "-q", "-c", "ENV=PATH=/bin", busybox_rootfs_tar(), kImage});
+  if (!imported.ok()) ADD_FAILURE() << "import the busybox image\n" << imported.describe();
+}
+
+EngineEnv::~EngineEnv() {
+  auto ids = container_ids();
+  for (const auto& id : ids) {
+    auto removed = krill({"rm", "-f", "-v", id});
+    if (!removed.ok()) ADD_FAILURE() << "clean-up rm -f " << id << "\n" << removed.describe();
+  }
+  // Monitors finish their exit command shortly after the container is gone.
+  eventually([&] { return leftover_processes().empty(); }, std::chrono::seconds(5));
+  for (pid_t pid : leftover_processes()) {
+    ADD_FAILURE() << "process " << pid << " left behind";
+    ::kill(pid, SIGKILL);
+  }
+  for (const auto& id : ids)
+    for (const auto& [controller, mount] : host_cgroup_mounts()) {
+      std::string cgroup = mount + "/krill-" + id;
+      if (::access(cgroup.c_str(), F_OK) == 0) {
+        ADD_FAILURE() << "cgroup left behind: " << cgroup;
+        ::rmdir(cgroup.c_str());
+      }
+    }
+  for (const auto& mount : leftover_mounts()) {
+    ADD_FAILURE() << "mount left behind: " << mount;
+    ::umount2(mount.c_str(), MNT_DETACH);
+  }
+  if (!remove_tree(runroot_)) ADD_FAILURE() << "could not remove " << runroot_;
+}
+
+std::vector<std::string> EngineEnv::global_args() const {
+  return {KRILL_BINARY, "--root", store_, "--runroot", runroot_};
+}
+
+CommandResult EngineEnv::krill(const std::vector<std::string>& args, CommandOptions options) const {
+  std::vector<std::string> argv = global_args();
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv, options);
+}
+
+std::vector<std::string> EngineEnv::container_ids() const {
+  auto listed = krill({"ps", "-a", "-q", "--no-trunc"});
+  std::vector<std::string> ids;
+  std::istringstream lines(listed.out);
+  std::string line;
+  while (std::getline(lines, line))
+    if (!line.empty()) ids.push_back(line);
+  return ids;
+}
+
+std::vector<std::string> EngineEnv::leftover_mounts() const {
+  std::ifstream in("/proc/self/mountinfo");
+  std::vector<std::string> found;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mount_point;
+    fields >> id >> parent >> dev >> root >> mount_point;
+    if (mount_point.starts_with(store_) || mount_point.starts_with(runroot_))
+      found.push_back(mount_point);
+  }
+  return found;
+}
+
+std::vector<pid_t> EngineEnv::leftover_processes() const {
+  std::vector<pid_t> pids;
+  DIR* proc = ::opendir("/proc");
+  if (!proc) return pids;
+  while (dirent* entry = ::readdir(proc)) {
+    pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+    if (pid <= 0 || pid == ::getpid()) continue;
+    std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(runroot_) != std::string::npos) {
+      std::ifstream stat("/proc/" + std::string(entry->d_name) + "/stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      auto close = text.rfind(')');
+      if (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z')
+        continue;  // a zombie: its parent reaps it
+      pids.push_back(pid);
+    }
+  }
+  ::closedir(proc);
+  return pids;
+}
+
+std::string EngineEnv::inspect(const std::string& name, const std::string& format) const {
+  auto result = krill({"inspect", "--format", format, name});
+  std::string out = result.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+}  // namespace krill::it
