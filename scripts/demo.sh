@@ -2,20 +2,22 @@
 # The main job: install, build, then Build → Ship → Run with krill:
 #   make a busybox image from Debian's busybox-static (krill import),
 #   push it to a local registry (Debian's docker-registry on 127.0.0.1), remove it,
-#   pull it back, copy it to an OCI layout, unpack it into a bundle,
-#   and run a container from it with krill's own runtime.
+#   pull it back, and run a container from it with `krill run` (krill-monitor + krill-runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 
 krill="$PWD/build/src/cli/krill"
-runtime="$PWD/build/src/cli/krill-runtime"
 work=$(mktemp -d /tmp/krill-demo.XXXXXX)
+# Container run state (sockets) lives under /run like podman's; kept short for unix socket paths.
+runroot="/run/krill-demo-$$"
+run=(--runroot "$runroot")
 id="krill-demo-$$"
 registry_pid=""
 cleanup() {
-  "$runtime" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+  "$krill" "${store[@]}" "${run[@]}" rm -f "$id" >/dev/null 2>&1 || true
+  rm -rf "$runroot"
   if [ -n "$registry_pid" ]; then
     kill "$registry_pid" 2>/dev/null || true
     wait "$registry_pid" 2>/dev/null || true
@@ -64,13 +66,7 @@ echo "== Ship: push to the local registry, remove, pull back"
 "$krill" "${store[@]}" push --tls-verify=false "$image"
 "$krill" "${store[@]}" rmi "$image"
 "$krill" "${store[@]}" pull --tls-verify=false "$image"
-"$krill" "${store[@]}" image copy "containers-storage:$image" "oci:$work/layout:demo"
 
-echo "== Run: a container from the pulled image with krill-runtime"
-umoci unpack --image "$work/layout:demo" "$work/bundle" >/dev/null
-# A plain, non-interactive process in the bundle umoci made.
-jq '.process.terminal = false
-    | .process.args = ["sh", "-c", "echo \"hello from krill: $(hostname), pid $$, $(id -u):$(id -g)\"; ls /"]' \
-  "$work/bundle/config.json" > "$work/bundle/config.json.new"
-mv "$work/bundle/config.json.new" "$work/bundle/config.json"
-"$runtime" --root "$work/state" run --bundle "$work/bundle" "$id"
+echo "== Run: a container from the pulled image (krill run: monitor, logs, --rm)"
+"$krill" "${store[@]}" "${run[@]}" run --rm --name "$id" "$image" \
+  sh -c 'echo "hello from krill: $(hostname), pid $$, $(id -u):$(id -g)"; ls /'
