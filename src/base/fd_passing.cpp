@@ -102,15 +102,15 @@ Result<std::pair<std::vector<UniqueFd>, std::string>> receive_fds(int socket_fd,
   return std::pair{std::move(fds), std::move(payload)};
 }
 
-Result<UniqueFd> connect_unix(const std::string& path) {
-  if (path.empty()) return fail("connect to unix socket: empty path");
-  UniqueFd socket_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!socket_fd) return fail_errno("create a unix socket to connect to " + path);
+namespace {
 
+// A sockaddr_un for `path`; a path longer than sun_path is reached through an O_PATH fd of
+// its directory, kept open in `dir_fd` while the address is in use.
+Result<sockaddr_un> unix_address(const std::string& path, UniqueFd& dir_fd) {
+  if (path.empty()) return fail("unix socket: empty path");
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   std::string target = path;
-  UniqueFd dir_fd;  // keeps /proc/self/fd/<n> valid until connect() returns
   if (target.size() >= sizeof(addr.sun_path)) {
     const size_t slash = path.rfind('/');
     const std::string dir =
@@ -120,16 +120,37 @@ Result<UniqueFd> connect_unix(const std::string& path) {
     if (!dir_fd) return fail_errno("open the directory of unix socket " + path);
     target = "/proc/self/fd/" + std::to_string(dir_fd.get()) + "/" + name;
     if (target.size() >= sizeof(addr.sun_path))
-      return fail("connect to unix socket " + path + ": the socket's file name is too long");
+      return fail("unix socket " + path + ": the socket's file name is too long");
   }
   std::memcpy(addr.sun_path, target.c_str(), target.size() + 1);
+  return addr;
+}
 
+}  // namespace
+
+Result<UniqueFd> connect_unix(const std::string& path, int type) {
+  UniqueFd dir_fd;  // keeps /proc/self/fd/<n> valid until connect() returns
+  sockaddr_un addr = KRILL_TRY(unix_address(path, dir_fd));
+  UniqueFd socket_fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  if (!socket_fd) return fail_errno("create a unix socket to connect to " + path);
   int rc;
   do {
     rc = ::connect(socket_fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
   } while (rc < 0 && errno == EINTR);
   if (rc < 0 && errno != EISCONN) return fail_errno("connect to unix socket " + path);
   return socket_fd;
+}
+
+Result<UniqueFd> listen_unix(const std::string& path, int type, int flags, int backlog) {
+  UniqueFd dir_fd;
+  sockaddr_un addr = KRILL_TRY(unix_address(path, dir_fd));
+  UniqueFd fd(::socket(AF_UNIX, type | flags | SOCK_CLOEXEC, 0));
+  if (!fd) return fail_errno("create a unix socket for " + path);
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path);
+  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return fail_errno("bind " + path);
+  if (::listen(fd.get(), backlog) != 0) return fail_errno("listen on " + path);
+  return fd;
 }
 
 }  // namespace krill

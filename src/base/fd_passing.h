@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <span>
+#include <sys/socket.h>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,9 +29,13 @@ Result<void> send_fds(int socket_fd, std::span<const int> fds, std::string_view 
 Result<std::pair<std::vector<UniqueFd>, std::string>> receive_fds(int socket_fd,
                                                                   size_t max_fds = 16);
 
-// Connects a SOCK_STREAM unix socket (close-on-exec) to `path`. Paths longer
-// than sun_path (108 bytes) work too: the parent directory is opened with
-// O_PATH and the socket is reached as /proc/self/fd/<dirfd>/<name>.
-Result<UniqueFd> connect_unix(const std::string& path);
+// Connects a unix socket of `type` (SOCK_STREAM, SOCK_SEQPACKET; close-on-exec) to
+// `path`. Paths longer than sun_path (108 bytes) work too: the parent directory is
+// opened with O_PATH and the socket is reached as /proc/self/fd/<dirfd>/<name>.
+Result<UniqueFd> connect_unix(const std::string& path, int type = SOCK_STREAM);
+
+// Binds a unix socket of `type` (plus `flags`, e.g. SOCK_NONBLOCK; always close-on-exec) at
+// `path`, of any length as above, replacing a stale socket file, and listens with `backlog`.
+Result<UniqueFd> listen_unix(const std::string& path, int type, int flags, int backlog);
 
 }  // namespace krill

@@ -68,15 +68,15 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
 
   const std::string id = record.id;
   const std::string rundir = run_dir(id);
-  // Unix socket paths (sun_path, 107 bytes) live below the run root: the monitor's
-  // <run_root>/containers/<id>/attach.sock and the runtime's <root>/<id>/start.sock.
+  // krill's own sockets work at any path length (bound through /proc/self/fd); another runtime
+  // (runc) connects to the console socket by its plain path, limited to sun_path's 107 bytes.
   RuntimeBinary runtime_binary = runtime_for(record.config);
-  size_t longest = std::max(rundir.size() + std::string("/attach.sock").size(),
-                            runtime_binary.root.size() + 1 + id.size() + 11);
-  if (longest > 107)
-    return fail("run root " + options_.run_root + " is too long: socket paths below it exceed " +
-                "107 bytes; use a shorter --runroot (at most " +
-                std::to_string(options_.run_root.size() - (longest - 107)) + " characters)");
+  const size_t console_socket = rundir.size() + std::string("/console.sock").size();
+  if (record.config.tty && !record.config.runtime.empty() && console_socket > 107)
+    return fail("run root " + options_.run_root + " is too long for " + runtime_binary.path +
+                ": its console socket path exceeds 107 bytes; use a shorter --runroot (at most " +
+                std::to_string(options_.run_root.size() - (console_socket - 107)) +
+                " characters)");
   if (::access(rundir.c_str(), F_OK) == 0) (void)remove_all(rundir);
   // A leftover runtime state (crash, reboot without clearing /run) would make create fail.
   if (::access((runtime_for(record.config).root + "/" + id).c_str(), F_OK) == 0)

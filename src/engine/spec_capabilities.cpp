@@ -1,4 +1,5 @@
 // Docker's capability set and its --cap-add / --cap-drop / --privileged rules.
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -6,55 +7,14 @@
 #include "base/file_io.h"
 #include "engine/spec_builder.h"
 #include "engine/spec_internal.h"
+#include "oci/spec_names.h"
 
 namespace krill::engine {
 
 namespace {
 
 // Every capability Linux defines, by number (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40).
-constexpr std::string_view kCapabilityNames[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
+const std::span<const std::string_view>& kCapabilityNames = oci::names::kCapabilities;
 
 bool contains(const std::vector<std::string>& list, std::string_view value) {
   for (const auto& item : list)
@@ -85,7 +45,7 @@ Result<std::string> normalize_capability(std::string_view name) {
 }
 
 std::vector<std::string> all_capabilities() {
-  size_t count = std::size(kCapabilityNames);
+  size_t count = kCapabilityNames.size();
   // Only what this kernel knows: a runtime refuses (or warns about) newer names.
   if (auto last = read_file("/proc/sys/kernel/cap_last_cap")) {
     try {

@@ -1,34 +1,13 @@
 #include "monitor/attach_socket.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 #include <cstring>
 
+#include "base/fd_passing.h"
+
 namespace krill::monitor {
 namespace {
-
-// A sockaddr_un for `path`; for a path longer than sun_path, through an O_PATH fd of its
-// directory (kept open in `dir_fd` while the address is used).
-Result<sockaddr_un> unix_address(const std::string& path, UniqueFd& dir_fd) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::string target = path;
-  if (path.size() >= sizeof(address.sun_path)) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return fail("socket path " + path + ": too long");
-    const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
-    dir_fd.reset(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd) return fail_errno("open " + dir);
-    target = "/proc/self/fd/" + std::to_string(dir_fd.get()) + "/" + path.substr(slash + 1);
-    if (target.size() >= sizeof(address.sun_path))
-      return fail("socket path " + path + ": file name too long");
-  }
-  std::memcpy(address.sun_path, target.c_str(), target.size() + 1);
-  return address;
-}
 
 void put_u16(std::string& out, uint16_t value) {
   out += static_cast<char>(value & 0xff);
@@ -44,28 +23,11 @@ uint32_t get_u32(std::string_view bytes) {
 }  // namespace
 
 Result<UniqueFd> listen_unix(const std::string& path, int type) {
-  UniqueFd dir_fd;
-  sockaddr_un address = KRILL_TRY(unix_address(path, dir_fd));
-  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd) return fail_errno("create socket for " + path);
-  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0)
-    return fail_errno("bind " + path);
-  if (::listen(fd.get(), 16) != 0) return fail_errno("listen on " + path);
-  return fd;
+  return krill::listen_unix(path, type, SOCK_NONBLOCK, 16);
 }
 
 Result<UniqueFd> connect_seqpacket(const std::string& path) {
-  UniqueFd dir_fd;
-  sockaddr_un address = KRILL_TRY(unix_address(path, dir_fd));
-  UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!fd) return fail_errno("create socket for " + path);
-  int rc;
-  do {
-    rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  } while (rc != 0 && errno == EINTR);
-  if (rc != 0) return fail_errno("connect to " + path);
-  return fd;
+  return connect_unix(path, SOCK_SEQPACKET);
 }
 
 std::string encode_frame(FrameType type, std::string_view payload) {

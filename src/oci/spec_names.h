@@ -1,5 +1,5 @@
-// Internal to krill_oci: the enumerated values of the runtime spec and the
-// kernel names a config may use (capabilities, rlimits, seccomp constants).
+// The enumerated values of the runtime spec and the kernel names a config may use
+// (capabilities in kernel number order, rlimits, seccomp constants); krill_oci and the engine.
 #pragma once
 
 #include <span>

@@ -53,17 +53,7 @@ Result<cgroups::Manager> open_cgroup(const ContainerRecord& record) {
 
 // The listening socket the init accepts `start` on, bound before the init exists.
 Result<UniqueFd> listen_start_socket(const std::string& path) {
-  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return fail_errno("create start socket");
-  UniqueFd sock(fd);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) return fail("state directory path too long: " + path);
-  path.copy(addr.sun_path, path.size());
-  if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return fail_errno("bind " + path);
-  if (::listen(sock.get(), 1) != 0) return fail_errno("listen on " + path);
-  return sock;
+  return listen_unix(path, SOCK_STREAM, 0, 1);
 }
 
 // Removes a half-created container's traces unless dismissed.

@@ -51,10 +51,9 @@ const std::string& busybox_rootfs_tar() {
 
 EngineEnv::EngineEnv() : dir_("engine") {
   store_ = dir_.path() + "/store";
-  // Short: unix socket paths below it (<runroot>/runtime/<64-hex id>/start.sock) must fit in
-  // sun_path's 108 bytes.
-  static int counter = 0;
-  runroot_ = "/tmp/kr" + std::to_string(::getpid()) + "." + std::to_string(++counter);
+  // Inside the test's temp dir: a long run root, so socket paths beyond sun_path's 108 bytes
+  // (<runroot>/runtime/<64-hex id>/start.sock, the monitor's attach.sock) are exercised.
+  runroot_ = dir_.path() + "/run";
   auto imported = krill({"import", "-q", "-c", "ENV=PATH=/bin", busybox_rootfs_tar(), kImage});
   if (!imported.ok()) ADD_FAILURE() << "import the busybox image\n" << imported.describe();
 }
