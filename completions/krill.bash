@@ -16,10 +16,10 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
-__krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune"
+__krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
 __krill_volume_commands="create ls list inspect rm remove prune"
 __krill_transports="docker:// oci: oci-archive: docker-archive: dir: containers-storage:"
 
@@ -58,6 +58,10 @@ __krill_command_flags() {
     attach | "container attach") echo "--no-stdin --detach-keys --sig-proxy" ;;
     exec | "container exec") echo "--detach -d --interactive -i --tty -t --env -e --env-file --user -u --workdir -w --privileged --detach-keys" ;;
     pause | unpause | "container pause" | "container unpause") echo "--all -a" ;;
+    cp | "container cp") echo "--archive -a --follow-link -L" ;;
+    diff | "container diff") echo "--format" ;;
+    commit | "container commit") echo "--message -m --author -a --change -c --pause -p --quiet -q" ;;
+    stats | "container stats") echo "--no-stream --all -a --no-trunc --format" ;;
     "container prune") echo "--force -f --filter" ;;
     "volume create") echo "--driver -d --label -l --opt -o --ignore" ;;
     "volume ls" | "volume list") echo "--filter -f --format --quiet -q --noheading -n" ;;
@@ -159,7 +163,7 @@ _krill() {
     import | "image import") COMPREPLY=($(compgen -f -- "$cur")) ;;
     run | create | "container run" | "container create")
       COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
-    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | "container "*)
+    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "*)
       COMPREPLY=($(compgen -W "$(__krill_containers "$krill")" -- "$cur")) ;;
   esac
 }

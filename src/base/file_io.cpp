@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -217,6 +219,21 @@ std::string rfc3339_nano_now() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return format_rfc3339_nano(ts.tv_sec, ts.tv_nsec);
+}
+
+Result<UniqueFd> open_in_root(const std::string& root, const std::string& path, int flags) {
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd) return fail_errno("open " + root);
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const std::string relative = path.empty() ? "." : path;
+  long fd;
+  do {
+    fd = ::syscall(SYS_openat2, root_fd.get(), relative.c_str(), &how, sizeof how);
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd < 0) return fail_errno("open " + path + " in " + root);
+  return UniqueFd(static_cast<int>(fd));
 }
 
 }  // namespace krill

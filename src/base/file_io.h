@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/unique_fd.h"
 
 namespace krill {
 
@@ -41,6 +42,11 @@ Result<void> mkdir_all(const std::string& path, mode_t mode);
 // (a mount point inside the tree is an error, never emptied). Succeeds when
 // `path` does not exist.
 Result<void> remove_all(const std::string& path);
+
+// Opens `path` inside the directory `root` as if `root` were "/" (openat2 RESOLVE_IN_ROOT, no
+// magic links): a symlink in a container's rootfs never leads out of it. `flags` are open(2)
+// flags (O_CLOEXEC is added), e.g. O_PATH | O_DIRECTORY. Errors carry errno (ENOENT, ENOTDIR).
+Result<UniqueFd> open_in_root(const std::string& root, const std::string& path, int flags);
 
 // The current time in UTC as Go's time.RFC3339Nano prints it, which is what
 // runc reports as `created`: "2024-05-01T12:03:04.123456789Z", with trailing

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/error.h"
@@ -135,6 +136,25 @@ class Engine {
   // Brings a record up to date with the world (exit.json, monitor alive, boot id); writes the
   // change to the database. Returns the (possibly updated) record.
   Result<ContainerRecord> reconcile(const ContainerRecord& record);
+
+  // Filesystem verbs (engine_fs.cpp): cp, diff, export, commit, stats.
+  // Runs `fn` with the container's root file system on the host: the mounted one while the
+  // container runs, else its snapshot mounted for the call (under the container's lock) and
+  // unmounted after.
+  Result<void> with_rootfs(
+      const std::string& name_or_id,
+      const std::function<Result<void>(const ContainerRecord&, const std::string&)>& fn);
+  // The container's changes to its image from the overlay upper dir, sorted by path: kind 'A'
+  // (added), 'C' (changed) or 'D' (deleted) and the absolute path.
+  Result<std::vector<std::pair<char, std::string>>> changes(const std::string& name_or_id);
+  // A new image: the container's changes as a layer on top of its image, with the container's
+  // Cmd/Entrypoint/Env/WorkingDir/User/Labels and `changes` (Dockerfile-like "CMD [...]").
+  // `image_name` "" = untagged. `pause`: the container is paused during the diff.
+  Result<image::ImageRecord> commit(const std::string& name_or_id, const std::string& image_name,
+                                    const std::string& message, const std::string& author,
+                                    const std::vector<std::string>& changes, bool pause);
+  // runc's `events --stats` JSON document of a running container.
+  Result<std::string> stats_json(const std::string& name_or_id);
 
  private:
   Engine() = default;

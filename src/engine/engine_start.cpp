@@ -1,6 +1,7 @@
 // Engine::start: mount the snapshot, generate the OCI bundle, start krill-monitor (which creates
 // the container through the runtime), then `<runtime> start` — after the attach client has
 // connected for attached starts, so no output is missed.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,8 +119,17 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     if (!volume) return fail_start(volume.error(), 125);
     std::string host_path = volume->mountpoint;
     VolumeManager volumes(*store_, options_.store_root);
-    if (auto copied = volumes.populate_from(volume->name, rootfs + mount.destination); !copied)
-      return fail_start(copied.error(), 125);
+    // The image's content at the mount point, resolved inside the rootfs (an image's symlink
+    // must not make the copy read the host).
+    auto image_dir = open_in_root(rootfs, mount.destination, O_PATH | O_DIRECTORY);
+    if (image_dir) {
+      const std::string source = "/proc/self/fd/" + std::to_string(image_dir->get()) + "/.";
+      if (auto copied = volumes.populate_from(volume->name, source); !copied)
+        return fail_start(copied.error(), 125);
+    } else if (image_dir.error().errno_value() != ENOENT &&
+               image_dir.error().errno_value() != ENOTDIR) {
+      return fail_start(image_dir.error(), 125);
+    }
     inputs.volumes.push_back(ResolvedVolume{host_path, mount.destination, mount.read_only});
   }
   if (record.config.init) {

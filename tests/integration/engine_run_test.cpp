@@ -359,6 +359,16 @@ TEST(EngineRun, VolumesCopyUpAndPersist) {
   EXPECT_EQ(env.krill({"volume", "rm", "vol1"}).exit_code, 0);
 }
 
+TEST(EngineRun, VolumeCopyUpStaysInsideTheImage) {
+  EngineEnv env;
+  // /escape -> /etc in the image: the new volume gets the image's /etc, never the host's.
+  auto run = env.krill({"run", "--rm", "-v", "/escape", EngineEnv::kImage, "ls", "/escape"});
+  EXPECT_EQ(run.exit_code, 0) << run.describe();
+  EXPECT_NE(run.out.find("passwd"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("debian_version"), std::string::npos) << run.out;
+  EXPECT_EQ(run.out.find("os-release"), std::string::npos) << run.out;
+}
+
 TEST(EngineBadInput, ClearErrorsDockerCodesNothingLeft) {
   EngineEnv env;
   auto unknown = env.krill({"run", "--rm", "--pull", "never", "localhost/nope:1", "true"});

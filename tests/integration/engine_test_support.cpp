@@ -36,6 +36,9 @@ std::string build_tar() {
   write_file(root + "/etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
   write_file(root + "/data/seed.txt", "seeded\n");
   write_file(root + "/etc/not-executable", "#!/bin/sh\necho no\n");
+  // An absolute symlink that names a host directory too: volume copy-up must resolve it inside
+  // the image.
+  ::symlink("/etc", (root + "/escape").c_str());
   std::string tar = dir + "/rootfs.tar";
   auto made = run_command({"tar", "-C", root, "--numeric-owner", "-cf", tar, "."});
   if (!made.ok()) ADD_FAILURE() << made.describe();

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/krill/commands.h"
+#include "cli/krill/cmd_container_fs.h"
 #include "cli/krill/krill_cli.h"
 #include "cli/runtime/command.h"
 #include "cli/runtime/runtime_cli.h"
@@ -114,6 +115,8 @@ void KrillCommandLine::register_commands() {
   register_container_commands(top, false);
   CLI::App* container = add_group("container", "Manage containers (docker/podman verbs)");
   register_container_commands(*container, true);
+  register_container_fs_commands(top, false);
+  register_container_fs_commands(*container, true);
   register_volume_commands();
 
   // registry
@@ -276,7 +279,7 @@ void KrillCommandLine::register_image_commands(CLI::App& p, bool g) {
   if (!g) {
     auto* c = add(p, "export", "Write a container's filesystem as a tarball", "CONTAINER",
                   "krill export -o rootfs.tar c1",
-                  [&o](Context& ctx) { return run_export(ctx, o.export_); });
+                  [&o](Context& ctx) { return run_container_export(ctx, o.export_); });
     c->add_option("CONTAINER", o.export_.container, "the container")->required();
     c->add_option("-o,--output", o.export_.output, "the tarball (default stdout)");
   }

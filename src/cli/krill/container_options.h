@@ -171,6 +171,50 @@ struct CleanupFlags {
   std::string container;
 };
 
+// cp, diff, commit, stats, port (cmd_container_fs.cpp).
+struct CpFlags {
+  std::string source;
+  std::string destination;
+  bool archive = false;
+  bool follow_link = false;
+};
+
+struct DiffFlags {
+  std::string container;
+  std::string format;
+};
+
+struct CommitFlags {
+  std::string container;
+  std::string image;
+  std::string message;
+  std::string author;
+  std::vector<std::string> changes;
+  bool pause = false;
+  bool quiet = false;
+};
+
+struct StatsFlags {
+  std::vector<std::string> containers;
+  bool no_stream = false;
+  bool all = false;
+  bool no_trunc = false;
+  std::string format;
+};
+
+struct PortFlags {
+  std::string container;
+  std::string port;
+};
+
+struct ContainerFsFlags {
+  CpFlags cp;
+  DiffFlags diff;
+  CommitFlags commit;
+  StatsFlags stats;
+  PortFlags port;
+};
+
 struct ContainerOptions {
   RunFlags run;
   StartFlags start;
@@ -188,6 +232,7 @@ struct ContainerOptions {
   TopFlags top;
   ContainerPruneFlags prune;
   CleanupFlags cleanup;
+  ContainerFsFlags fs;
 };
 
 }  // namespace krill::cli

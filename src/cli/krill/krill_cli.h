@@ -90,6 +90,8 @@ class KrillCommandLine {
   // run, create, start, ... at the top (docker's names) and under `container` (cmd_container_line.cpp).
   void register_container_commands(CLI::App& parent, bool container_group);
   void register_volume_commands();
+  // cp, diff, commit, stats, port at the top and under `container` (cmd_container_fs.cpp).
+  void register_container_fs_commands(CLI::App& parent, bool container_group);
   // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first
   // positional are the container's command, not krill's flags. Returns the arguments CLI11
   // parses (up to and with the first positional) and stores the rest in the options.

@@ -33,11 +33,11 @@ void add_create_flags(CLI::App* command, runtime::CreateOptions& options);
 CLI::App* add_create_command(CLI::App& parent, runtime::CreateOptions& options);
 void register_create(CLI::App& parent, CommandList& commands);
 
-struct RunFlags {
+struct RuntimeRunFlags {
   runtime::RunOptions options;
   bool no_subreaper = false;  // accepted for runc compatibility
 };
-CLI::App* add_run_command(CLI::App& parent, RunFlags& flags);
+CLI::App* add_run_command(CLI::App& parent, RuntimeRunFlags& flags);
 void register_run(CLI::App& parent, CommandList& commands);
 
 // ---- commands that take only a container id ----
@@ -77,15 +77,15 @@ void register_delete(CLI::App& parent, CommandList& commands);
 
 // ---- exec ----
 
-struct ExecFlags {
+struct RuntimeExecFlags {
   runtime::ExecOptions options;  // args: everything after the id, verbatim
   std::string cgroup;            // runc's --cgroup: not supported
   bool ignore_paused = false;    // accepted for runc compatibility
 };
-CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags);
+CLI::App* add_exec_command(CLI::App& parent, RuntimeExecFlags& flags);
 void register_exec(CLI::App& parent, CommandList& commands);
 // Checks the parsed flags and drops a "--" separating the id from the command.
-Result<runtime::ExecOptions> exec_options(const ExecFlags& flags);
+Result<runtime::ExecOptions> exec_options(const RuntimeExecFlags& flags);
 
 // ---- list ----
 

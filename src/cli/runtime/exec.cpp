@@ -6,7 +6,7 @@
 
 namespace krill::cli {
 
-CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags) {
+CLI::App* add_exec_command(CLI::App& parent, RuntimeExecFlags& flags) {
   runtime::ExecOptions& options = flags.options;
   CLI::App* command = add_subcommand(
       parent, "exec", "execute new process inside the container",
@@ -51,7 +51,7 @@ CLI::App* add_exec_command(CLI::App& parent, ExecFlags& flags) {
   return command;
 }
 
-Result<runtime::ExecOptions> exec_options(const ExecFlags& flags) {
+Result<runtime::ExecOptions> exec_options(const RuntimeExecFlags& flags) {
   runtime::ExecOptions options = flags.options;
   if (!options.args.empty() && options.args.front() == "--")
     options.args.erase(options.args.begin());
@@ -62,7 +62,7 @@ Result<runtime::ExecOptions> exec_options(const ExecFlags& flags) {
 }
 
 void register_exec(CLI::App& parent, CommandList& commands) {
-  auto flags = std::make_shared<ExecFlags>();
+  auto flags = std::make_shared<RuntimeExecFlags>();
   CLI::App* command = add_exec_command(parent, *flags);
   commands.push_back({command, [flags](CommandContext& context) -> Result<int> {
                         // Like runc, a failure to start the process exits 255, so

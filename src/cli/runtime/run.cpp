@@ -5,7 +5,7 @@
 
 namespace krill::cli {
 
-CLI::App* add_run_command(CLI::App& parent, RunFlags& flags) {
+CLI::App* add_run_command(CLI::App& parent, RuntimeRunFlags& flags) {
   CLI::App* command =
       add_subcommand(parent, "run", "create and run a container", "[options] <container-id>",
                      "krill-runtime run --bundle /containers/web web1");
@@ -18,7 +18,7 @@ CLI::App* add_run_command(CLI::App& parent, RunFlags& flags) {
 }
 
 void register_run(CLI::App& parent, CommandList& commands) {
-  auto flags = std::make_shared<RunFlags>();
+  auto flags = std::make_shared<RuntimeRunFlags>();
   CLI::App* command = add_run_command(parent, *flags);
   commands.push_back({command,
                       [flags](CommandContext& context) -> Result<int> {

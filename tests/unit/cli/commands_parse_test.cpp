@@ -60,9 +60,9 @@ TEST(CreateFlags, NeedsExactlyOneId) {
   EXPECT_THROW(parse(app3, {"create", "--preserve-fds", "-1", "c1"}), CLI::ParseError);
 }
 
-TEST(RunFlags, AllFlags) {
+TEST(RuntimeRunFlags, AllFlags) {
   CLI::App app;
-  RunFlags flags;
+  RuntimeRunFlags flags;
   add_run_command(app, flags);
   parse(app,
         {"run", "--bundle", "/b", "-d", "--keep", "--pid-file", "/p", "--no-subreaper",
@@ -79,9 +79,9 @@ TEST(RunFlags, AllFlags) {
   EXPECT_TRUE(flags.no_subreaper);
 }
 
-TEST(RunFlags, Defaults) {
+TEST(RuntimeRunFlags, Defaults) {
   CLI::App app;
-  RunFlags flags;
+  RuntimeRunFlags flags;
   add_run_command(app, flags);
   parse(app, {"run", "c2"});
   EXPECT_FALSE(flags.options.detach);
@@ -148,9 +148,9 @@ TEST(DeleteFlags, Force) {
   EXPECT_FALSE(options2.force);
 }
 
-TEST(ExecFlags, CommandArgumentsAreVerbatim) {
+TEST(RuntimeExecFlags, CommandArgumentsAreVerbatim) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   parse(app, {"exec", "-t", "c1", "ls", "-la", "--color", "-e", "/"});
   const auto& options = flags.options;
@@ -160,9 +160,9 @@ TEST(ExecFlags, CommandArgumentsAreVerbatim) {
   EXPECT_TRUE(options.env.empty());
 }
 
-TEST(ExecFlags, AllFlags) {
+TEST(RuntimeExecFlags, AllFlags) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   parse(app, {"exec",
               "--console-socket",
@@ -215,9 +215,9 @@ TEST(ExecFlags, AllFlags) {
   EXPECT_TRUE(exec_options(flags));
 }
 
-TEST(ExecFlags, ProcessFileWithoutCommand) {
+TEST(RuntimeExecFlags, ProcessFileWithoutCommand) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   parse(app, {"exec", "--process", "/p.json", "c1"});
   EXPECT_EQ(flags.options.process_file, "/p.json");
@@ -226,9 +226,9 @@ TEST(ExecFlags, ProcessFileWithoutCommand) {
   EXPECT_TRUE(options->args.empty());
 }
 
-TEST(ExecFlags, DoubleDashSeparatesTheCommand) {
+TEST(RuntimeExecFlags, DoubleDashSeparatesTheCommand) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   parse(app, {"exec", "c1", "--", "ls", "-l"});
   EXPECT_EQ(flags.options.id, "c1");
@@ -236,16 +236,16 @@ TEST(ExecFlags, DoubleDashSeparatesTheCommand) {
   EXPECT_EQ(options.args, (std::vector<std::string>{"ls", "-l"}));
 
   CLI::App app2;
-  ExecFlags flags2;
+  RuntimeExecFlags flags2;
   add_exec_command(app2, flags2);
   parse(app2, {"exec", "-t", "--", "c1", "ls", "-l"});
   EXPECT_EQ(flags2.options.id, "c1");
   EXPECT_EQ(exec_options(flags2)->args, (std::vector<std::string>{"ls", "-l"}));
 }
 
-TEST(ExecFlags, CommandNamedLikeASubcommand) {
+TEST(RuntimeExecFlags, CommandNamedLikeASubcommand) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   IdOptions other;
   add_start_command(app, other);
@@ -254,9 +254,9 @@ TEST(ExecFlags, CommandNamedLikeASubcommand) {
   EXPECT_FALSE(app.get_subcommand("start")->parsed());
 }
 
-TEST(ExecFlags, NeedsACommandOrProcessFile) {
+TEST(RuntimeExecFlags, NeedsACommandOrProcessFile) {
   CLI::App app;
-  ExecFlags flags;
+  RuntimeExecFlags flags;
   add_exec_command(app, flags);
   parse(app, {"exec", "c1"});
   EXPECT_FALSE(exec_options(flags));

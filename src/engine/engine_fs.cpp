@@ -1,0 +1,284 @@
+// The engine's filesystem verbs: the container's rootfs on the host (cp, export), its changes
+// (diff), commit (the changes as a new image layer) and stats (the runtime's events --stats).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "base/file_io.h"
+#include "base/unique_fd.h"
+#include "engine/engine.h"
+#include "engine/engine_internal.h"
+#include "image/digest.h"
+#include "image/media_types.h"
+#include "image/snapshot.h"
+
+namespace krill::engine {
+
+using nlohmann::json;
+
+namespace {
+
+bool is_live(const ContainerRecord& r) {
+  return r.status == ContainerStatus::kRunning || r.status == ContainerStatus::kPaused ||
+         r.status == ContainerStatus::kStopping;
+}
+
+bool is_whiteout(const std::string& path, const struct stat& st) {
+  if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0) return true;
+  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
+  char value[8];
+  for (const char* name : {"trusted.overlay.whiteout", "user.overlay.whiteout"})
+    if (::lgetxattr(path.c_str(), name, value, sizeof value) >= 0) return true;
+  return false;
+}
+
+bool exists_in_lower(const std::vector<std::string>& lower_dirs, const std::string& rel) {
+  struct stat st {};
+  for (const auto& dir : lower_dirs) {
+    std::string p = dir + rel;
+    if (::lstat(p.c_str(), &st) == 0) return !is_whiteout(p, st);
+  }
+  return false;
+}
+
+void walk_upper(const std::string& upper, const std::string& rel,
+                const std::vector<std::string>& lower_dirs,
+                std::vector<std::pair<char, std::string>>& out) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(upper + rel, ec))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    std::string child = rel + "/" + name;
+    std::string host = upper + child;
+    struct stat st {};
+    if (::lstat(host.c_str(), &st) != 0) continue;
+    if (is_whiteout(host, st)) {
+      out.emplace_back('D', child);
+      continue;
+    }
+    out.emplace_back(exists_in_lower(lower_dirs, child) ? 'C' : 'A', child);
+    if (S_ISDIR(st.st_mode)) walk_upper(upper, child, lower_dirs, out);
+  }
+}
+
+// --change KEY VALUE / KEY=VALUE (the Dockerfile-like subset of docker commit --change).
+Result<void> apply_change(json& config, const std::string& change) {
+  auto sep = change.find_first_of("= ");
+  if (sep == std::string::npos) return fail("invalid change \"" + change + "\": want KEY VALUE");
+  std::string key = change.substr(0, sep), value = change.substr(sep + 1);
+  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto list_value = [&]() -> json {
+    auto parsed = json::parse(value, nullptr, false);
+    if (parsed.is_array()) return parsed;
+    return json::array({"/bin/sh", "-c", value});
+  };
+  if (key == "CMD") {
+    config["Cmd"] = list_value();
+  } else if (key == "ENTRYPOINT") {
+    config["Entrypoint"] = list_value();
+  } else if (key == "ENV") {
+    auto eq = value.find_first_of("= ");
+    std::string entry =
+        eq == std::string::npos ? value : value.substr(0, eq) + "=" + value.substr(eq + 1);
+    if (!config.contains("Env") || !config["Env"].is_array()) config["Env"] = json::array();
+    config["Env"].push_back(entry);
+  } else if (key == "WORKDIR") {
+    config["WorkingDir"] = value;
+  } else if (key == "USER") {
+    config["User"] = value;
+  } else if (key == "LABEL") {
+    auto eq = value.find('=');
+    config["Labels"][value.substr(0, eq)] = eq == std::string::npos ? "" : value.substr(eq + 1);
+  } else if (key == "EXPOSE") {
+    config["ExposedPorts"][value.find('/') == std::string::npos ? value + "/tcp" : value] =
+        json::object();
+  } else if (key == "VOLUME") {
+    config["Volumes"][value] = json::object();
+  } else if (key == "STOPSIGNAL") {
+    config["StopSignal"] = value;
+  } else {
+    return fail("invalid change \"" + change +
+                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, "
+                "VOLUME, WORKDIR");
+  }
+  return {};
+}
+
+// Env entries of `base` with `overrides` replacing the same keys (order kept, new ones last).
+json merged_env(const json& base, const std::vector<std::string>& overrides) {
+  std::vector<std::string> env;
+  if (base.is_array())
+    for (const auto& e : base)
+      if (e.is_string()) env.push_back(e.get<std::string>());
+  for (const auto& entry : overrides) {
+    std::string key = entry.substr(0, entry.find('='));
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
+      return e.substr(0, e.find('=')) == key;
+    });
+    if (it != env.end())
+      *it = entry;
+    else
+      env.push_back(entry);
+  }
+  return env;
+}
+
+class TempPath {
+ public:
+  explicit TempPath(std::string path) : path_(std::move(path)) {}
+  ~TempPath() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+Result<void> Engine::with_rootfs(
+    const std::string& name_or_id,
+    const std::function<Result<void>(const ContainerRecord&, const std::string&)>& fn) {
+  auto record = KRILL_TRY(find(name_or_id));
+  auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
+  std::string rootfs = snapshot.rootfs_dir();
+  if (is_live(record) || snapshot.driver() == "vfs") return fn(record, rootfs);
+  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, record.id));
+  record = KRILL_TRY(store_->find(record.id));  // not find(): reconcile takes the lock
+  if (is_live(record) || is_mount_point(rootfs)) return fn(record, rootfs);
+  auto mounted = KRILL_TRY(snapshot.mount());
+  auto result = fn(record, rootfs);
+  auto unmounted = mounted.unmount();
+  if (!result) return result;
+  return unmounted;
+}
+
+Result<std::vector<std::pair<char, std::string>>> Engine::changes(
+    const std::string& name_or_id) {
+  auto record = KRILL_TRY(find(name_or_id));
+  auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
+  if (snapshot.driver() == "vfs")
+    return fail("diff " + name_or_id + ": not supported for the vfs storage driver");
+  std::vector<std::pair<char, std::string>> out;
+  walk_upper(snapshot.upper_dir(), "", snapshot.lower_dirs(), out);
+  return out;
+}
+
+Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,
+                                          const std::string& image_name,
+                                          const std::string& message, const std::string& author,
+                                          const std::vector<std::string>& changes, bool pause) {
+  auto record = KRILL_TRY(find(name_or_id));
+  auto found = KRILL_TRY(images_->find(record.config.image_id));
+  if (!found)
+    return fail("commit " + name_or_id + ": image " + record.config.image_id + " not found");
+  const image::ImageRecord& base = *found;
+  auto config_bytes = KRILL_TRY(images_->content().read_blob(base.id));
+  json config = json::parse(config_bytes, nullptr, false);
+  if (!config.is_object()) return fail("commit " + name_or_id + ": invalid image config");
+  auto manifest_bytes = KRILL_TRY(images_->content().read_blob(base.manifest_digest));
+  json manifest = json::parse(manifest_bytes, nullptr, false);
+  if (!manifest.is_object() || !manifest["layers"].is_array())
+    return fail("commit " + name_or_id + ": invalid image manifest");
+
+  // The layer: the upper dir as a tar in a temp file (paused while it is read).
+  auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
+  std::string temp_template = images_->root() + "/commit-XXXXXX";
+  int raw = ::mkstemp(temp_template.data());
+  if (raw < 0) return fail_errno("commit " + name_or_id + ": create temp file");
+  TempPath temp(temp_template);
+  UniqueFd temp_fd(raw);
+  bool paused_here = false;
+  if (pause && record.status == ContainerStatus::kRunning) {
+    KRILL_CHECK(this->pause(record.id));
+    paused_here = true;
+  }
+  auto diff = image::snapshot_diff(snapshot, temp_fd.get(), image::DiffOptions{});
+  if (paused_here) (void)this->unpause(record.id);
+  if (!diff) return std::unexpected(diff.error());
+  temp_fd.reset();
+
+  image::Descriptor layer;
+  layer.media_type = std::string(image::media_types::kOciLayer);
+  layer.digest = KRILL_TRY(image::digest_file(temp.path()));
+  struct stat st {};
+  if (::stat(temp.path().c_str(), &st) != 0) return fail_errno("stat " + temp.path());
+  layer.size = st.st_size;
+  {
+    auto writer =
+        KRILL_TRY(images_->content().writer(layer.digest, static_cast<uint64_t>(st.st_size)));
+    UniqueFd in(::open(temp.path().c_str(), O_RDONLY | O_CLOEXEC));
+    if (in.get() < 0) return fail_errno("open " + temp.path());
+    std::string buf(1 << 16, '\0');
+    for (;;) {
+      ssize_t n = ::read(in.get(), buf.data(), buf.size());
+      if (n < 0) return fail_errno("read " + temp.path());
+      if (n == 0) break;
+      KRILL_CHECK(writer.write(std::string_view(buf.data(), static_cast<size_t>(n))));
+    }
+    KRILL_TRY(writer.commit());
+  }
+  UniqueFd layer_fd(::open(temp.path().c_str(), O_RDONLY | O_CLOEXEC));
+  if (layer_fd.get() < 0) return fail_errno("open " + temp.path());
+  image::Digest diff_id = KRILL_TRY(images_->import_layer(layer_fd.get(), layer));
+
+  // The config: the container's overrides, then --change.
+  json& cc = config["config"];
+  if (!cc.is_object()) cc = json::object();
+  const ContainerConfig& c = record.config;
+  if (c.entrypoint) cc["Entrypoint"] = *c.entrypoint;
+  if (!c.command.empty()) cc["Cmd"] = c.command;
+  if (!c.env.empty()) cc["Env"] = merged_env(cc.value("Env", json::array()), c.env);
+  if (!c.working_dir.empty()) cc["WorkingDir"] = c.working_dir;
+  if (!c.user.empty()) cc["User"] = c.user;
+  for (const auto& [k, v] : c.labels) cc["Labels"][k] = v;
+  for (const auto& change : changes) KRILL_CHECK(apply_change(cc, change));
+
+  int64_t now = now_ns();
+  std::string created = format_rfc3339_nano(now / 1000000000, static_cast<long>(now % 1000000000));
+  config["created"] = created;
+  if (!author.empty()) config["author"] = author;
+  if (!config["rootfs"].is_object()) config["rootfs"] = {{"type", "layers"}};
+  config["rootfs"]["diff_ids"].push_back(diff_id.str());
+  json history = {{"created", created}};
+  if (!author.empty()) history["author"] = author;
+  if (!message.empty()) history["comment"] = message;
+  history["created_by"] = "krill commit " + record.id.substr(0, 12);
+  config["history"].push_back(history);
+  std::string new_config = config.dump();
+
+  manifest["mediaType"] = image::media_types::kOciManifest;
+  manifest["config"] = {{"mediaType", image::media_types::kOciConfig},
+                        {"digest", image::sha256_of(new_config).str()},
+                        {"size", new_config.size()}};
+  manifest["layers"].push_back(
+      {{"mediaType", layer.media_type}, {"digest", layer.digest.str()}, {"size", layer.size}});
+  image::ManifestBlob blob;
+  blob.bytes = manifest.dump();
+  blob.media_type = std::string(image::media_types::kOciManifest);
+  return images_->add_image(
+      blob, new_config,
+      image_name.empty() ? std::vector<std::string>{} : std::vector<std::string>{image_name});
+}
+
+Result<std::string> Engine::stats_json(const std::string& name_or_id) {
+  auto record = KRILL_TRY(find(name_or_id));
+  if (!is_live(record)) return fail("container " + name_or_id + " is not running");
+  auto output = KRILL_TRY(run_runtime(record.config, {"events", "--stats", record.id}));
+  if (output.exit_code != 0)
+    return fail("stats " + name_or_id + ": " + runtime_error_text(output));
+  return output.out;
+}
+
+}  // namespace krill::engine
