@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "cli/krill/krill_cli.h"
@@ -282,8 +283,14 @@ TEST(KrillMain, EngineErrorsExit125) {
   EXPECT_EQ(err, "Error: --password and --password-stdin are mutually exclusive\n");
   EXPECT_EQ(main_status({"image", "copy", "a", "b"}, nullptr, &err), 125);
   EXPECT_EQ(err.rfind("Error: invalid image name \"a\"", 0), 0u);
-  EXPECT_EQ(main_status({"export", "c1"}, nullptr, &err), 125);
-  EXPECT_EQ(err.rfind("Error: not implemented yet: ", 0), 0u);
+  char store[] = "/tmp/krill-cli-store-XXXXXX";
+  ASSERT_NE(::mkdtemp(store), nullptr);
+  EXPECT_EQ(main_status({"--root", store, "--runroot", std::string(store) + "/run", "export", "c1"},
+                        nullptr, &err),
+            125);
+  EXPECT_EQ(err.rfind("Error: ", 0), 0u) << err;
+  EXPECT_NE(err.find("c1"), std::string::npos) << err;
+  std::filesystem::remove_all(store);
 }
 
 }  // namespace
