@@ -15,6 +15,7 @@
 
 #include "base/file_io.h"
 #include "base/unique_fd.h"
+#include "engine/config_change.h"
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
 #include "image/digest.h"
@@ -70,50 +71,6 @@ void walk_upper(const std::string& upper, const std::string& rel,
     out.emplace_back(exists_in_lower(lower_dirs, child) ? 'C' : 'A', child);
     if (S_ISDIR(st.st_mode)) walk_upper(upper, child, lower_dirs, out);
   }
-}
-
-// --change KEY VALUE / KEY=VALUE (the Dockerfile-like subset of docker commit --change).
-Result<void> apply_change(json& config, const std::string& change) {
-  auto sep = change.find_first_of("= ");
-  if (sep == std::string::npos) return fail("invalid change \"" + change + "\": want KEY VALUE");
-  std::string key = change.substr(0, sep), value = change.substr(sep + 1);
-  while (!value.empty() && value.front() == ' ') value.erase(0, 1);
-  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto list_value = [&]() -> json {
-    auto parsed = json::parse(value, nullptr, false);
-    if (parsed.is_array()) return parsed;
-    return json::array({"/bin/sh", "-c", value});
-  };
-  if (key == "CMD") {
-    config["Cmd"] = list_value();
-  } else if (key == "ENTRYPOINT") {
-    config["Entrypoint"] = list_value();
-  } else if (key == "ENV") {
-    auto eq = value.find_first_of("= ");
-    std::string entry =
-        eq == std::string::npos ? value : value.substr(0, eq) + "=" + value.substr(eq + 1);
-    if (!config.contains("Env") || !config["Env"].is_array()) config["Env"] = json::array();
-    config["Env"].push_back(entry);
-  } else if (key == "WORKDIR") {
-    config["WorkingDir"] = value;
-  } else if (key == "USER") {
-    config["User"] = value;
-  } else if (key == "LABEL") {
-    auto eq = value.find('=');
-    config["Labels"][value.substr(0, eq)] = eq == std::string::npos ? "" : value.substr(eq + 1);
-  } else if (key == "EXPOSE") {
-    config["ExposedPorts"][value.find('/') == std::string::npos ? value + "/tcp" : value] =
-        json::object();
-  } else if (key == "VOLUME") {
-    config["Volumes"][value] = json::object();
-  } else if (key == "STOPSIGNAL") {
-    config["StopSignal"] = value;
-  } else {
-    return fail("invalid change \"" + change +
-                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, "
-                "VOLUME, WORKDIR");
-  }
-  return {};
 }
 
 // Env entries of `base` with `overrides` replacing the same keys (order kept, new ones last).
@@ -243,7 +200,7 @@ Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,
   if (!c.working_dir.empty()) cc["WorkingDir"] = c.working_dir;
   if (!c.user.empty()) cc["User"] = c.user;
   for (const auto& [k, v] : c.labels) cc["Labels"][k] = v;
-  for (const auto& change : changes) KRILL_CHECK(apply_change(cc, change));
+  for (const auto& change : changes) KRILL_CHECK(apply_config_change(cc, change));
 
   int64_t now = now_ns();
   std::string created = format_rfc3339_nano(now / 1000000000, static_cast<long>(now % 1000000000));

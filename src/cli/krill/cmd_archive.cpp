@@ -16,6 +16,7 @@
 #include "cli/krill/progress.h"
 #include "cli/krill/store_access.h"
 #include "cli/krill/transports_glue.h"
+#include "engine/config_change.h"
 #include "image/digest.h"
 #include "image/media_types.h"
 #include "image/platform.h"
@@ -208,48 +209,6 @@ Result<int> run_load(Context& ctx, const LoadOptions& o) {
 
 namespace {
 
-// --change KEY=VALUE (podman import's Dockerfile-like subset) applied to a config section.
-Result<void> apply_change(json& config, const std::string& change) {
-  auto eq = change.find_first_of("= ");
-  if (eq == std::string::npos) return fail("invalid change \"" + change + "\": want KEY=VALUE");
-  std::string key = change.substr(0, eq), value = change.substr(eq + 1);
-  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  auto list_value = [&]() -> json {
-    auto parsed = json::parse(value, nullptr, false);
-    if (parsed.is_array()) return parsed;
-    return json::array({"/bin/sh", "-c", value});
-  };
-  if (key == "CMD") {
-    config["Cmd"] = list_value();
-  } else if (key == "ENTRYPOINT") {
-    config["Entrypoint"] = list_value();
-  } else if (key == "ENV") {
-    auto sep = value.find_first_of("= ");
-    std::string entry =
-        sep == std::string::npos ? value : value.substr(0, sep) + "=" + value.substr(sep + 1);
-    config["Env"].push_back(entry);
-  } else if (key == "WORKDIR") {
-    config["WorkingDir"] = value;
-  } else if (key == "USER") {
-    config["User"] = value;
-  } else if (key == "LABEL") {
-    auto sep = value.find('=');
-    config["Labels"][value.substr(0, sep)] = sep == std::string::npos ? "" : value.substr(sep + 1);
-  } else if (key == "EXPOSE") {
-    config["ExposedPorts"][value.find('/') == std::string::npos ? value + "/tcp" : value] =
-        json::object();
-  } else if (key == "VOLUME") {
-    config["Volumes"][value] = json::object();
-  } else if (key == "STOPSIGNAL") {
-    config["StopSignal"] = value;
-  } else {
-    return fail("invalid change \"" + change +
-                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, "
-                "VOLUME, WORKDIR");
-  }
-  return {};
-}
-
 std::string layer_media_type(const std::string& path) {
   unsigned char magic[4] = {0, 0, 0, 0};
   std::ifstream in(path, std::ios::binary);
@@ -275,7 +234,7 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
   json container = json::object();
   container["Env"] =
       json::array({"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"});
-  for (const auto& change : o.changes) KRILL_CHECK(apply_change(container, change));
+  for (const auto& change : o.changes) KRILL_CHECK(engine::apply_config_change(container, change));
   std::string name;
   if (!o.reference.empty()) name = KRILL_TRY(normalize_name(o.reference));
 
@@ -335,12 +294,6 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
       blob, config_bytes, name.empty() ? std::vector<std::string>{} : std::vector{name}));
   ctx.out << record.id.hex() << "\n";
   return 0;
-}
-
-Result<int> run_export(Context& ctx, const ExportOptions& o) {
-  (void)ctx;
-  return not_implemented("export " + o.container +
-                         ": containers are created by the engine (issue 4), which has not landed");
 }
 
 }  // namespace krill::cli

@@ -27,7 +27,6 @@ Result<int> run_history(Context& ctx, const HistoryOptions& o);
 Result<int> run_save(Context& ctx, const SaveOptions& o);
 Result<int> run_load(Context& ctx, const LoadOptions& o);
 Result<int> run_import(Context& ctx, const ImportOptions& o);
-Result<int> run_export(Context& ctx, const ExportOptions& o);
 
 Result<int> run_image_copy(Context& ctx, const CopyOptionsCli& o);
 Result<int> run_list_tags(Context& ctx, const RemoteOptions& o);
