@@ -134,8 +134,11 @@ class Engine {
                                     const std::vector<std::string>& args) const;
 
   // Brings a record up to date with the world (exit.json, monitor alive, boot id); writes the
-  // change to the database. Returns the (possibly updated) record.
+  // change to the database. Returns the (possibly updated) record. reconcile() takes the
+  // container's lock for the change (and leaves the record alone while another process holds
+  // it); reconcile_locked() is for callers that hold it already.
   Result<ContainerRecord> reconcile(const ContainerRecord& record);
+  Result<ContainerRecord> reconcile_locked(const ContainerRecord& record);
 
   // Filesystem verbs (engine_fs.cpp): cp, diff, export, commit, stats.
   // Runs `fn` with the container's root file system on the host: the mounted one while the

@@ -18,6 +18,9 @@ namespace krill::engine {
 class ContainerLock {
  public:
   static Result<ContainerLock> acquire(const std::string& store_root, const std::string& id);
+  // nullopt when another process holds the lock (it is working on the container right now).
+  static Result<std::optional<ContainerLock>> try_acquire(const std::string& store_root,
+                                                          const std::string& id);
   void release() { fd_.reset(); }
   // Removes the lock file (the container is gone); keeps holding it until release.
   void unlink_file();

@@ -61,16 +61,40 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-Result<ContainerLock> ContainerLock::acquire(const std::string& store_root, const std::string& id) {
-  std::string dir = store_root + "/engine/locks";
-  KRILL_CHECK(mkdir_all(dir, 0700));
-  std::string path = dir + "/" + id;
+namespace {
+
+Result<UniqueFd> open_lock_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
   if (fd.get() < 0) return fail_errno("open lock " + path);
+  return fd;
+}
+
+std::string lock_path(const std::string& store_root, const std::string& id) {
+  return store_root + "/engine/locks/" + id;
+}
+
+}  // namespace
+
+Result<ContainerLock> ContainerLock::acquire(const std::string& store_root, const std::string& id) {
+  KRILL_CHECK(mkdir_all(store_root + "/engine/locks", 0700));
+  std::string path = lock_path(store_root, id);
+  auto fd = KRILL_TRY(open_lock_file(path));
   while (::flock(fd.get(), LOCK_EX) != 0) {
     if (errno != EINTR) return fail_errno("lock " + path);
   }
   return ContainerLock(std::move(fd), path);
+}
+
+Result<std::optional<ContainerLock>> ContainerLock::try_acquire(const std::string& store_root,
+                                                                const std::string& id) {
+  KRILL_CHECK(mkdir_all(store_root + "/engine/locks", 0700));
+  std::string path = lock_path(store_root, id);
+  auto fd = KRILL_TRY(open_lock_file(path));
+  while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return std::optional<ContainerLock>();
+    if (errno != EINTR) return fail_errno("lock " + path);
+  }
+  return std::optional<ContainerLock>(ContainerLock(std::move(fd), path));
 }
 
 void ContainerLock::unlink_file() {

@@ -18,30 +18,50 @@ bool is_live(ContainerStatus status) {
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+// What the world says about a live container whose database record may be stale: nullopt while
+// its monitor still serves it.
+struct Finding {
+  std::optional<monitor::ExitRecord> exited;
+  std::string lost;  // why it is gone without a recorded exit
+};
+
+std::optional<Finding> examine(const ContainerRecord& record, const std::string& rundir) {
+  auto exit = monitor::read_exit_record(rundir);
+  if (exit && *exit) return Finding{**exit, ""};
+  if (record.boot_id != current_boot_id()) return Finding{{}, "monitor lost: the host rebooted"};
+  if (!exists(rundir)) return Finding{{}, "monitor lost: its run directory is gone"};
+  if (record.monitor_pid > 0 && !process_alive(record.monitor_pid, record.monitor_start_ticks)) {
+    auto again = monitor::read_exit_record(rundir);  // it may have just written it
+    if (again && *again) return Finding{**again, ""};
+    return Finding{{}, "monitor lost: krill-monitor exited without recording the container's exit"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<ContainerRecord> Engine::reconcile(const ContainerRecord& record) {
-  if (!is_live(record.status)) return record;
-  const std::string rundir = run_dir(record.id);
-  auto exit = monitor::read_exit_record(rundir);
-  std::optional<monitor::ExitRecord> exited;
-  std::string lost;
-  if (exit && *exit) {
-    exited = **exit;
-  } else if (record.boot_id != current_boot_id()) {
-    lost = "monitor lost: the host rebooted";
-  } else if (!exists(rundir)) {
-    lost = "monitor lost: its run directory is gone";
-  } else if (record.monitor_pid > 0 &&
-             !process_alive(record.monitor_pid, record.monitor_start_ticks)) {
-    auto again = monitor::read_exit_record(rundir);  // it may have just written it
-    if (again && *again)
-      exited = **again;
-    else
-      lost = "monitor lost: krill-monitor exited without recording the container's exit";
-  } else {
+  if (!is_live(record.status) || !examine(record, run_dir(record.id))) return record;
+  // Something changed: act on it under the container's lock, so that the clean-up (unmounting,
+  // runtime delete) cannot hit a container that the monitor's exit command is restarting right
+  // now. A busy lock means another process is doing exactly that: its result will be in the
+  // database.
+  auto lock = KRILL_TRY(ContainerLock::try_acquire(options_.store_root, record.id));
+  if (!lock) return record;
+  auto current = store_->find(record.id);
+  if (!current) {  // removed meanwhile
+    lock->unlink_file();
     return record;
   }
+  return reconcile_locked(*current);
+}
+
+Result<ContainerRecord> Engine::reconcile_locked(const ContainerRecord& record) {
+  if (!is_live(record.status)) return record;
+  auto finding = examine(record, run_dir(record.id));
+  if (!finding) return record;
+  std::optional<monitor::ExitRecord> exited = finding->exited;
+  std::string lost = finding->lost;
   // The decision was made on `record` as read before: it holds only if the database still
   // says the same (another process may have cleaned up and started the container again).
   bool changed = false;
@@ -90,7 +110,7 @@ Result<void> Engine::cleanup(const std::string& id) {
                         !process_alive(record.monitor_pid, record.monitor_start_ticks) ||
                         record.monitor_pid == getppid();
     if (!exit && is_live(record.status) && !monitor_dead) return {};  // still running
-    record = KRILL_TRY(reconcile(record));
+    record = KRILL_TRY(reconcile_locked(record));
     if (exit && record.status == ContainerStatus::kExited) {
       // reconcile only looks at live records; make sure the exit is the recorded one.
       record = KRILL_TRY(store_->modify(record.id, [&](ContainerRecord& r) -> Result<void> {
@@ -107,7 +127,7 @@ Result<void> Engine::cleanup(const std::string& id) {
     (void)remove_all(rundir);
     handled_exit = true;
   } else {
-    record = KRILL_TRY(reconcile(record));
+    record = KRILL_TRY(reconcile_locked(record));
   }
   if (is_live(record.status)) return {};
   if (record.config.auto_remove) {

@@ -16,7 +16,7 @@ Result<void> Engine::remove(const std::string& name_or_id, bool force, bool volu
     lock.unlink_file();
     return fail("no container with name or ID \"" + name_or_id + "\" found: no such container");
   }
-  auto record = KRILL_TRY(reconcile(*current));
+  auto record = KRILL_TRY(reconcile_locked(*current));
   bool live = record.status == ContainerStatus::kRunning ||
               record.status == ContainerStatus::kPaused ||
               record.status == ContainerStatus::kStopping;

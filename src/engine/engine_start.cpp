@@ -46,7 +46,7 @@ Result<StartOutcome> Engine::start(const std::string& name_or_id, const StartReq
     lock.unlink_file();
     return std::unexpected(current.error());
   }
-  auto record = KRILL_TRY(reconcile(*current));
+  auto record = KRILL_TRY(reconcile_locked(*current));
   return start_locked(std::move(record), request, lock);
 }
 
@@ -213,7 +213,14 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
 
   auto runtime_start = [&]() -> Result<void> {
     auto started = run_runtime(record.config, {"start", id});
-    if (!started || started->exit_code != 0) {
+    // A container that exits at once can be gone before `start` returns: runc's start then
+    // fails on its exec fifo, which the monitor's `runc delete` removed. The monitor's exit
+    // record (written before that delete) proves that it ran.
+    bool ran = started && started->exit_code != 0 && [&] {
+      auto exit = monitor::read_exit_record(rundir);
+      return exit && exit->has_value();
+    }();
+    if (!ran && (!started || started->exit_code != 0)) {
       std::string message = started ? runtime_error_text(*started) : started.error().message();
       (void)run_runtime(record.config, {"delete", "--force", id});
       (void)store_->modify(id, [&](ContainerRecord& r) -> Result<void> {

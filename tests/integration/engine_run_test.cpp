@@ -204,7 +204,7 @@ TEST(EngineRun, RestartOnFailureRestartsTwice) {
   EXPECT_TRUE(eventually(
       [&] { return env.inspect("flaky", "{{.RestartCount}} {{.State.Status}}") == "2 exited"; },
       std::chrono::seconds(20)))
-      << env.inspect("flaky", "{{.RestartCount}} {{.State.Status}}");
+      << env.inspect("flaky", "{{.RestartCount}} {{.State.Status}} {{.State.Error}}");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(env.inspect("flaky", "{{.RestartCount}} {{.State.ExitCode}}"), "2 1");
   EXPECT_EQ(env.krill({"logs", "flaky"}).out, "try\ntry\ntry\n");
