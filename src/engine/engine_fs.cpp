@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "engine/engine_internal.h"
 #include "image/digest.h"
+#include "image/layer_file.h"
 #include "image/media_types.h"
 #include "image/snapshot.h"
 
@@ -166,29 +167,10 @@ Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,
   if (!diff) return std::unexpected(diff.error());
   temp_fd.reset();
 
-  image::Descriptor layer;
-  layer.media_type = std::string(image::media_types::kOciLayer);
-  layer.digest = KRILL_TRY(image::digest_file(temp.path()));
-  struct stat st {};
-  if (::stat(temp.path().c_str(), &st) != 0) return fail_errno("stat " + temp.path());
-  layer.size = st.st_size;
-  {
-    auto writer =
-        KRILL_TRY(images_->content().writer(layer.digest, static_cast<uint64_t>(st.st_size)));
-    UniqueFd in(::open(temp.path().c_str(), O_RDONLY | O_CLOEXEC));
-    if (in.get() < 0) return fail_errno("open " + temp.path());
-    std::string buf(1 << 16, '\0');
-    for (;;) {
-      ssize_t n = ::read(in.get(), buf.data(), buf.size());
-      if (n < 0) return fail_errno("read " + temp.path());
-      if (n == 0) break;
-      KRILL_CHECK(writer.write(std::string_view(buf.data(), static_cast<size_t>(n))));
-    }
-    KRILL_TRY(writer.commit());
-  }
-  UniqueFd layer_fd(::open(temp.path().c_str(), O_RDONLY | O_CLOEXEC));
-  if (layer_fd.get() < 0) return fail_errno("open " + temp.path());
-  image::Digest diff_id = KRILL_TRY(images_->import_layer(layer_fd.get(), layer));
+  auto stored = KRILL_TRY(
+      image::store_layer_file(*images_, temp.path(), std::string(image::media_types::kOciLayer)));
+  const image::Descriptor& layer = stored.blob;
+  const image::Digest& diff_id = stored.diff_id;
 
   // The config: the container's overrides, then --change.
   json& cc = config["config"];

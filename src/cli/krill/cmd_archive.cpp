@@ -18,6 +18,7 @@
 #include "cli/krill/transports_glue.h"
 #include "engine/config_change.h"
 #include "image/digest.h"
+#include "image/layer_file.h"
 #include "image/media_types.h"
 #include "image/platform.h"
 #include "image/reference.h"
@@ -239,28 +240,10 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
   if (!o.reference.empty()) name = KRILL_TRY(normalize_name(o.reference));
 
   auto store = KRILL_TRY(open_store(ctx));
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return fail_errno("import " + o.source);
-  image::Descriptor layer;
-  layer.media_type = layer_media_type(path);
-  layer.digest = KRILL_TRY(image::digest_file(path));
-  layer.size = st.st_size;
-  {
-    auto writer =
-        KRILL_TRY(store.content().writer(layer.digest, static_cast<uint64_t>(st.st_size)));
-    std::ifstream in(path, std::ios::binary);
-    std::string buf(1 << 16, '\0');
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      auto n = static_cast<size_t>(in.gcount());
-      if (n == 0) break;
-      KRILL_CHECK(writer.write(std::string_view(buf.data(), n)));
-    }
-    KRILL_TRY(writer.commit());
-  }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return fail_errno("open " + path);
-  image::Digest diff_id = KRILL_TRY(store.import_layer(fd.get(), layer));
+  if (::access(path.c_str(), R_OK) != 0) return fail_errno("import " + o.source);
+  auto stored = KRILL_TRY(image::store_layer_file(store, path, layer_media_type(path)));
+  const image::Descriptor& layer = stored.blob;
+  const image::Digest& diff_id = stored.diff_id;
 
   image::Platform platform = image::host_platform();
   if (!o.os.empty()) platform.os = o.os;

@@ -15,6 +15,7 @@
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/cmd_container_flags.h"
 #include "cli/krill/commands.h"
+#include "cli/krill/image_pull_policy.h"
 #include "cli/krill/store_access.h"
 #include "monitor/monitor_protocol.h"
 
@@ -61,55 +62,23 @@ class SignalProxy {
   std::thread thread_;
 };
 
-// A stream that drops everything (pull's id line must not reach run's stdout).
-class NullBuffer : public std::streambuf {
- protected:
-  int overflow(int c) override { return c; }
-};
-
 Result<void> resolve_image(Context& ctx, const RunFlags& o, engine::ContainerConfig& config) {
-  auto store = KRILL_TRY(open_store(ctx));
-  std::string pull = o.pull.empty() ? "missing" : o.pull;
-  if (pull != "always" && pull != "missing" && pull != "never" && pull != "newer")
-    return fail("invalid argument \"" + pull +
-                "\" for \"--pull\" flag: must be always, missing, never or newer");
-  auto found = KRILL_TRY(store.find(o.image));
-  if (pull == "always" || (!found && pull != "never")) {
-    if (has_transport_prefix(o.image) && !o.image.starts_with("docker://")) {
-      if (!found) return fail(o.image + ": image not known");
-    } else {
-      PullOptions pull_options;
-      pull_options.names = {o.image};
-      pull_options.quiet = o.quiet;
-      pull_options.platform = o.platform;
-      pull_options.registry_flags = o.registry;
-      NullBuffer null_buffer;
-      std::ostream null_out(&null_buffer);
-      Context pull_ctx{ctx.global, ctx.in, null_out, ctx.err};
-      pull_ctx.err_is_terminal = ctx.err_is_terminal;
-      pull_ctx.log_level = ctx.log_level;
-      auto pulled = run_pull(pull_ctx, pull_options);
-      if (!pulled) {
-        if (found) {
-          ctx.warn("pull " + o.image + ": " + pulled.error().message() + "; using the local image");
-        } else {
-          return std::unexpected(std::move(pulled.error()));
-        }
-      }
-      store = KRILL_TRY(open_store(ctx));
-      found = KRILL_TRY(store.find(o.image));
-    }
-  }
-  if (!found) return fail(o.image + ": image not known");
-  config.image_id = found->id.str();
+  PullPolicyRequest request;
+  request.image = o.image;
+  request.policy = o.pull;
+  request.platform = o.platform;
+  request.quiet = o.quiet;
+  request.registry = o.registry;
+  auto found = KRILL_TRY(ensure_local_image(ctx, request));
+  config.image_id = found.id.str();
   config.image_name.clear();
   auto normalized = normalize_name(o.image);
   if (normalized)
-    for (const auto& n : found->names)
+    for (const auto& n : found.names)
       if (n == *normalized) config.image_name = n;
-  if (config.image_name.empty() && !found->names.empty() && !found->id.hex().starts_with(o.image) &&
-      o.image != found->id.str())
-    config.image_name = found->names.front();
+  if (config.image_name.empty() && !found.names.empty() && !found.id.hex().starts_with(o.image) &&
+      o.image != found.id.str())
+    config.image_name = found.names.front();
   return {};
 }
 

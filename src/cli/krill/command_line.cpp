@@ -118,6 +118,8 @@ void KrillCommandLine::register_commands() {
   register_container_fs_commands(top, false);
   register_container_fs_commands(*container, true);
   register_volume_commands();
+  register_build_commands(top);
+  register_build_commands(*image);
 
   // registry
   CLI::App* registry = add_group("registry", "Talk to a registry directly");

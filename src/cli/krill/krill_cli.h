@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/krill/build_options.h"
 #include "cli/krill/container_options.h"
 #include "cli/krill/context.h"
 #include "cli/krill/options.h"
@@ -54,6 +55,7 @@ struct KrillOptions {
   VolumeInspectOptions volume_inspect;
   VolumeRmOptions volume_rm;
   VolumePruneOptions volume_prune;
+  BuildFlags build;
 };
 
 using KrillAction = std::function<Result<int>(Context&)>;
@@ -90,6 +92,8 @@ class KrillCommandLine {
   // run, create, start, ... at the top (docker's names) and under `container` (cmd_container_line.cpp).
   void register_container_commands(CLI::App& parent, bool container_group);
   void register_volume_commands();
+  // build (also `image build`), cmd_build.cpp.
+  void register_build_commands(CLI::App& parent);
   // cp, diff, commit, stats, port at the top and under `container` (cmd_container_fs.cpp).
   void register_container_fs_commands(CLI::App& parent, bool container_group);
   // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first

@@ -1,0 +1,231 @@
+// run_step: RUN through an OCI runtime or chroot, and the clean-up of the mount points it made.
+#include "build/run_step.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "base/file_io.h"
+#include "base/unique_fd.h"
+#include "engine/spec_builder.h"
+#include "oci/spec_json.h"
+
+extern char** environ;
+
+namespace krill::build {
+namespace {
+
+std::vector<std::string> path_components(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string part = path.substr(start, slash - start);
+    if (!part.empty() && part != ".") parts.push_back(part);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return parts;
+}
+
+bool exists_in_root(const std::string& root, const std::string& path) {
+  return open_in_root(root, path, O_PATH).has_value();
+}
+
+// The shallowest ancestor-or-self of `path` that does not exist in the rootfs yet (what
+// mounting on `path` would create), or "" when `path` exists.
+std::string first_missing(const std::string& root, const std::string& path) {
+  std::string prefix;
+  for (const auto& part : path_components(path)) {
+    prefix += "/" + part;
+    if (!exists_in_root(root, prefix)) return prefix;
+  }
+  return "";
+}
+
+// True when `path` holds nothing but directories and empty files: mount points, not content.
+bool only_mount_points(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto status = fs::symlink_status(path, ec);
+  if (ec) return false;
+  if (fs::is_regular_file(status)) return fs::file_size(path, ec) == 0 && !ec;
+  if (!fs::is_directory(status)) return false;
+  for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    auto entry_status = it->symlink_status(ec);
+    if (ec) return false;
+    if (fs::is_directory(entry_status)) continue;
+    if (!fs::is_regular_file(entry_status) || it->file_size(ec) != 0 || ec) return false;
+  }
+  return !ec;
+}
+
+// Removes what a mount point creation left: `path` and below, when nothing but empty
+// directories and empty files (the mount points) are there.
+void remove_created_mount_point(const std::string& root, const std::string& path) {
+  auto components = path_components(path);
+  if (components.empty()) return;
+  std::string parent;
+  for (size_t i = 0; i + 1 < components.size(); ++i) parent += "/" + components[i];
+  auto dir = open_in_root(root, parent.empty() ? "/" : parent, O_PATH | O_DIRECTORY);
+  if (!dir) return;
+  // Recursive removal through /proc/self/fd keeps it inside the root (the parent was resolved
+  // inside it and remove_all does not follow symlinks).
+  std::string target = "/proc/self/fd/" + std::to_string(dir->get()) + "/" + components.back();
+  if (only_mount_points(target)) (void)remove_all(target);
+}
+
+Result<int> wait_status(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return fail_errno("wait for RUN");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+Result<int> run_through_runtime(const RunStep& step, const RunEnvironment& environment) {
+  engine::SpecInputs inputs;
+  inputs.id = environment.container_id;
+  inputs.config.entrypoint = std::vector<std::string>{};
+  inputs.config.command = step.args;
+  inputs.config.env = step.env;
+  inputs.config.user = step.user;
+  inputs.config.working_dir = step.workdir;
+  inputs.config.network = step.network == "none" ? "none" : "host";
+  inputs.config.mounts = step.mounts;
+  inputs.config.hostname = environment.container_id.substr(0, 12);
+  inputs.rootfs = environment.rootfs;
+  inputs.userdata_dir = environment.bundle_dir;
+  inputs.rootless = ::geteuid() != 0;
+  auto built = KRILL_TRY(engine::build_spec(inputs));
+  built.spec.process->cwd = step.workdir;
+  KRILL_CHECK(write_file_atomic(environment.bundle_dir + "/config.json",
+                                oci::spec_to_json(built.spec), 0600, Durability::kVolatile));
+
+  std::vector<std::string> argv = {environment.runtime_path,
+                                   "--root",
+                                   environment.runtime_root,
+                                   "run",
+                                   "--bundle",
+                                   environment.bundle_dir,
+                                   environment.container_id};
+  std::vector<char*> raw;
+  for (auto& arg : argv) raw.push_back(arg.data());
+  raw.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, environment.stdout_fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, environment.stderr_fd, 2);
+  pid_t pid = 0;
+  int spawned = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, raw.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return fail_errno("run " + argv[0], spawned);
+  return wait_status(pid);
+}
+
+// The child of run_in_chroot: only async-signal-safe calls until exec.
+[[noreturn]] void exec_in_chroot(const char* rootfs, const char* cwd, uid_t uid, gid_t gid,
+                                 const std::vector<gid_t>& groups, char** argv, char** envp,
+                                 int out_fd, int err_fd) {
+  int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd >= 0) ::dup2(null_fd, 0);
+  ::dup2(out_fd, 1);
+  ::dup2(err_fd, 2);
+  if (::chroot(rootfs) != 0 || ::chdir("/") != 0) ::_exit(125);
+  if (::chdir(cwd) != 0) ::_exit(125);
+  if (::setgroups(groups.size(), groups.data()) != 0 && errno != EPERM) ::_exit(125);
+  if (::setgid(gid) != 0 || ::setuid(uid) != 0) ::_exit(125);
+  ::execve(argv[0], argv, envp);
+  // PATH lookup inside the new root (execvpe reads PATH from our environment).
+  for (char** e = envp; *e; ++e) {
+    if (::strncmp(*e, "PATH=", 5) != 0 || ::strchr(argv[0], '/')) continue;
+    const char* p = *e + 5;
+    char candidate[4096];
+    while (*p) {
+      const char* colon = ::strchr(p, ':');
+      size_t len = colon ? static_cast<size_t>(colon - p) : ::strlen(p);
+      size_t name_len = ::strlen(argv[0]);
+      if (len + name_len + 2 < sizeof(candidate)) {
+        ::memcpy(candidate, p, len);
+        candidate[len] = '/';
+        ::memcpy(candidate + len + 1, argv[0], name_len + 1);
+        ::execve(candidate, argv, envp);
+      }
+      if (!colon) break;
+      p = colon + 1;
+    }
+  }
+  ::_exit(errno == ENOENT ? 127 : 126);
+}
+
+Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment) {
+  auto user = KRILL_TRY(engine::resolve_user(environment.rootfs, step.user, {}));
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  std::vector<std::string> args = step.args, env = step.env;
+  if (std::none_of(env.begin(), env.end(), [](const auto& e) { return e.starts_with("PATH="); }))
+    env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  std::vector<char*> argv, envp;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  for (auto& entry : env) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) return fail_errno("fork for RUN");
+  if (pid == 0)
+    exec_in_chroot(environment.rootfs.c_str(), step.workdir.c_str(), user.uid, user.gid, groups,
+                   argv.data(), envp.data(), environment.stdout_fd, environment.stderr_fd);
+  return wait_status(pid);
+}
+
+}  // namespace
+
+Result<void> make_directories_in_root(const std::string& root, const std::string& path, uid_t uid,
+                                      gid_t gid) {
+  std::string prefix;
+  for (const auto& part : path_components(path)) {
+    std::string parent = prefix.empty() ? "/" : prefix;
+    prefix += "/" + part;
+    if (exists_in_root(root, prefix)) continue;
+    auto dir = KRILL_TRY(open_in_root(root, parent, O_PATH | O_DIRECTORY));
+    std::string at = "/proc/self/fd/" + std::to_string(dir.get());
+    UniqueFd real(::open(at.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (real.get() < 0) return fail_errno("open " + parent + " in the root file system");
+    if (::mkdirat(real.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+      return fail_errno("create directory " + prefix);
+    if (::fchownat(real.get(), part.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0)
+      return fail_errno("chown " + prefix);
+  }
+  return {};
+}
+
+Result<int> run_step(const RunStep& step, const RunEnvironment& environment) {
+  if (step.args.empty()) return fail("RUN: no command");
+  KRILL_CHECK(make_directories_in_root(environment.rootfs, step.workdir));
+  // Mount points the runtime will create: the engine's /etc files and the RUN --mounts.
+  std::vector<std::string> created;
+  std::vector<std::string> destinations = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
+                                           "/dev",       "/proc",         "/sys",
+                                           "/dev/shm",   "/run"};
+  for (const auto& mount : step.mounts) destinations.push_back(mount.destination);
+  for (const auto& destination : destinations) {
+    std::string missing = first_missing(environment.rootfs, destination);
+    if (!missing.empty() && std::find(created.begin(), created.end(), missing) == created.end())
+      created.push_back(missing);
+  }
+  auto status = environment.isolation == "chroot" ? run_in_chroot(step, environment)
+                                                  : run_through_runtime(step, environment);
+  for (const auto& path : created) remove_created_mount_point(environment.rootfs, path);
+  return status;
+}
+
+}  // namespace krill::build
