@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install, build, then Build → Ship → Run with krill:
-#   make a busybox image from Debian's busybox-static (krill import),
-#   push it to a local registry (Debian's docker-registry on 127.0.0.1), remove it,
-#   pull it back, and run a container from it with `krill run` (krill-monitor + krill-runtime).
+#   a base image from Debian's busybox-static (krill import), then `krill build` of the
+#   multi-stage examples/hello on it, push to a local registry (Debian's docker-registry on
+#   127.0.0.1), remove it, pull it back, and run it with `krill run` (krill-monitor +
+#   krill-runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -52,14 +53,20 @@ for attempt in $(seq 200); do
 done
 
 store=(--root "$work/store")
-image="127.0.0.1:$port/demo/busybox:1"
+image="127.0.0.1:$port/demo/hello:1"
 
-echo "== Build: an image from Debian's busybox-static"
+echo "== Base: an image from Debian's busybox-static"
+base="localhost/busybox:latest"
 mkdir -p "$work/rootfs/bin"
 cp /bin/busybox "$work/rootfs/bin/busybox"
-for applet in sh echo cat ls uname hostname id; do ln -s busybox "$work/rootfs/bin/$applet"; done
+for applet in sh echo cat ls uname hostname id mkdir chmod; do
+  ln -s busybox "$work/rootfs/bin/$applet"
+done
 tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
-"$krill" "${store[@]}" import --change CMD=/bin/sh "$work/rootfs.tar" "$image"
+"$krill" "${store[@]}" import --change CMD=/bin/sh --change ENV=PATH=/bin "$work/rootfs.tar" "$base"
+
+echo "== Build: examples/hello (two stages) with krill build"
+"$krill" "${store[@]}" "${run[@]}" build --pull=never --build-arg BASE="$base" -t "$image" examples/hello
 "$krill" "${store[@]}" images
 
 echo "== Ship: push to the local registry, remove, pull back"
@@ -68,5 +75,4 @@ echo "== Ship: push to the local registry, remove, pull back"
 "$krill" "${store[@]}" pull --tls-verify=false "$image"
 
 echo "== Run: a container from the pulled image (krill run: monitor, logs, --rm)"
-"$krill" "${store[@]}" "${run[@]}" run --rm --name "$id" "$image" \
-  sh -c 'echo "hello from krill: $(hostname), pid $$, $(id -u):$(id -g)"; ls /'
+"$krill" "${store[@]}" "${run[@]}" run --rm --name "$id" "$image"

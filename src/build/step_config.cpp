@@ -27,14 +27,18 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin));
 }
 
+// ENV K=V: replaces every earlier K (an image may carry duplicates) in place of the first.
 void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (std::string& entry : env) {
-    if (entry.compare(0, key.size() + 1, key + "=") == 0) {
-      entry = key + "=" + value;
-      return;
-    }
+  auto matches = [&](const std::string& entry) {
+    return entry.compare(0, key.size() + 1, key + "=") == 0 || entry == key;
+  };
+  auto first = std::find_if(env.begin(), env.end(), matches);
+  if (first == env.end()) {
+    env.push_back(key + "=" + value);
+    return;
   }
-  env.push_back(key + "=" + value);
+  *first = key + "=" + value;
+  env.erase(std::remove_if(first + 1, env.end(), matches), env.end());
 }
 
 void add_unique(std::vector<std::string>& list, const std::string& value) {

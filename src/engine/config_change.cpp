@@ -26,7 +26,18 @@ Result<void> apply_config_change(nlohmann::json& config, const std::string& chan
     std::string entry =
         eq == std::string::npos ? value : value.substr(0, eq) + "=" + value.substr(eq + 1);
     if (!config.contains("Env") || !config["Env"].is_array()) config["Env"] = json::array();
-    config["Env"].push_back(entry);
+    // A variable set again replaces the earlier value (Docker's ENV), in place.
+    std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (auto& existing : config["Env"]) {
+      if (!existing.is_string()) continue;
+      const std::string& text = existing.get_ref<const std::string&>();
+      if (text.substr(0, text.find('=')) != name) continue;
+      existing = entry;
+      replaced = true;
+      break;
+    }
+    if (!replaced) config["Env"].push_back(entry);
   } else if (key == "WORKDIR") {
     config["WorkingDir"] = value;
   } else if (key == "USER") {

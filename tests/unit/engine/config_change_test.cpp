@@ -30,5 +30,12 @@ TEST(ConfigChange, BadInputNamesTheChange) {
   EXPECT_EQ(config, nlohmann::json::object());
 }
 
+TEST(ConfigChange, EnvReplacesAnEarlierValueOfTheSameVariable) {
+  nlohmann::json config = {{"Env", {"PATH=/usr/bin:/bin", "A=1"}}};
+  ASSERT_TRUE(apply_config_change(config, "ENV=PATH=/bin"));
+  ASSERT_TRUE(apply_config_change(config, "ENV B 2"));
+  EXPECT_EQ(config["Env"], nlohmann::json({"PATH=/bin", "A=1", "B=2"}));
+}
+
 }  // namespace
 }  // namespace krill::engine
