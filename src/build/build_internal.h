@@ -2,7 +2,9 @@
 // (RUN, COPY, ADD).
 #pragma once
 
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -19,6 +21,7 @@ namespace krill::build::detail {
 struct StageResult {
   StageImage image;
   std::string key;
+  size_t base_layers = 0;  // layers that came from the FROM image (not this build's)
 };
 
 class BuildRun;
@@ -50,6 +53,7 @@ class StageRun {
   StageImage current_;
   std::string key_;
   StageConfigState config_state_;
+  size_t base_layers_ = 0;
   std::map<std::string, std::optional<std::string>> args_;  // declared in this stage
 };
 
@@ -64,7 +68,9 @@ class BuildRun {
   const BuildOptions& options() const { return options_; }
   const BuildCache& cache() const { return cache_; }
   const StagePlan& plan() const { return plan_; }
-  const std::map<int, StageResult>& finished() const { return finished_; }
+  // A finished stage's result (nullopt while it is not finished). Stages run in parallel
+  // threads: everything shared goes through the mutex.
+  std::optional<StageResult> stage_result(int index) const;
   char escape() const { return options_.dockerfile.escape; }
   const std::string& file_name() const { return options_.dockerfile.file_name; }
   // The global ARGs' values (defaults, then --build-arg), for FROM and stage ARGs.
@@ -82,6 +88,9 @@ class BuildRun {
  private:
   Result<void> load_global_args();
   Result<image::ImageRecord> write_final_image(const StageResult& result);
+  // Builds `order` with independent stages in parallel threads (dependencies first).
+  Result<void> run_stages(const std::vector<int>& order);
+  Result<StageResult> squash(const StageResult& result);
 
   image::ImageStore& store_;
   const BuildOptions& options_;
@@ -89,6 +98,8 @@ class BuildRun {
   StagePlan plan_;
   std::map<std::string, std::optional<std::string>> global_args_;
   std::set<std::string> consumed_args_;
+  mutable std::mutex mutex_;  // guards what follows and serialises output and image loads
+  std::mutex load_mutex_;
   std::map<int, StageResult> finished_;
   int step_ = 0, total_steps_ = 0;
   unsigned work_counter_ = 0;

@@ -129,10 +129,11 @@ static Result<PreparedMounts> prepare_run_mounts(BuildRun& build, const Instruct
       if (fields.count("from")) {
         const std::string& from = fields["from"];
         std::vector<image::Digest> layers;
-        if (auto stage = referenced_stage(build.plan(), from, 1 << 30);
-            stage && build.finished().count(*stage)) {
-          layers = build.finished().at(*stage).image.config.rootfs.diff_ids;
-          out.description += "from-stage:" + build.finished().at(*stage).key + ";";
+        auto stage = referenced_stage(build.plan(), from, 1 << 30);
+        auto stage_result = stage ? build.stage_result(*stage) : std::nullopt;
+        if (stage_result) {
+          layers = stage_result->image.config.rootfs.diff_ids;
+          out.description += "from-stage:" + stage_result->key + ";";
         } else {
           auto loaded = KRILL_TRY(build.load_image(from));
           layers = loaded.config.rootfs.diff_ids;
@@ -384,7 +385,7 @@ Result<void> StageRun::copy_instruction(const Instruction& instruction) {
     if (!from) return fail_here(from.error().message());
     std::vector<image::Digest> layers;
     if (auto stage = referenced_stage(build_.plan(), *from, stage_.index)) {
-      const StageResult& result = build_.finished().at(*stage);
+      const StageResult result = *build_.stage_result(*stage);
       layers = result.image.config.rootfs.diff_ids;
       source_description = "stage " + result.key;
     } else {

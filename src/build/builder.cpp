@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "base/file_io.h"
 #include "build/build_internal.h"
+#include "build/working_rootfs.h"
 #include "image/media_types.h"
 #include "image/platform.h"
+#include "image/snapshot.h"
 
 namespace krill::build {
 namespace detail {
@@ -53,7 +57,15 @@ std::optional<std::string> BuildRun::global_arg(std::string_view name) const {
   return it->second;
 }
 
+std::optional<StageResult> BuildRun::stage_result(int index) const {
+  std::lock_guard lock(mutex_);
+  auto it = finished_.find(index);
+  if (it == finished_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::optional<std::string> BuildRun::build_arg(std::string_view name) {
+  std::lock_guard lock(mutex_);
   auto it = options_.build_args.find(std::string(name));
   if (it == options_.build_args.end()) return std::nullopt;
   consumed_args_.insert(it->first);
@@ -61,21 +73,29 @@ std::optional<std::string> BuildRun::build_arg(std::string_view name) {
 }
 
 void BuildRun::print(const std::string& line) {
+  std::lock_guard lock(mutex_);
   if (options_.out) *options_.out << line << "\n" << std::flush;
 }
 
 void BuildRun::announce(const Instruction& instruction) {
-  print("STEP " + std::to_string(++step_) + "/" + std::to_string(total_steps_) + ": " +
+  int step = 0;
+  {
+    std::lock_guard lock(mutex_);
+    step = ++step_;
+  }
+  print("STEP " + std::to_string(step) + "/" + std::to_string(total_steps_) + ": " +
         instruction.original);
 }
 
 std::string BuildRun::new_work_dir(std::string_view what) {
+  std::lock_guard lock(mutex_);
   return options_.work_root + "/" + std::to_string(::getpid()) + "-" +
          std::to_string(++work_counter_) + "-" + std::string(what);
 }
 
 Result<StageImage> BuildRun::load_image(const std::string& reference) {
   if (!options_.resolve_image) return fail("no way to find image " + reference);
+  std::lock_guard lock(load_mutex_);  // one pull at a time, progress lines not interleaved
   auto base = KRILL_TRY(options_.resolve_image(reference));
   StageImage out;
   out.config = std::move(base.config);
@@ -128,18 +148,87 @@ Result<BuildResult> BuildRun::run() {
   }
   std::vector<int> order = stages_needed(plan_, target);
   for (int index : order) total_steps_ += 1 + static_cast<int>(plan_.stages[index].body.size());
-  for (int index : order) {
-    StageRun stage(*this, plan_.stages[index]);
-    auto result = stage.run();
-    if (!result) return std::unexpected(result.error());
-    finished_[index] = std::move(*result);
-  }
+  KRILL_CHECK(run_stages(order));
   BuildResult out;
   for (const auto& [name, value] : options_.build_args) {
     if (!consumed_args_.count(name) && !is_proxy_arg(name))
       out.warnings.push_back("one or more build args were not consumed: [" + name + "]");
   }
-  out.image = KRILL_TRY(write_final_image(finished_.at(target)));
+  StageResult final_stage = *stage_result(target);
+  if (options_.squash) final_stage = KRILL_TRY(squash(final_stage));
+  out.image = KRILL_TRY(write_final_image(final_stage));
+  return out;
+}
+
+Result<void> BuildRun::run_stages(const std::vector<int>& order) {
+  constexpr size_t kMaxParallelStages = 4;
+  std::condition_variable changed;
+  std::set<int> started, done;
+  std::optional<Error> first_error;
+  std::vector<std::thread> threads;
+  std::unique_lock lock(mutex_);
+  auto ready = [&](int index) {
+    for (int dep : plan_.stages[index].depends_on)
+      if (!done.count(dep)) return false;
+    return true;
+  };
+  while (done.size() < order.size()) {
+    if (!first_error) {
+      for (int index : order) {
+        if (started.count(index) || !ready(index) ||
+            started.size() - done.size() >= kMaxParallelStages)
+          continue;
+        started.insert(index);
+        threads.emplace_back([this, index, &changed, &done, &first_error] {
+          StageRun stage(*this, plan_.stages[index]);
+          auto result = stage.run();
+          std::lock_guard inner(mutex_);
+          if (result)
+            finished_[index] = std::move(*result);
+          else if (!first_error)
+            first_error = result.error();
+          done.insert(index);
+          changed.notify_all();
+        });
+      }
+    }
+    if (first_error && started.size() == done.size()) break;
+    changed.wait(lock);
+  }
+  lock.unlock();
+  for (auto& thread : threads) thread.join();
+  if (first_error) return std::unexpected(*first_error);
+  return {};
+}
+
+// --squash: the layers this build added, applied in order onto the base's, as one layer.
+Result<StageResult> BuildRun::squash(const StageResult& result) {
+  StageResult out = result;
+  image::ImageConfig& config = out.image.config;
+  const size_t base = result.base_layers;
+  if (config.rootfs.diff_ids.size() <= base + 1) return out;  // nothing to merge
+  std::vector<image::Digest> base_layers(config.rootfs.diff_ids.begin(),
+                                         config.rootfs.diff_ids.begin() + base);
+  auto working = KRILL_TRY(WorkingRootfs::create(store_, base_layers, new_work_dir("squash")));
+  for (size_t i = base; i < config.rootfs.diff_ids.size(); ++i)
+    KRILL_CHECK(
+        image::apply_layer_copy(store_.layer_dir(config.rootfs.diff_ids[i]), working.rootfs()));
+  auto layer = KRILL_TRY(working.commit_layer(options_.timestamp));
+  config.rootfs.diff_ids.resize(base);
+  config.rootfs.diff_ids.push_back(layer.diff_id);
+  out.image.layers.resize(base);
+  out.image.layers.push_back(layer.blob);
+  // The history keeps every step; only the last of the new ones carries the squashed layer.
+  size_t non_empty_seen = 0;
+  int last_new = -1;
+  for (size_t i = 0; i < config.history.size(); ++i) {
+    if (config.history[i].empty_layer) continue;
+    if (non_empty_seen++ >= base) {
+      config.history[i].empty_layer = true;
+      last_new = static_cast<int>(i);
+    }
+  }
+  if (last_new >= 0) config.history[last_new].empty_layer = false;
   return out;
 }
 
@@ -235,9 +324,10 @@ Result<void> StageRun::start_from_base() {
   const Instruction& from = *stage_.from;
   build_.announce(from);
   if (auto stage = referenced_stage(build_.plan(), stage_.base, stage_.index)) {
-    const StageResult& parent = build_.finished().at(*stage);
+    const StageResult parent = *build_.stage_result(*stage);
     current_ = parent.image;
     key_ = parent.key;
+    base_layers_ = parent.base_layers;
   } else if (stage_.base == "scratch") {
     image::Platform host = image::host_platform();
     current_ = StageImage{};
@@ -252,6 +342,7 @@ Result<void> StageRun::start_from_base() {
     if (!loaded) return fail(where(from) + loaded.error().message());
     current_ = std::move(*loaded);
     key_ = chain_cache_key("", "FROM " + image::to_json(current_.config));
+    base_layers_ = current_.layers.size();
   }
   // A new image starts without the parent's ONBUILD triggers (they run now, below).
   if (!current_.config.config) current_.config.config = image::ContainerConfig{};
@@ -326,7 +417,7 @@ Result<StageResult> StageRun::run() {
     KRILL_CHECK(step(*instruction));
   }
   (void)json_array;
-  return StageResult{current_, key_};
+  return StageResult{current_, key_, base_layers_};
 }
 
 }  // namespace detail
@@ -339,7 +430,6 @@ Result<BuildResult> build_image(image::ImageStore& store, const BuildOptions& op
     return fail("--network " + options.network + ": must be host or none");
   if (options.isolation != "oci" && options.isolation != "chroot")
     return fail("--isolation " + options.isolation + ": must be oci or chroot");
-  if (options.squash) return fail("--squash: not supported yet (the new layers stay separate)");
   KRILL_CHECK(mkdir_all(options.work_root, 0700));
   detail::BuildRun run(store, options);
   return run.run();
