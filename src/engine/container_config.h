@@ -72,6 +72,11 @@ struct ResourceRequest {
   friend bool operator==(const ResourceRequest&, const ResourceRequest&) = default;
 };
 
+// Marks a buildah-style working container (`krill from`): created for `krill run CTR -- CMD`,
+// `copy`, `config` and `commit`, not to be started, so it needs no command. An annotation, not a
+// label: commit copies labels into the image.
+inline constexpr const char* kWorkingContainerAnnotation = "io.krill.working-container";
+
 struct ContainerConfig {
   // The image as the user named it, its resolved store name ("docker.io/library/busybox:latest",
   // or "" for an image referred to by id) and its id ("sha256:...").
@@ -86,7 +91,7 @@ struct ContainerConfig {
   std::string working_dir;           // "" = the image's
   std::string user;                  // "" = the image's; "name", "uid", "uid:gid", "name:group"
   std::vector<std::string> group_add;
-  std::string hostname;  // "" = the first 12 hex digits of the id
+  std::string hostname;                // "" = the first 12 hex digits of the id
   std::vector<std::string> add_hosts;  // "name:ip"
   std::vector<std::string> dns_servers;
   std::vector<std::string> dns_search;
@@ -100,7 +105,7 @@ struct ContainerConfig {
   bool privileged = false;
   bool init = false;  // --init: a tiny init as pid 1 (krill's own, like catatonit)
   bool auto_remove = false;
-  std::vector<std::string> cap_add;   // "NET_ADMIN" or "CAP_NET_ADMIN" or "ALL"
+  std::vector<std::string> cap_add;  // "NET_ADMIN" or "CAP_NET_ADMIN" or "ALL"
   std::vector<std::string> cap_drop;
   std::vector<std::string> security_opt;  // seccomp=FILE|unconfined, no-new-privileges, label=…
   std::vector<MountRequest> mounts;
@@ -113,8 +118,8 @@ struct ContainerConfig {
   int stop_timeout = -1;     // seconds; -1 = default 10
   RestartPolicy restart;
   std::optional<HealthcheckRequest> healthcheck;
-  bool no_healthcheck = false;  // --no-healthcheck
-  std::string log_driver = "k8s-file";  // "k8s-file" | "json-file" | "none"
+  bool no_healthcheck = false;                     // --no-healthcheck
+  std::string log_driver = "k8s-file";             // "k8s-file" | "json-file" | "none"
   std::map<std::string, std::string> log_options;  // max-size=10m, max-file=3, path=...
   std::string runtime;  // "" = krill's built-in runtime; else a name on PATH or a path (runc)
 

@@ -18,7 +18,7 @@
 namespace krill::engine {
 
 struct VolumeRecord {
-  std::string name;        // 64 hex digits for anonymous volumes
+  std::string name;  // 64 hex digits for anonymous volumes
   std::string driver = "local";
   std::string mountpoint;  // <store_root>/volumes/<name>/_data
   int64_t created_ns = 0;

@@ -82,6 +82,10 @@ struct ExecRequest {
 // 125 (anything else).
 int exit_status_for_start_error(const Error& error);
 
+// The image's config (config.config) for a container's image; {} when the image is gone.
+Result<image::ContainerConfig> image_container_config(image::ImageStore& images,
+                                                      const std::string& image_id);
+
 class Engine {
  public:
   static Result<Engine> open(EngineOptions options);
@@ -147,6 +151,11 @@ class Engine {
   Result<void> with_rootfs(
       const std::string& name_or_id,
       const std::function<Result<void>(const ContainerRecord&, const std::string&)>& fn);
+  // `krill mount`: the container's root file system mounted (it stays mounted until `umount`,
+  // the container's clean-up or its removal); returns the path.
+  Result<std::string> mount(const std::string& name_or_id);
+  // `krill umount`: unmounts it; an error while the container runs.
+  Result<void> unmount(const std::string& name_or_id);
   // The container's changes to its image from the overlay upper dir, sorted by path: kind 'A'
   // (added), 'C' (changed) or 'D' (deleted) and the absolute path.
   Result<std::vector<std::pair<char, std::string>>> changes(const std::string& name_or_id);

@@ -39,7 +39,8 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   auto image_record = KRILL_TRY(images_->find(config.image_id));
   if (!image_record) return fail(config.image_ref + ": image not known");
   auto image_config = KRILL_TRY(image_container_config(*images_, config.image_id));
-  KRILL_TRY(container_args(config, image_config));  // "no command specified"
+  if (!config.annotations.contains(kWorkingContainerAnnotation))
+    KRILL_TRY(container_args(config, image_config));  // "no command specified"
 
   // Anonymous volumes: -v /path, and the image's VOLUMEs no mount covers.
   for (const auto& path : image_config.volumes) {

@@ -82,9 +82,8 @@ json merged_env(const json& base, const std::vector<std::string>& overrides) {
       if (e.is_string()) env.push_back(e.get<std::string>());
   for (const auto& entry : overrides) {
     std::string key = entry.substr(0, entry.find('='));
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) {
-      return e.substr(0, e.find('=')) == key;
-    });
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
     if (it != env.end())
       *it = entry;
     else
@@ -122,8 +121,29 @@ Result<void> Engine::with_rootfs(
   return unmounted;
 }
 
-Result<std::vector<std::pair<char, std::string>>> Engine::changes(
-    const std::string& name_or_id) {
+Result<std::string> Engine::mount(const std::string& name_or_id) {
+  auto record = KRILL_TRY(find(name_or_id));
+  auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
+  std::string rootfs = snapshot.rootfs_dir();
+  if (snapshot.driver() == "vfs") return rootfs;
+  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, record.id));
+  if (is_mount_point(rootfs)) return rootfs;
+  auto mounted = KRILL_TRY(snapshot.mount());
+  mounted.release();
+  return rootfs;
+}
+
+Result<void> Engine::unmount(const std::string& name_or_id) {
+  auto record = KRILL_TRY(find(name_or_id));
+  if (is_live(record))
+    return fail("container " + record.id + " is running: stop it before unmounting");
+  auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
+  if (snapshot.driver() == "vfs") return {};
+  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, record.id));
+  return unmount_path(snapshot.rootfs_dir());
+}
+
+Result<std::vector<std::pair<char, std::string>>> Engine::changes(const std::string& name_or_id) {
   auto record = KRILL_TRY(find(name_or_id));
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
   if (snapshot.driver() == "vfs")
@@ -134,8 +154,8 @@ Result<std::vector<std::pair<char, std::string>>> Engine::changes(
 }
 
 Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,
-                                          const std::string& image_name,
-                                          const std::string& message, const std::string& author,
+                                          const std::string& image_name, const std::string& message,
+                                          const std::string& author,
                                           const std::vector<std::string>& changes, bool pause) {
   auto record = KRILL_TRY(find(name_or_id));
   auto found = KRILL_TRY(images_->find(record.config.image_id));
@@ -215,8 +235,7 @@ Result<std::string> Engine::stats_json(const std::string& name_or_id) {
   auto record = KRILL_TRY(find(name_or_id));
   if (!is_live(record)) return fail("container " + name_or_id + " is not running");
   auto output = KRILL_TRY(run_runtime(record.config, {"events", "--stats", record.id}));
-  if (output.exit_code != 0)
-    return fail("stats " + name_or_id + ": " + runtime_error_text(output));
+  if (output.exit_code != 0) return fail("stats " + name_or_id + ": " + runtime_error_text(output));
   return output.out;
 }
 

@@ -48,10 +48,6 @@ bool is_mount_point(const std::string& path);
 // umount2(MNT_DETACH); no error when not mounted.
 Result<void> unmount_path(const std::string& path);
 
-// The image's config (config.config) for the container's image; {} when the image is gone.
-Result<image::ContainerConfig> image_container_config(image::ImageStore& images,
-                                                      const std::string& image_id);
-
 // Starts krill-monitor detached (double fork, setsid) with fd 3 = status pipe; returns the
 // monitor pid and its ready message.
 struct MonitorLaunch {

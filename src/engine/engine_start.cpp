@@ -21,14 +21,6 @@
 namespace krill::engine {
 namespace {
 
-// The overlay mount stays after this process exits: the container's rootfs until the
-// clean-up unmounts it. MountedSnapshot unmounts on destruction, so it is kept alive on
-// purpose for the rest of the process.
-void keep_mounted(image::MountedSnapshot mounted) {
-  static std::vector<image::MountedSnapshot>* kept = new std::vector<image::MountedSnapshot>();
-  kept->push_back(std::move(mounted));
-}
-
 std::string not_found_suffix(const std::string& message) {
   int code = exit_status_for_start_error(Error(message));
   if (code == 127) return ": OCI runtime attempted to invoke a command that was not found";
@@ -76,8 +68,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   if (record.config.tty && !record.config.runtime.empty() && console_socket > 107)
     return fail("run root " + options_.run_root + " is too long for " + runtime_binary.path +
                 ": its console socket path exceeds 107 bytes; use a shorter --runroot (at most " +
-                std::to_string(options_.run_root.size() - (console_socket - 107)) +
-                " characters)");
+                std::to_string(options_.run_root.size() - (console_socket - 107)) + " characters)");
   if (::access(rundir.c_str(), F_OK) == 0) (void)remove_all(rundir);
   // A leftover runtime state (crash, reboot without clearing /run) would make create fail.
   if (::access((runtime_for(record.config).root + "/" + id).c_str(), F_OK) == 0)
@@ -89,7 +80,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   bool mounted_here = false;
   if (snapshot.driver() != "vfs" && !is_mount_point(rootfs)) {
     auto mounted = KRILL_TRY(snapshot.mount());
-    keep_mounted(std::move(mounted));
+    mounted.release();  // the container's rootfs until its clean-up unmounts it
     mounted_here = true;
   }
   auto fail_start = [&](Error error, int exit_code) -> Result<StartOutcome> {

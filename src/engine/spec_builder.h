@@ -32,12 +32,12 @@ struct SpecInputs {
   std::string userdata_dir;
   std::vector<ResolvedVolume> volumes;  // for MountRequest{type="volume"} and image Volumes
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
-  std::string init_path;  // --init: the host binary bind-mounted as /dev/init (pid 1)
+  std::string init_path;                // --init: the host binary bind-mounted as /dev/init (pid 1)
 };
 
 struct BuiltSpec {
   oci::Spec spec;
-  int stop_signal = 15;  // from the config, the image, or SIGTERM
+  int stop_signal = 15;               // from the config, the image, or SIGTERM
   std::vector<std::string> warnings;  // e.g. "memory limit ignored: no memory cgroup"
 };
 

@@ -62,6 +62,9 @@ class MountedSnapshot {
   ~MountedSnapshot();
   const std::string& path() const { return path_; }
   Result<void> unmount();
+  // Leaves it mounted after destruction (a container's rootfs outlives the command that
+  // mounted it; its clean-up unmounts).
+  void release() { mounted_ = false; }
 
  private:
   std::string path_;

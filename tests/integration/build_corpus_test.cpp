@@ -164,16 +164,15 @@ TEST(BuildCorpus, RunMountBindTmpfsAndSecretAreNotCommitted) {
   EXPECT_EQ(env.sh(built.id, "cat /len"), "6");
   EXPECT_EQ(env.sh(built.id, "test -e /mnt/b.txt && echo present || echo absent"), "absent");
   EXPECT_EQ(env.sh(built.id, "ls -A /scratch 2>/dev/null | wc -l"), "0");
-  EXPECT_EQ(env.sh(built.id, "test -e /run/secrets/tok && echo present || echo absent"),
-            "absent");
+  EXPECT_EQ(env.sh(built.id, "test -e /run/secrets/tok && echo present || echo absent"), "absent");
   EXPECT_EQ(env.sh(built.id, "test -s /etc/tok.txt && echo content || echo none"), "none");
 }
 
 TEST(BuildCorpus, RunNetworkNoneSeesOnlyLoopback) {
   BuildEnv env;
   auto built = env.build(kFrom +
-                         "RUN --network=none cat /proc/net/dev > /per-step\n"
-                         "RUN cat /proc/net/dev > /build-flag\n",
+                             "RUN --network=none cat /proc/net/dev > /per-step\n"
+                             "RUN cat /proc/net/dev > /build-flag\n",
                          {}, {"--network", "none"});
   ASSERT_TRUE(built.ok()) << built.describe();
   for (const char* file : {"/per-step", "/build-flag"}) {
@@ -187,14 +186,14 @@ TEST(BuildCorpus, RunNetworkNoneSeesOnlyLoopback) {
 TEST(BuildCorpus, CopyChownTakesNamesAndNumbersAndUidAloneMeansSameGid) {
   BuildEnv env;
   auto built = env.build(kFrom +
-                         "RUN echo 'app:x:1234:4321::/:/bin/sh' >> /etc/passwd && "
-                         "echo 'grp:x:4321:' >> /etc/group\n"
-                         "COPY --chown=app:grp a.txt /by-name\n"
-                         "COPY --chown=1000:1001 a.txt /by-number\n"
-                         "COPY --chown=app a.txt /user-only\n"
-                         "COPY --chown=7 a.txt /uid-only\n"
-                         "COPY --chown=5:6 dir /owned/\n"
-                         "COPY a.txt /default\n",
+                             "RUN echo 'app:x:1234:4321::/:/bin/sh' >> /etc/passwd && "
+                             "echo 'grp:x:4321:' >> /etc/group\n"
+                             "COPY --chown=app:grp a.txt /by-name\n"
+                             "COPY --chown=1000:1001 a.txt /by-number\n"
+                             "COPY --chown=app a.txt /user-only\n"
+                             "COPY --chown=7 a.txt /uid-only\n"
+                             "COPY --chown=5:6 dir /owned/\n"
+                             "COPY a.txt /default\n",
                          {{"a.txt", "a\n"}, {"dir/sub/f", "f\n"}});
   ASSERT_TRUE(built.ok()) << built.describe();
   EXPECT_EQ(env.stat(built.id, "/by-name", "%u:%g"), "1234:4321");
@@ -209,9 +208,9 @@ TEST(BuildCorpus, CopyChownTakesNamesAndNumbersAndUidAloneMeansSameGid) {
 TEST(BuildCorpus, CopyChmodSetsModeOfFilesAndDirectories) {
   BuildEnv env;
   auto built = env.build(kFrom +
-                         "COPY --chmod=0751 a.txt /a\n"
-                         "COPY --chmod=700 dir/ /d/\n"
-                         "COPY a.txt /kept\n",
+                             "COPY --chmod=0751 a.txt /a\n"
+                             "COPY --chmod=700 dir/ /d/\n"
+                             "COPY a.txt /kept\n",
                          {{"a.txt", ContextFile("a\n", 0640)}, {"dir/sub/f", "f\n"}});
   ASSERT_TRUE(built.ok()) << built.describe();
   EXPECT_EQ(env.stat(built.id, "/a", "%a"), "751");
@@ -223,9 +222,9 @@ TEST(BuildCorpus, CopyChmodSetsModeOfFilesAndDirectories) {
 TEST(BuildCorpus, CopyWildcardsMatchOnlyTheirFiles) {
   BuildEnv env;
   auto built = env.build(kFrom +
-                         "COPY a*.txt /w/\n"
-                         "COPY ?2.txt /q/\n"
-                         "COPY [ab]1.txt /set/\n",
+                             "COPY a*.txt /w/\n"
+                             "COPY ?2.txt /q/\n"
+                             "COPY [ab]1.txt /set/\n",
                          {{"a1.txt", "1"}, {"a2.txt", "2"}, {"b1.txt", "b"}, {"c.dat", "c"}});
   ASSERT_TRUE(built.ok()) << built.describe();
   EXPECT_EQ(env.sh(built.id, "ls /w | tr '\\n' ' '"), "a1.txt a2.txt ");
@@ -235,15 +234,16 @@ TEST(BuildCorpus, CopyWildcardsMatchOnlyTheirFiles) {
 
 TEST(BuildCorpus, CopyDirectoryCopiesItsContentsAndDestinationSlashRules) {
   BuildEnv env;
-  auto built = env.build(kFrom +
-                         "COPY dir /d\n"
-                         "COPY a.txt /x/\n"
-                         "COPY a.txt /y\n"
-                         "WORKDIR /w\n"
-                         "COPY a.txt rel\n"
-                         "COPY a.txt reldir/\n"
-                         "COPY a.txt b.txt /multi/\n",
-                         {{"dir/f", "f\n"}, {"dir/sub/g", "g\n"}, {"a.txt", "a\n"}, {"b.txt", "b"}});
+  auto built =
+      env.build(kFrom +
+                    "COPY dir /d\n"
+                    "COPY a.txt /x/\n"
+                    "COPY a.txt /y\n"
+                    "WORKDIR /w\n"
+                    "COPY a.txt rel\n"
+                    "COPY a.txt reldir/\n"
+                    "COPY a.txt b.txt /multi/\n",
+                {{"dir/f", "f\n"}, {"dir/sub/g", "g\n"}, {"a.txt", "a\n"}, {"b.txt", "b"}});
   ASSERT_TRUE(built.ok()) << built.describe();
   EXPECT_EQ(env.file(built.id, "/d/f").value_or("<none>"), "f\n");
   EXPECT_EQ(env.file(built.id, "/d/sub/g").value_or("<none>"), "g\n");
@@ -330,12 +330,12 @@ TEST(BuildCorpus, CopyKeepsHardlinksTogether) {
 TEST(BuildCorpus, EnvBothFormsAreUsedByLaterInstructions) {
   BuildEnv env;
   auto built = env.build(kFrom +
-                         "ENV A=1 B=\"two words\"\n"
-                         "ENV C three four\n"
-                         "ENV D=${A}-x\n"
-                         "WORKDIR /dir-$A\n"
-                         "COPY a.txt /file-$D\n"
-                         "RUN echo \"$A|$B|$C|$D\" > /env.txt\n",
+                             "ENV A=1 B=\"two words\"\n"
+                             "ENV C three four\n"
+                             "ENV D=${A}-x\n"
+                             "WORKDIR /dir-$A\n"
+                             "COPY a.txt /file-$D\n"
+                             "RUN echo \"$A|$B|$C|$D\" > /env.txt\n",
                          {{"a.txt", "a"}});
   ASSERT_TRUE(built.ok()) << built.describe();
   EXPECT_EQ(env.file(built.id, "/env.txt").value_or("<none>"), "1|two words|three four|1-x\n");

@@ -192,8 +192,8 @@ std::string describe_path(const std::string& path) {
   if (::lstat(path.c_str(), &st) != 0) return "missing";
   char mode[16];
   std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-  std::string out = std::string(mode) + " " + std::to_string(st.st_uid) + ":" +
-                    std::to_string(st.st_gid) + " ";
+  std::string out =
+      std::string(mode) + " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid) + " ";
   if (S_ISDIR(st.st_mode)) {
     out += "dir";
   } else if (S_ISLNK(st.st_mode)) {

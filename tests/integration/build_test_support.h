@@ -55,8 +55,7 @@ class BuildEnv : public EngineEnv {
   // Writes `dockerfile` to <context>/Dockerfile (unless empty) and `files`, then runs
   // `krill build --pull=never <flags...> <context>`.
   BuildOutcome build(const std::string& dockerfile, const ContextFiles& files = {},
-                     const std::vector<std::string>& flags = {},
-                     CommandOptions options = {}) const;
+                     const std::vector<std::string>& flags = {}, CommandOptions options = {}) const;
   // `krill build` with exactly these arguments (no context added).
   BuildOutcome build_args(const std::vector<std::string>& args, CommandOptions options = {}) const;
 

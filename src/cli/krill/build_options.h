@@ -33,3 +33,40 @@ struct BuildFlags {
 };
 
 }  // namespace krill::cli
+
+namespace krill::cli {
+
+// buildah's scripted builds: from, run CTR -- CMD, copy, config, commit, mount, umount.
+struct FromFlags {
+  std::string image;
+  std::string name;  // "" = <image name>-working-container[-N]
+  std::string pull = "missing";
+  bool quiet = false;
+  RegistryFlags registry;
+};
+
+struct MountFlags {
+  std::vector<std::string> containers;
+};
+
+struct WorkingCopyFlags {
+  std::string container;
+  std::vector<std::string> paths;  // sources..., destination
+  std::string chown;               // user[:group] in the container
+  std::string chmod;               // octal
+};
+
+// A value not given on the command line.
+inline constexpr const char* kUnsetFlag = "\x01unset";
+
+struct ConfigFlags {
+  std::string container;
+  std::string cmd = kUnsetFlag;         // JSON array, or words
+  std::string entrypoint = kUnsetFlag;  // JSON array, or a shell command
+  std::string workingdir = kUnsetFlag;
+  std::string user = kUnsetFlag;
+  std::vector<std::string> env;     // K=V; K- removes K
+  std::vector<std::string> labels;  // K=V; K- removes K
+};
+
+}  // namespace krill::cli

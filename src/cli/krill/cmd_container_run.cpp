@@ -15,6 +15,7 @@
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/cmd_container_flags.h"
 #include "cli/krill/commands.h"
+#include "cli/krill/cmd_working_container.h"
 #include "cli/krill/image_pull_policy.h"
 #include "cli/krill/store_access.h"
 #include "monitor/monitor_protocol.h"
@@ -208,6 +209,8 @@ Result<int> run_container_create(Context& ctx, const RunFlags& o) {
 }
 
 Result<int> run_container_run(Context& ctx, const RunFlags& o) {
+  // buildah's `run CTR -- CMD` on a working container made by `krill from`.
+  if (auto status = KRILL_TRY(run_in_working_container(ctx, o))) return *status;
   auto engine = KRILL_TRY(open_engine(ctx));
   if (o.detach && o.rm && false) return fail("unreachable");
   auto streams = KRILL_TRY(attached_streams(o.attach, o.interactive));

@@ -56,6 +56,11 @@ struct KrillOptions {
   VolumeRmOptions volume_rm;
   VolumePruneOptions volume_prune;
   BuildFlags build;
+  FromFlags from;
+  MountFlags mount;
+  MountFlags umount;
+  WorkingCopyFlags working_copy;
+  ConfigFlags config;
 };
 
 using KrillAction = std::function<Result<int>(Context&)>;
@@ -94,6 +99,8 @@ class KrillCommandLine {
   void register_volume_commands();
   // build (also `image build`), cmd_build.cpp.
   void register_build_commands(CLI::App& parent);
+  // buildah's from, copy, config, mount, umount (cmd_working_container.cpp).
+  void register_working_container_commands();
   // cp, diff, commit, stats, port at the top and under `container` (cmd_container_fs.cpp).
   void register_container_fs_commands(CLI::App& parent, bool container_group);
   // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first
