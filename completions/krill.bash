@@ -16,7 +16,7 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="build run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
@@ -28,6 +28,9 @@ __krill_command_flags() {
   case "$1" in
     login) echo "--username -u --password -p --password-stdin --get-login --authfile --tls-verify --cert-dir" ;;
     logout) echo "--all -a --authfile" ;;
+    from) echo "--name --pull --quiet -q --tls-verify --creds --authfile" ;;
+    copy) echo "--chown --chmod" ;;
+    config) echo "--cmd --entrypoint --env -e --label -l --workingdir --user -u" ;;
     build | "image build") echo "--file -f --tag -t --build-arg --target --no-cache --pull --label --iidfile --format --secret --network --squash --layers --timestamp --platform --progress --quiet -q --isolation --runtime --tls-verify --cert-dir --creds --authfile" ;;
     pull | "image pull") echo "--quiet -q --all-tags -a --platform --os --arch --variant --tls-verify --cert-dir --creds --authfile" ;;
     push | "image push") echo "--quiet -q --format -f --tls-verify --cert-dir --creds --authfile" ;;
