@@ -11,7 +11,7 @@ packages=(
   # the container at the heart of the demo and the tests
   busybox-static
   # peers the tests and benchmarks compare against
-  runc crun podman uidmap skopeo umoci docker-registry
+  runc crun podman uidmap skopeo umoci buildah docker-registry
   # tools used by tests and benchmarks
   iproute2 procps util-linux jq curl bc hyperfine time openssl apache2-utils
 )

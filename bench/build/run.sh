@@ -78,6 +78,7 @@ mkdir -p "$out" "$work/bin" "$work/home" "$work/tmp" "$work/sys"
 
 cp "$SRC_KRILL" "$SRC_DIR/krill-runtime" "$SRC_DIR/krill-monitor" "$work/bin/"
 KRILL=$work/bin/krill
+krill_id="sha256 $(sha256sum "$KRILL" | cut -c1-12)…, built $(date -u -r "$SRC_KRILL" '+%H:%M UTC')"
 
 # Private config for podman/buildah: no containers.conf or registries.conf of the machine.
 export HOME=$work/home TMPDIR=$work/tmp XDG_RUNTIME_DIR=$work/xdg
@@ -294,7 +295,7 @@ echo "## Build (issue 5)"
 echo
 echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); host: Linux $(uname -r), $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(findmnt -n -o FSTYPE -T "$work") under $work (all three stores)."
 echo "- Load average before: $load_before; 1-min load at the start of each round: cold $(paste -sd' ' "$work/loads-cold"), rebuild $(paste -sd' ' "$work/loads-rebuild"); after: $(cut -d' ' -f1-3 /proc/loadavg)."
-echo "- Versions: krill $("$KRILL" --version 2>/dev/null | head -1 | awk '{print $NF}') (copied from $SRC_DIR), buildah $(buildah --version | awk '{print $3}'), podman $(podman --version | awk '{print $3}'), runc $("$RUNC" --version | awk 'NR == 1 {print $3}'), hyperfine $(hyperfine --version | awk '{print $2}')."
+echo "- Versions: krill $("$KRILL" --version 2>/dev/null | head -1 | awk '{print $NF}') (copied from $SRC_DIR: $krill_id), buildah $(buildah --version | awk '{print $3}'), podman $(podman --version | awk '{print $3}'), runc $("$RUNC" --version | awk 'NR == 1 {print $3}'), hyperfine $(hyperfine --version | awk '{print $2}')."
 echo "- Context: $ctx_files files, $ctx_kb KiB (src/, sha256 of the contents $ctx_sum…). Storage driver overlay for all three; RUN with \`--network none\`; buildah/podman with \`--runtime $RUNC\`; hidden by bind mounts in the private mount namespace: ${hidden[*]:-nothing}."
 echo "- Result check: final images $equiv (${n_entries} paths outside /proc /sys /dev /etc /run, ${app_files} files = ${app_kb} KiB under /app; \`count.txt\` = $count_txt); layers: krill $layers_k, buildah $layers_b, podman $layers_p."
 echo

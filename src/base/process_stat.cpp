@@ -1,6 +1,7 @@
 #include "base/process_stat.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <string>
 
 #include "base/file_io.h"
@@ -81,6 +82,15 @@ bool process_alive(pid_t pid, uint64_t start_time) {
   if (!stat) return false;
   if (stat->state == 'Z' || stat->state == 'X' || stat->state == 'x') return false;
   return stat->start_time == start_time;
+}
+
+bool has_effective_capability(int cap) {
+  auto status = read_file("/proc/self/status");
+  if (!status) return false;
+  size_t at = status->find("\nCapEff:");
+  if (at == std::string::npos) return false;
+  uint64_t mask = std::strtoull(status->c_str() + at + 8, nullptr, 16);
+  return cap >= 0 && cap < 64 && ((mask >> cap) & 1) != 0;
 }
 
 }  // namespace krill

@@ -33,4 +33,8 @@ Result<uint64_t> process_start_time(pid_t pid);
 // `start_time`: a different start time means the pid was reused.
 bool process_alive(pid_t pid, uint64_t start_time);
 
+// Whether this process holds capability `cap` (a CAP_* number) in its effective set, from
+// CapEff in /proc/self/status (false when unreadable).
+bool has_effective_capability(int cap);
+
 }  // namespace krill

@@ -38,6 +38,7 @@ class StageRun {
   Result<void> declare_args(const Instruction& instruction);
   Result<void> run_instruction(const Instruction& instruction);
   Result<void> copy_instruction(const Instruction& instruction);
+  Result<void> workdir_step(const std::string& key, StageImage next, const std::string& history);
   // Records the new state for `key` (cache) and makes it current.
   Result<void> finish_step(const std::string& key, StageImage next);
   void add_history(StageImage& next, const std::string& created_by, bool empty_layer) const;

@@ -2,6 +2,7 @@
 // target stage's state as an image in the store.
 #include "build/builder.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "base/file_io.h"
 #include "build/build_internal.h"
+#include "build/run_step.h"
 #include "build/working_rootfs.h"
 #include "image/media_types.h"
 #include "image/platform.h"
@@ -335,6 +337,9 @@ Result<void> StageRun::start_from_base() {
     current_.config.os = host.os;
     current_.config.variant = host.variant;
     current_.config.config = image::ContainerConfig{};
+    // BuildKit gives images from scratch the default PATH.
+    current_.config.config->env = {
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
     current_.config.rootfs.type = "layers";
     key_ = chain_cache_key("", "FROM scratch " + host.str());
   } else {
@@ -384,13 +389,36 @@ Result<void> StageRun::step(const Instruction& instruction) {
   std::string key = chain_cache_key(key_, *history);
   if (auto cached = build_.cache().lookup(key, build_.store());
       cached && !build_.options().no_cache) {
+    build_.print("--> Using cache " + key.substr(0, 12));
     config_state_ = state;
     current_ = std::move(*cached);
     key_ = key;
     return {};
   }
-  add_history(next, *history, true);
   config_state_ = state;
+  if (keyword == "WORKDIR") return workdir_step(key, std::move(next), *history);
+  add_history(next, *history, true);
+  return finish_step(key, std::move(next));
+}
+
+// WORKDIR creates its directory (owned by root, 0755) when the image lacks it, as Docker does:
+// a layer with just that directory; otherwise only the config changes.
+Result<void> StageRun::workdir_step(const std::string& key, StageImage next,
+                                    const std::string& history) {
+  const std::string dir = next.config.config->working_dir;
+  auto working = WorkingRootfs::create(build_.store(), next.config.rootfs.diff_ids,
+                                       build_.new_work_dir("workdir"));
+  if (!working) return std::unexpected(working.error());
+  auto existing = open_in_root(working->rootfs(), dir, O_PATH | O_DIRECTORY);
+  if (existing) {
+    add_history(next, history, true);
+    return finish_step(key, std::move(next));
+  }
+  KRILL_CHECK(make_directories_in_root(working->rootfs(), dir));
+  auto layer = KRILL_TRY(working->commit_layer(build_.options().timestamp));
+  next.layers.push_back(layer.blob);
+  next.config.rootfs.diff_ids.push_back(layer.diff_id);
+  add_history(next, history, false);
   return finish_step(key, std::move(next));
 }
 

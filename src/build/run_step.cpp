@@ -5,6 +5,7 @@
 #include <grp.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -168,6 +169,39 @@ Result<int> run_through_runtime(const RunStep& step, const RunEnvironment& envir
   ::_exit(errno == ENOENT ? 127 : 126);
 }
 
+// chroot(2) mounts nothing: the usual /dev nodes are made for the run (CAP_MKNOD, which an
+// unprivileged container keeps) and removed after it. Returns the ones made.
+std::vector<std::string> make_dev_nodes(const std::string& rootfs) {
+  struct Node {
+    const char* name;
+    unsigned major, minor;
+  };
+  static constexpr Node kNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  std::vector<std::string> made;
+  if (!make_directories_in_root(rootfs, "/dev")) return made;
+  auto dev = open_in_root(rootfs, "/dev", O_PATH | O_DIRECTORY);
+  if (!dev) return made;
+  UniqueFd dir(::open(("/proc/self/fd/" + std::to_string(dev->get())).c_str(),
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return made;
+  for (const Node& node : kNodes) {
+    if (::mknodat(dir.get(), node.name, S_IFCHR | 0666, makedev(node.major, node.minor)) != 0)
+      continue;
+    (void)::fchmodat(dir.get(), node.name, 0666, 0);
+    made.push_back(node.name);
+  }
+  return made;
+}
+
+void remove_dev_nodes(const std::string& rootfs, const std::vector<std::string>& made) {
+  auto dev = open_in_root(rootfs, "/dev", O_PATH | O_DIRECTORY);
+  if (!dev) return;
+  UniqueFd dir(::open(("/proc/self/fd/" + std::to_string(dev->get())).c_str(),
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& name : made) (void)::unlinkat(dir.get(), name.c_str(), 0);
+}
+
 Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment) {
   auto user = KRILL_TRY(engine::resolve_user(environment.rootfs, step.user, {}));
   std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
@@ -179,12 +213,18 @@ Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment
   argv.push_back(nullptr);
   for (auto& entry : env) envp.push_back(entry.data());
   envp.push_back(nullptr);
+  std::vector<std::string> dev_nodes = make_dev_nodes(environment.rootfs);
   pid_t pid = ::fork();
-  if (pid < 0) return fail_errno("fork for RUN");
+  if (pid < 0) {
+    remove_dev_nodes(environment.rootfs, dev_nodes);
+    return fail_errno("fork for RUN");
+  }
   if (pid == 0)
     exec_in_chroot(environment.rootfs.c_str(), step.workdir.c_str(), user.uid, user.gid, groups,
                    argv.data(), envp.data(), environment.stdout_fd, environment.stderr_fd);
-  return wait_status(pid);
+  auto status = wait_status(pid);
+  remove_dev_nodes(environment.rootfs, dev_nodes);
+  return status;
 }
 
 }  // namespace

@@ -108,7 +108,14 @@ Result<StagePlan> plan_stages(const Dockerfile& dockerfile, const VariableLookup
         deps.insert(*found);
         return {};
       }
-      // A later stage by name is a cycle in BuildKit's terms.
+      // This stage or a later one by index or name is a cycle in BuildKit's terms.
+      if (!value.empty() && value.size() < 6 &&
+          std::all_of(value.begin(), value.end(), ::isdigit)) {
+        int index = std::stoi(value);
+        if (index >= stage.index && index < static_cast<int>(plan.stages.size()))
+          return fail(at_line(dockerfile, where) +
+                      "circular dependency detected on stage: " + value);
+      }
       for (const Stage& later : plan.stages) {
         if (later.index > stage.index && !later.name.empty() && later.name == lower(value))
           return fail(at_line(dockerfile, where) +

@@ -14,6 +14,10 @@ Result<WorkingRootfs> WorkingRootfs::create(image::ImageStore& store,
                                             const std::vector<image::Digest>& layers,
                                             const std::string& dir) {
   WorkingRootfs working(store, dir);
+  if (store.options().driver == "vfs") {
+    KRILL_CHECK(working.populate_vfs(layers));
+    return working;
+  }
   image::ImageRecord record;
   record.id = image::sha256_of(dir);  // only names the snapshot's owner in snapshot.json
   record.layers = layers;
@@ -22,8 +26,18 @@ Result<WorkingRootfs> WorkingRootfs::create(image::ImageStore& store,
   options.rootless = store.options().rootless;
   working.snapshot_ = KRILL_TRY(image::create_snapshot(store, record, dir + "/snapshot", options));
   KRILL_CHECK(mkdir_all(working.bundle_dir(), 0700));
-  auto mounted = KRILL_TRY(working.snapshot_->mount());
-  working.mounted_ = std::make_unique<image::MountedSnapshot>(std::move(mounted));
+  auto mounted = working.snapshot_->mount();
+  if (!mounted &&
+      (mounted.error().errno_value() == EPERM || mounted.error().errno_value() == EACCES)) {
+    // No overlayfs for us here (an unprivileged container): copy the layers instead.
+    (void)image::remove_snapshot(store, *working.snapshot_);
+    working.snapshot_.reset();
+    (void)remove_all(dir + "/snapshot");
+    KRILL_CHECK(working.populate_vfs(layers));
+    return working;
+  }
+  if (!mounted) return std::unexpected(mounted.error());
+  working.mounted_ = std::make_unique<image::MountedSnapshot>(std::move(*mounted));
   working.rootfs_ = working.snapshot_->rootfs_dir();
   return working;
 }
@@ -33,7 +47,9 @@ WorkingRootfs::WorkingRootfs(WorkingRootfs&& other) noexcept
       dir_(std::exchange(other.dir_, {})),
       rootfs_(std::move(other.rootfs_)),
       snapshot_(std::exchange(other.snapshot_, std::nullopt)),
-      mounted_(std::move(other.mounted_)) {}
+      mounted_(std::move(other.mounted_)),
+      vfs_(other.vfs_),
+      before_(std::move(other.before_)) {}
 
 WorkingRootfs::~WorkingRootfs() { release(); }
 
@@ -48,10 +64,34 @@ void WorkingRootfs::release() {
   }
   if (!dir_.empty()) (void)remove_all(dir_);
   dir_.clear();
+  vfs_ = false;
+}
+
+Result<void> WorkingRootfs::populate_vfs(const std::vector<image::Digest>& layers) {
+  vfs_ = true;
+  rootfs_ = dir_ + "/rootfs";
+  KRILL_CHECK(mkdir_all(rootfs_, 0755));
+  KRILL_CHECK(mkdir_all(bundle_dir(), 0700));
+  for (const auto& layer : layers)
+    KRILL_CHECK(image::apply_layer_copy(store_->layer_dir(layer), rootfs_));
+  before_ = KRILL_TRY(image::scan_tree(rootfs_));
+  return {};
+}
+
+Result<void> WorkingRootfs::write_layer(int out_fd, const image::DiffOptions& options) {
+  if (!vfs_) {
+    KRILL_TRY(image::snapshot_diff(*snapshot_, out_fd, options));
+    return {};
+  }
+  std::string upper = dir_ + "/upper";
+  KRILL_CHECK(mkdir_all(upper, 0755));
+  KRILL_TRY(image::build_upper_from_changes(rootfs_, before_, upper));
+  KRILL_TRY(image::write_layer_from_upper(upper, out_fd, options));
+  return {};
 }
 
 Result<image::StoredLayer> WorkingRootfs::commit_layer(std::optional<int64_t> timestamp) {
-  if (!snapshot_) return fail("commit layer: the working root file system is gone");
+  if (!snapshot_ && !vfs_) return fail("commit layer: the working root file system is gone");
   if (mounted_) {
     KRILL_CHECK(mounted_->unmount());
     mounted_.reset();
@@ -63,7 +103,7 @@ Result<image::StoredLayer> WorkingRootfs::commit_layer(std::optional<int64_t> ti
     image::DiffOptions options;
     options.gzip = true;
     options.timestamp = timestamp;
-    KRILL_TRY(image::snapshot_diff(*snapshot_, out.get(), options));
+    KRILL_CHECK(write_layer(out.get(), options));
   }
   auto stored = KRILL_TRY(
       image::store_layer_file(*store_, layer_path, std::string(image::media_types::kOciLayerGzip)));

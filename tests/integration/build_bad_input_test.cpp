@@ -175,6 +175,7 @@ TEST(BuildBadInput, NothingIsLeftBehindAfterSuccessOrFailure) {
   auto ok = env.build(kFrom +
                           "RUN --mount=type=cache,target=/c --mount=type=tmpfs,target=/t "
                           "echo x > /x\n"
+                          "FROM localhost/kbox:latest\n"
                           "COPY --from=0 /x /y\n"
                           "COPY <<EOF /z\nz\nEOF\n",
                       {{"a.txt", "a"}});
@@ -198,9 +199,9 @@ TEST(BuildBadInput, NothingIsLeftBehindAfterSuccessOrFailure) {
 TEST(BuildBadInput, BadFlagsAndOptionValuesAreRejected) {
   BuildEnv env;
   env.write("Dockerfile", kFrom + "RUN true\n");
-  auto squash = env.build("", {}, {"--squash"});
-  EXPECT_NE(squash.result.exit_code, 0);
-  EXPECT_TRUE(mentions(squash.result, "squash")) << squash.describe();
+  auto isolation = env.build("", {}, {"--isolation", "vm"});
+  EXPECT_EQ(isolation.result.exit_code, 125);
+  EXPECT_TRUE(mentions(isolation.result, "isolation")) << isolation.describe();
   auto chmod = env.build(kFrom + "COPY --chmod=999 Dockerfile /x\n");
   EXPECT_NE(chmod.result.exit_code, 0) << chmod.describe();
   EXPECT_TRUE(mentions(chmod.result, "chmod")) << chmod.describe();

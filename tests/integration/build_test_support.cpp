@@ -115,13 +115,13 @@ std::string BuildEnv::stat(const std::string& image, const std::string& path,
 }
 
 json BuildEnv::config(const std::string& image) const {
-  auto result = krill({"image", "inspect", "--config", image});
+  auto result = krill({"image", "inspect", "--config", "containers-storage:" + image});
   if (!result.ok()) return json(json::value_t::discarded);
   return parse_json(result.out);
 }
 
 json BuildEnv::manifest(const std::string& image) const {
-  auto result = krill({"image", "inspect", "--raw", image});
+  auto result = krill({"image", "inspect", "--raw", "containers-storage:" + image});
   if (!result.ok()) return json(json::value_t::discarded);
   return parse_json(result.out);
 }

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "base/file_io.h"
+#include "base/process_stat.h"
 #include "base/unique_fd.h"
 #include "build/build_context.h"
 #include "build/builder.h"
@@ -206,6 +207,12 @@ Result<int> run_build(Context& ctx, const BuildFlags& o) {
   options.squash = o.squash;
   options.timestamp = KRILL_TRY(build_timestamp(o.timestamp));
   options.isolation = o.isolation;
+  constexpr int kCapSysAdmin = 21;
+  if (options.isolation == "oci" && !has_effective_capability(kCapSysAdmin)) {
+    // kaniko's case: in an unprivileged container no namespace can be made for RUN.
+    ctx.warn("no CAP_SYS_ADMIN: RUN steps run with --isolation chroot");
+    options.isolation = "chroot";
+  }
   if (!o.platform.empty()) {
     auto wanted = KRILL_TRY(image::parse_platform(o.platform));
     image::Platform host = image::host_platform();

@@ -1,5 +1,6 @@
 #include "cli/krill/store_access.h"
 
+#include "base/process_stat.h"
 #include "image/media_types.h"
 #include "image/platform.h"
 #include "image/reference.h"
@@ -8,7 +9,12 @@ namespace krill::cli {
 
 Result<image::ImageStore> open_store(const Context& ctx) {
   image::StoreOptions options;
-  options.rootless = ctx.rootless();
+  // Without CAP_SYS_ADMIN (an unprivileged container) overlayfs and trusted.* xattrs are out of
+  // reach even for uid 0: layers are extracted as for rootless, snapshots copy (vfs).
+  constexpr int kCapSysAdmin = 21;
+  bool privileged = has_effective_capability(kCapSysAdmin);
+  options.rootless = ctx.rootless() || !privileged;
+  if (!privileged && !ctx.rootless()) options.driver = "vfs";
   if (!ctx.global.storage_driver.empty()) options.driver = ctx.global.storage_driver;
   return image::ImageStore::open(ctx.store_root(), options);
 }
