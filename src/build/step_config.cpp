@@ -6,6 +6,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "base/go_duration.h"
+
 namespace krill::build {
 namespace {
 
@@ -129,41 +131,6 @@ bool is_config_instruction(std::string_view keyword) {
       "ENV",     "LABEL",      "CMD",         "ENTRYPOINT", "EXPOSE",  "VOLUME",    "USER",
       "WORKDIR", "STOPSIGNAL", "HEALTHCHECK", "SHELL",      "ONBUILD", "MAINTAINER"};
   return std::find(std::begin(kKeywords), std::end(kKeywords), keyword) != std::end(kKeywords);
-}
-
-Result<int64_t> parse_go_duration(std::string_view text) {
-  if (text == "0") return 0;
-  if (text.empty()) return fail("invalid duration \"\"");
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-      ++i;
-    if (start == i) return fail("invalid duration \"" + std::string(text) + "\"");
-    double value = std::stod(std::string(text.substr(start, i - start)));
-    size_t unit_start = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string_view unit = text.substr(unit_start, i - unit_start);
-    double scale = 0;
-    if (unit == "ns")
-      scale = 1;
-    else if (unit == "us" || unit == "µs")
-      scale = 1e3;
-    else if (unit == "ms")
-      scale = 1e6;
-    else if (unit == "s")
-      scale = 1e9;
-    else if (unit == "m")
-      scale = 60e9;
-    else if (unit == "h")
-      scale = 3600e9;
-    else
-      return fail("invalid duration \"" + std::string(text) + "\": unknown unit \"" +
-                  std::string(unit) + "\"");
-    total += static_cast<int64_t>(value * scale);
-  }
-  return total;
 }
 
 std::vector<std::string> shell_command(const image::ImageConfig& image, const std::string& text) {

@@ -36,9 +36,6 @@ Result<std::string> apply_config_instruction(image::ImageConfig& image,
 Result<std::vector<std::pair<std::string, std::string>>> parse_key_values(
     std::string_view keyword, std::string_view text, const VariableLookup& lookup, char escape);
 
-// Go durations as HEALTHCHECK flags take them: "30s", "1m30s", "500ms", "1h" -> nanoseconds.
-Result<int64_t> parse_go_duration(std::string_view text);
-
 // The process a shell-form instruction runs: the stage's SHELL (default /bin/sh -c) + text.
 std::vector<std::string> shell_command(const image::ImageConfig& image, const std::string& text);
 

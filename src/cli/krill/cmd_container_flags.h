@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/go_duration.h"
 #include "cli/krill/container_options.h"
 #include "engine/container_config.h"
 
@@ -21,9 +22,6 @@ EnvLookup process_env_lookup();
 // Everything but the image's resolved name and id (image_ref is flags.image). Errors name the
 // flag: "invalid argument \"abc\" for \"--memory\" flag: ...".
 Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& flags, const EnvLookup& lookup);
-
-// Go's time.ParseDuration: "300ms", "1.5h", "2h45m", "10s" -> nanoseconds.
-Result<int64_t> parse_go_duration(std::string_view text);
 
 // `logs --since/--until`: RFC 3339 ("2026-11-28T11:00:00Z", with or without fraction/offset,
 // also a date "2026-11-28"), Unix seconds ("1700000000[.123]"), or a duration before now
