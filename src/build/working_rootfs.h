@@ -42,7 +42,8 @@ class WorkingRootfs {
   WorkingRootfs(image::ImageStore& store, std::string dir) : store_(&store), dir_(std::move(dir)) {}
   void release();
   Result<void> populate_vfs(const std::vector<image::Digest>& layers);
-  Result<void> write_layer(int out_fd, const image::DiffOptions& options);
+  Result<image::ExtractResult> write_layer(int out_fd, const image::DiffOptions& options);
+  std::string upper_dir() const;
 
   image::ImageStore* store_ = nullptr;
   std::string dir_;

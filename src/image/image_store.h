@@ -124,6 +124,13 @@ class ImageStore {
   // the layer's lock; when another import won, ours is dropped. Returns the diffID.
   // When the blob's layer is already present nothing is read.
   Result<Digest> import_layer(int compressed_fd, const Descriptor& blob);
+  // The same, for a layer already on disk as a directory in the layer format (an overlay upper
+  // directory whose tar was just written as `blob` with `diff_id`): the directory is renamed
+  // into place (it must be on the store's file system) instead of extracting the tar again;
+  // overlayfs bookkeeping xattrs other than opaque markers are dropped. When the layer exists
+  // already, `dir` is left alone. Error EXDEV when it cannot be renamed.
+  Result<void> adopt_layer(const std::string& dir, const Descriptor& blob, const Digest& diff_id,
+                           uint64_t uncompressed_size);
 
   // Snapshot references keep a layer from removal (snapshot.h manages them).
   Result<void> add_layer_ref(const Digest& diff_id, const std::string& ref);

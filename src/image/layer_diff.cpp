@@ -78,6 +78,10 @@ class LayerWriter {
       if (archive_write_add_filter_gzip(gzip_.get()) != ARCHIVE_OK ||
           archive_write_set_filter_option(gzip_.get(), "gzip", "timestamp", nullptr) !=
               ARCHIVE_OK ||
+          (options_.gzip_level > 0 &&
+           archive_write_set_filter_option(gzip_.get(), "gzip", "compression-level",
+                                           std::to_string(options_.gzip_level).c_str()) !=
+               ARCHIVE_OK) ||
           archive_write_set_format_raw(gzip_.get()) != ARCHIVE_OK ||
           archive_write_set_bytes_per_block(gzip_.get(), 64 * 1024) != ARCHIVE_OK ||
           archive_write_set_bytes_in_last_block(gzip_.get(), 1) != ARCHIVE_OK ||

@@ -11,7 +11,8 @@
 namespace krill::image {
 
 struct DiffOptions {
-  bool gzip = false;  // gzip the tar (deterministic: no timestamp in the gzip header)
+  bool gzip = false;   // gzip the tar (deterministic: no timestamp in the gzip header)
+  int gzip_level = 0;  // 1 (fastest) .. 9; 0 = zlib's default (6)
   // Every entry's mtime (SOURCE_DATE_EPOCH, seconds); nullopt keeps the files' mtimes.
   std::optional<int64_t> timestamp;
 };

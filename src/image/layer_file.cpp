@@ -9,18 +9,18 @@
 
 namespace krill::image {
 
-Result<StoredLayer> store_layer_file(ImageStore& store, const std::string& path,
-                                     std::string media_type) {
-  StoredLayer out;
-  out.blob.media_type = std::move(media_type);
-  out.blob.digest = KRILL_TRY(digest_file(path));
+Result<Descriptor> store_blob_file(ImageStore& store, const std::string& path,
+                                   std::string media_type, const Digest& digest) {
+  Descriptor blob;
+  blob.media_type = std::move(media_type);
+  blob.digest = digest.empty() ? KRILL_TRY(digest_file(path)) : digest;
   UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) return fail_errno("open " + path);
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return fail_errno("stat " + path);
-  out.blob.size = st.st_size;
-  auto writer =
-      KRILL_TRY(store.content().writer(out.blob.digest, static_cast<uint64_t>(st.st_size)));
+  blob.size = st.st_size;
+  if (store.content().contains(blob.digest)) return blob;
+  auto writer = KRILL_TRY(store.content().writer(blob.digest, static_cast<uint64_t>(st.st_size)));
   std::string buffer(1 << 16, '\0');
   for (;;) {
     ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
@@ -32,7 +32,15 @@ Result<StoredLayer> store_layer_file(ImageStore& store, const std::string& path,
     KRILL_CHECK(writer.write(std::string_view(buffer.data(), static_cast<size_t>(n))));
   }
   KRILL_TRY(writer.commit());
-  if (::lseek(in.get(), 0, SEEK_SET) != 0) return fail_errno("seek " + path);
+  return blob;
+}
+
+Result<StoredLayer> store_layer_file(ImageStore& store, const std::string& path,
+                                     std::string media_type) {
+  StoredLayer out;
+  out.blob = KRILL_TRY(store_blob_file(store, path, std::move(media_type)));
+  UniqueFd in(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) return fail_errno("open " + path);
   out.diff_id = KRILL_TRY(store.import_layer(in.get(), out.blob));
   return out;
 }

@@ -16,6 +16,11 @@ struct StoredLayer {
   Digest diff_id;   // of the uncompressed tar
 };
 
+// Copies the file `path` into the content store as a blob, verified against `digest` (computed
+// when empty). Returns its descriptor with `media_type`.
+Result<Descriptor> store_blob_file(ImageStore& store, const std::string& path,
+                                   std::string media_type, const Digest& digest = {});
+
 // Digests `path`, copies it into the content store (verified) and imports the layer.
 Result<StoredLayer> store_layer_file(ImageStore& store, const std::string& path,
                                      std::string media_type);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -195,6 +196,63 @@ Result<void> ImageStore::record_layer(const std::string& dir, const Digest& diff
     return {};
   }
   return write_file_atomic(dir + "/layer.json", layer_json(info), 0644);
+}
+
+namespace {
+
+// Drops the xattrs overlayfs writes for its own bookkeeping (origin, impure, redirect, ...)
+// from every entry below `dir`, keeping opaque markers and non-overlay xattrs.
+Result<void> drop_overlay_bookkeeping(const std::string& path) {
+  std::string names(4096, '\0');
+  ssize_t n = ::llistxattr(path.c_str(), names.data(), names.size());
+  if (n > 0) {
+    for (size_t at = 0; at < static_cast<size_t>(n);) {
+      std::string name(names.c_str() + at);
+      at += name.size() + 1;
+      bool overlay = name.starts_with("trusted.overlay.") || name.starts_with("user.overlay.");
+      bool keep = name.ends_with("overlay.opaque") || name.ends_with("overlay.whiteout");
+      if (overlay && !keep) (void)::lremovexattr(path.c_str(), name.c_str());
+    }
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return fail_errno("stat " + path);
+  if (!S_ISDIR(st.st_mode)) return {};
+  DIR* dir = ::opendir(path.c_str());
+  if (!dir) return fail_errno("open " + path);
+  std::vector<std::string> children;
+  while (struct dirent* d = ::readdir(dir)) {
+    std::string name = d->d_name;
+    if (name != "." && name != "..") children.push_back(name);
+  }
+  ::closedir(dir);
+  for (const auto& child : children) KRILL_CHECK(drop_overlay_bookkeeping(path + "/" + child));
+  return {};
+}
+
+}  // namespace
+
+Result<void> ImageStore::adopt_layer(const std::string& dir, const Descriptor& blob,
+                                     const Digest& diff_id, uint64_t uncompressed_size) {
+  std::string what = "store layer " + diff_id.str();
+  FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
+  std::string final_path = layer_path(diff_id);
+  if (exists(final_path + "/layer.json")) {
+    KRILL_CHECK_CTX(record_layer(final_path, diff_id, blob, uncompressed_size), what);
+  } else {
+    if (exists(final_path)) KRILL_CHECK_CTX(remove_all(final_path), what);  // stray
+    TempLayerDir temp = KRILL_TRY(TempLayerDir::create(layers_root()));
+    std::string diff = temp.path() + "/diff";
+    if (::rename(dir.c_str(), diff.c_str()) != 0)
+      return fail_errno(what + ": rename " + dir + " to " + diff);
+    KRILL_CHECK_CTX(drop_overlay_bookkeeping(diff), what);
+    KRILL_CHECK_CTX(record_layer(temp.path(), diff_id, blob, uncompressed_size), what);
+    if (::rename(temp.path().c_str(), final_path.c_str()) != 0)
+      return fail_errno(what + ": rename " + temp.path() + " to " + final_path);
+    temp.release();
+    KRILL_CHECK(fsync_dir(layers_root()));
+  }
+  return write_file_atomic(layers_root() + "/by-blob/" + by_blob_name(blob.digest), diff_id.str(),
+                           0644);
 }
 
 Result<Digest> ImageStore::import_layer(int compressed_fd, const Descriptor& blob) {

@@ -5,7 +5,10 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <fstream>
 
 #include "image_store_test_util.h"
 
@@ -183,6 +186,43 @@ TEST(ImageStore, CheckDetectsMissingLayer) {
   auto usage = store->disk_usage();
   ASSERT_TRUE(usage);
   EXPECT_EQ(usage->images, 0u);
+}
+
+TEST(ImageStore, AdoptLayerMovesTheDirectoryAndDropsOverlayBookkeeping) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store);
+  const std::string upper = dir.path() + "/upper";
+  ASSERT_EQ(::mkdir(upper.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((upper + "/opaque").c_str(), 0755), 0);
+  { std::ofstream(upper + "/file") << "content"; }
+  ASSERT_EQ(::setxattr((upper + "/file").c_str(), "trusted.overlay.origin", "x", 1, 0), 0);
+  ASSERT_EQ(::setxattr((upper + "/opaque").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
+  ASSERT_EQ(::setxattr((upper + "/file").c_str(), "user.keep", "k", 1, 0), 0);
+  Descriptor blob = test::layer_descriptor("not really a blob");
+  Digest diff_id = *Digest::parse(test::sha256_of_bytes("the tar"));
+
+  auto adopted = store->adopt_layer(upper, blob, diff_id, 7);
+  ASSERT_TRUE(adopted) << adopted.error().message();
+  EXPECT_NE(::access(upper.c_str(), F_OK), 0);  // moved, not copied
+  const std::string layer = store->layer_dir(diff_id);
+  char value[8] = {};
+  EXPECT_LT(::getxattr((layer + "/file").c_str(), "trusted.overlay.origin", value, sizeof value),
+            0);
+  EXPECT_EQ(::getxattr((layer + "/opaque").c_str(), "trusted.overlay.opaque", value, sizeof value),
+            1);
+  EXPECT_EQ(::getxattr((layer + "/file").c_str(), "user.keep", value, sizeof value), 1);
+  EXPECT_TRUE(store->has_layer(diff_id));
+  EXPECT_EQ(store->layer_for_blob(blob.digest), diff_id);
+  auto info = store->layer_info(diff_id);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->uncompressed_size, 7u);
+
+  // A second directory for the same layer is left where it is.
+  const std::string again = dir.path() + "/again";
+  ASSERT_EQ(::mkdir(again.c_str(), 0755), 0);
+  ASSERT_TRUE(store->adopt_layer(again, blob, diff_id, 7));
+  EXPECT_EQ(::access(again.c_str(), F_OK), 0);
 }
 
 }  // namespace
