@@ -22,6 +22,10 @@ TEST(WorkingContainer, FromRunCopyConfigCommitMakesAnImage) {
   ASSERT_TRUE(from.ok()) << from.describe();
   const std::string ctr = trimmed(from.out);
   EXPECT_EQ(ctr, "kbox-working-container");
+  // Like podman: working containers are listed with --external only.
+  EXPECT_EQ(env.krill({"ps", "-a", "-q"}).out, "");
+  EXPECT_NE(env.krill({"ps", "-a", "--external", "--format", "{{.Names}}"}).out.find(ctr),
+            std::string::npos);
 
   auto ran = env.krill({"run", ctr, "--", "sh", "-c", "echo made > /made.txt"});
   ASSERT_TRUE(ran.ok()) << ran.describe();

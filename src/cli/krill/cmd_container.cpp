@@ -184,6 +184,7 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   bool everything = o.all || !o.filters.empty() || o.latest || o.last >= 0;
   for (const auto& r : all) {
     if (!everything && !is_live(r)) continue;
+    if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
     if (!KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
     shown.push_back(r);
   }

@@ -257,6 +257,7 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
                     "json, or a Go template (.ID .Names .Image .Command .CreatedAt .RunningFor "
                     ".Status .Ports .Labels .State); 'table ...' for columns");
     cmd->add_flag("--noheading", c.ps.noheading, "no header row");
+    cmd->add_flag("--external", c.ps.external, "also list working containers (krill from)");
   }
   {
     auto* cmd = add(p, "logs", "Show a container's output", "CONTAINER",

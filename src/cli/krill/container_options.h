@@ -102,6 +102,7 @@ struct PsFlags {
   std::vector<std::string> filters;
   std::string format;
   bool noheading = false;
+  bool external = false;  // also list working containers of `krill from` (podman's --external)
 };
 
 struct LogsFlags {
