@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -169,37 +170,55 @@ Result<int> run_through_runtime(const RunStep& step, const RunEnvironment& envir
   ::_exit(errno == ENOENT ? 127 : 126);
 }
 
-// chroot(2) mounts nothing: the usual /dev nodes are made for the run (CAP_MKNOD, which an
-// unprivileged container keeps) and removed after it. Returns the ones made.
-std::vector<std::string> make_dev_nodes(const std::string& rootfs) {
+// chroot(2) mounts nothing: the usual /dev nodes are made for the run (mknod with CAP_MKNOD, as
+// an unprivileged container keeps it; else, in a user namespace, the host's node bind-mounted on
+// an empty file) and removed after it.
+struct DevNode {
+  std::string name;
+  bool bind_mounted = false;
+};
+
+std::vector<DevNode> make_dev_nodes(const std::string& rootfs) {
   struct Node {
     const char* name;
     unsigned major, minor;
   };
   static constexpr Node kNodes[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
                                     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
-  std::vector<std::string> made;
+  std::vector<DevNode> made;
   if (!make_directories_in_root(rootfs, "/dev")) return made;
   auto dev = open_in_root(rootfs, "/dev", O_PATH | O_DIRECTORY);
   if (!dev) return made;
-  UniqueFd dir(::open(("/proc/self/fd/" + std::to_string(dev->get())).c_str(),
-                      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  const std::string dev_path = "/proc/self/fd/" + std::to_string(dev->get());
+  UniqueFd dir(::open(dev_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return made;
   for (const Node& node : kNodes) {
-    if (::mknodat(dir.get(), node.name, S_IFCHR | 0666, makedev(node.major, node.minor)) != 0)
+    struct stat st {};
+    if (::fstatat(dir.get(), node.name, &st, AT_SYMLINK_NOFOLLOW) == 0) continue;  // the image's
+    if (::mknodat(dir.get(), node.name, S_IFCHR | 0666, makedev(node.major, node.minor)) == 0) {
+      (void)::fchmodat(dir.get(), node.name, 0666, 0);
+      made.push_back({node.name, false});
       continue;
-    (void)::fchmodat(dir.get(), node.name, 0666, 0);
-    made.push_back(node.name);
+    }
+    UniqueFd file(::openat(dir.get(), node.name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+    if (file.get() < 0) continue;
+    std::string target = dev_path + "/" + node.name;
+    bool bound = ::mount((std::string("/dev/") + node.name).c_str(), target.c_str(), nullptr,
+                         MS_BIND, nullptr) == 0;
+    made.push_back({node.name, bound});
   }
   return made;
 }
 
-void remove_dev_nodes(const std::string& rootfs, const std::vector<std::string>& made) {
+void remove_dev_nodes(const std::string& rootfs, const std::vector<DevNode>& made) {
   auto dev = open_in_root(rootfs, "/dev", O_PATH | O_DIRECTORY);
   if (!dev) return;
-  UniqueFd dir(::open(("/proc/self/fd/" + std::to_string(dev->get())).c_str(),
-                      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  for (const auto& name : made) (void)::unlinkat(dir.get(), name.c_str(), 0);
+  const std::string dev_path = "/proc/self/fd/" + std::to_string(dev->get());
+  UniqueFd dir(::open(dev_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  for (const auto& node : made) {
+    if (node.bind_mounted) (void)::umount2((dev_path + "/" + node.name).c_str(), MNT_DETACH);
+    (void)::unlinkat(dir.get(), node.name.c_str(), 0);
+  }
 }
 
 Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment) {
@@ -213,7 +232,7 @@ Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment
   argv.push_back(nullptr);
   for (auto& entry : env) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  std::vector<std::string> dev_nodes = make_dev_nodes(environment.rootfs);
+  std::vector<DevNode> dev_nodes = make_dev_nodes(environment.rootfs);
   pid_t pid = ::fork();
   if (pid < 0) {
     remove_dev_nodes(environment.rootfs, dev_nodes);

@@ -12,81 +12,10 @@
 #include <sstream>
 
 #include "harness.h"
+#include "test_user.h"
 
 namespace krill::it {
 namespace {
-
-constexpr const char* kUser = "krill-test-user";
-
-// Removes the lines starting with "krill-test-user:" from a file (subuid/subgid).
-void remove_user_lines(const std::string& path) {
-  std::istringstream in(read_file(path));
-  std::string line, kept;
-  while (std::getline(in, line))
-    if (line.rfind(std::string(kUser) + ":", 0) != 0) kept += line + "\n";
-  write_file(path, kept);
-}
-
-bool has_user_line(const std::string& path) {
-  return read_file(path).find(std::string("\n") + kUser + ":") != std::string::npos ||
-         read_file(path).rfind(std::string(kUser) + ":", 0) == 0;
-}
-
-// Creates the user and its subordinate id ranges if absent; undoes exactly what it did.
-class TestUser {
- public:
-  TestUser() {
-    if (!getpwnam(kUser)) {
-      CommandResult r = run_command(
-          {"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", kUser});
-      if (!r.ok()) {
-        error_ = r.describe();
-        return;
-      }
-      created_user_ = true;
-    }
-    for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
-      if (has_user_line(file)) continue;
-      std::ofstream(file, std::ios::app) << kUser << ":3100000:65536\n";
-      added_ranges_.push_back(file);
-    }
-    struct passwd* pw = getpwnam(kUser);
-    if (!pw) {
-      error_ = "user lookup failed after useradd";
-      return;
-    }
-    uid_ = pw->pw_uid;
-    gid_ = pw->pw_gid;
-  }
-  ~TestUser() {
-    for (const auto& file : added_ranges_) remove_user_lines(file);
-    if (created_user_) run_command({"userdel", kUser});
-  }
-  const std::string& error() const { return error_; }
-  uid_t uid() const { return uid_; }
-  gid_t gid() const { return gid_; }
-  // argv prefix that runs a command as the user with a clean environment.
-  std::vector<std::string> as_user(const std::string& home) const {
-    return {"setpriv",
-            "--reuid",
-            std::to_string(uid_),
-            "--regid",
-            std::to_string(gid_),
-            "--init-groups",
-            "--reset-env",
-            "--",
-            "env",
-            "HOME=" + home,
-            "XDG_RUNTIME_DIR=" + home + "/xdg"};
-  }
-
- private:
-  bool created_user_ = false;
-  std::vector<std::string> added_ranges_;
-  std::string error_;
-  uid_t uid_ = 0;
-  gid_t gid_ = 0;
-};
 
 TEST(Rootless, RunsWithRootlessSpecAndMapping) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to create the test user";

@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "base/user_namespace.h"
 #include "image/store_paths.h"
 
 namespace krill::cli {
@@ -33,7 +34,9 @@ std::string Context::store_root() const {
 std::string Context::run_root() const {
   return global.runroot.empty() ? image::default_run_root() : global.runroot;
 }
-bool Context::rootless() const { return geteuid() != 0; }
+// Also inside the user namespace a rootless build re-executes in (base/user_namespace.h): root
+// there, but the store is the user's.
+bool Context::rootless() const { return geteuid() != 0 || in_krill_user_namespace(); }
 
 transport::TransportOptions Context::transport_options(const RegistryFlags& flags) const {
   transport::TransportOptions o;
