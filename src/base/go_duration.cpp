@@ -22,7 +22,8 @@ Result<int64_t> parse_go_duration(std::string_view text) {
     size_t i = 0;
     while (i < rest.size() && (std::isdigit(static_cast<unsigned char>(rest[i])) || rest[i] == '.'))
       ++i;
-    if (i == 0) return fail("time: invalid duration \"" + std::string(text) + "\"");
+    if (rest.substr(0, i).find_first_of("0123456789") == std::string_view::npos)
+      return fail("time: invalid duration \"" + std::string(text) + "\"");
     long double number = std::strtold(std::string(rest.substr(0, i)).c_str(), nullptr);
     rest.remove_prefix(i);
     size_t j = 0;
@@ -49,6 +50,7 @@ Result<int64_t> parse_go_duration(std::string_view text) {
       return fail("time: unknown unit \"" + unit + "\" in duration \"" + std::string(text) + "\"");
     total += number * scale;
   }
+  if (total > 9.2e18L) return fail("time: invalid duration \"" + std::string(text) + "\"");
   auto ns = static_cast<int64_t>(total);
   return negative ? -ns : ns;
 }

@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,10 +106,11 @@ bool in_krill_user_namespace() { return std::getenv(kInUserNamespaceEnv) != null
 
 Result<int> run_in_user_namespace(const std::vector<std::string>& argv) {
   int to_parent[2], to_child[2];
-  if (::pipe2(to_parent, O_CLOEXEC) != 0 || ::pipe2(to_child, O_CLOEXEC) != 0)
-    return fail_errno("pipe");
+  if (::pipe2(to_parent, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd parent_read(to_parent[0]), child_write(to_parent[1]);
+  if (::pipe2(to_child, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd child_read(to_child[0]), parent_write(to_child[1]);
+  const pid_t parent_pid = ::getpid();
   std::vector<std::string> args = argv;
   std::vector<char*> raw;
   for (auto& arg : args) raw.push_back(arg.data());
@@ -123,6 +126,8 @@ Result<int> run_in_user_namespace(const std::vector<std::string>& argv) {
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
     char byte = 0;
+    // The build dies with the command that started it (a killed CLI leaves no orphan).
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_pid) ::_exit(125);
     if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(125);
     if (::write(child_write.get(), "u", 1) != 1) ::_exit(125);
     if (::read(child_read.get(), &byte, 1) != 1 || byte != 'm') ::_exit(125);
@@ -144,7 +149,12 @@ Result<int> run_in_user_namespace(const std::vector<std::string>& argv) {
     (void)wait_for(pid);
     return std::unexpected(mapped.error());
   }
-  if (::write(parent_write.get(), "m", 1) != 1) return fail_errno("signal the child");
+  if (::write(parent_write.get(), "m", 1) != 1) {
+    int err = errno;
+    parent_write.reset();
+    (void)wait_for(pid);
+    return fail_errno("signal the child", err);
+  }
   parent_write.reset();
   return wait_for(pid);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -106,7 +107,8 @@ struct PreparedMounts {
   std::string description;                              // for the cache key
 };
 
-static Result<PreparedMounts> prepare_run_mounts(BuildRun& build, const Instruction& instruction,
+static Result<PreparedMounts> prepare_run_mounts(BuildRun& build, int current_stage,
+                                                 const Instruction& instruction,
                                                  const VariableLookup& variables,
                                                  const std::string& workdir) {
   PreparedMounts out;
@@ -129,8 +131,11 @@ static Result<PreparedMounts> prepare_run_mounts(BuildRun& build, const Instruct
       if (fields.count("from")) {
         const std::string& from = fields["from"];
         std::vector<image::Digest> layers;
-        auto stage = referenced_stage(build.plan(), from, 1 << 30);
+        auto stage = referenced_stage(build.plan(), from, current_stage);
         auto stage_result = stage ? build.stage_result(*stage) : std::nullopt;
+        if (stage && !stage_result)
+          return fail("--mount from=" + from + ": stage " + std::to_string(*stage) +
+                      " is not built before this one (name it in a global ARG or literally)");
         if (stage_result) {
           layers = stage_result->image.config.rootfs.diff_ids;
           out.description += "from-stage:" + stage_result->key + ";";
@@ -160,15 +165,24 @@ static Result<PreparedMounts> prepare_run_mounts(BuildRun& build, const Instruct
     } else if (type == "cache") {
       std::string id = fields.count("id") ? fields["id"] : target;
       std::string dir = options.cache_root + "/mounts/" + image::sha256_of(id).hex();
+      auto number = [&](const char* field, int base,
+                        unsigned long fallback) -> Result<unsigned long> {
+        if (!fields.count(field)) return fallback;
+        const std::string& text = fields[field];
+        unsigned long value = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+        if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+          return fail("--mount " + expanded + ": " + field + "=" + text + " is not a number");
+        return value;
+      };
+      const uid_t uid = static_cast<uid_t>(KRILL_TRY(number("uid", 10, 0)));
+      const gid_t gid = static_cast<gid_t>(KRILL_TRY(number("gid", 10, 0)));
+      const mode_t mode = static_cast<mode_t>(KRILL_TRY(number("mode", 8, 0755)));
       bool fresh = ::access(dir.c_str(), F_OK) != 0;
       KRILL_CHECK(mkdir_all(dir, 0755));
       if (fresh) {
-        uid_t uid = fields.count("uid") ? std::stoul(fields["uid"]) : 0;
-        gid_t gid = fields.count("gid") ? std::stoul(fields["gid"]) : 0;
         if (::chown(dir.c_str(), uid, gid) != 0) return fail_errno("chown cache mount " + dir);
-        if (fields.count("mode") &&
-            ::chmod(dir.c_str(), static_cast<mode_t>(std::stoul(fields["mode"], nullptr, 8))) != 0)
-          return fail_errno("chmod cache mount " + dir);
+        if (::chmod(dir.c_str(), mode) != 0) return fail_errno("chmod cache mount " + dir);
       }
       mount.type = "bind";
       mount.source = dir;
@@ -239,7 +253,7 @@ Result<void> StageRun::run_instruction(const Instruction& instruction) {
     return fail(where(instruction) + "RUN --security=" + flag->value +
                 ": only sandbox is supported");
   std::string workdir = config.working_dir.empty() ? "/" : config.working_dir;
-  auto mounts = prepare_run_mounts(build_, instruction, variables(), workdir);
+  auto mounts = prepare_run_mounts(build_, stage_.index, instruction, variables(), workdir);
   if (!mounts) return fail(where(instruction) + mounts.error().message());
 
   std::vector<std::string> build_args = args_in_scope();
@@ -385,7 +399,12 @@ Result<void> StageRun::copy_instruction(const Instruction& instruction) {
     if (!from) return fail_here(from.error().message());
     std::vector<image::Digest> layers;
     if (auto stage = referenced_stage(build_.plan(), *from, stage_.index)) {
-      const StageResult result = *build_.stage_result(*stage);
+      auto built = build_.stage_result(*stage);
+      if (!built)
+        return fail_here(keyword + " --from=" + *from + ": stage " + std::to_string(*stage) +
+                         " is not built before this one (its name comes from a stage ARG; use "
+                         "a global ARG or the name itself)");
+      const StageResult result = *built;
       layers = result.image.config.rootfs.diff_ids;
       source_description = "stage " + result.key;
     } else {
@@ -415,7 +434,10 @@ Result<void> StageRun::copy_instruction(const Instruction& instruction) {
           auto expanded = expand_variables(content, variables());
           if (expanded) content = *expanded;
         }
-        KRILL_CHECK(write_file_atomic(staging_dir + "/" + name, content, 0644));
+        if (auto written = write_file_atomic(staging_dir + "/" + name, content, 0644); !written) {
+          cleanup_staging();
+          return fail_here(written.error().message());
+        }
         source = name;
       } else if (keyword != "ADD") {
         cleanup_staging();

@@ -45,10 +45,6 @@ std::map<std::string, std::string> platform_args() {
   return out;
 }
 
-std::string json_array(const std::vector<std::string>& items) {
-  return nlohmann::json(items).dump();
-}
-
 }  // namespace
 
 // ---- BuildRun ---------------------------------------------------------------------------
@@ -326,7 +322,9 @@ Result<void> StageRun::start_from_base() {
   const Instruction& from = *stage_.from;
   build_.announce(from);
   if (auto stage = referenced_stage(build_.plan(), stage_.base, stage_.index)) {
-    const StageResult parent = *build_.stage_result(*stage);
+    auto built = build_.stage_result(*stage);
+    if (!built) return fail(where(from) + "stage " + stage_.base + " is not built");
+    const StageResult parent = *built;
     current_ = parent.image;
     key_ = parent.key;
     base_layers_ = parent.base_layers;
@@ -444,7 +442,6 @@ Result<StageResult> StageRun::run() {
     build_.announce(*instruction);
     KRILL_CHECK(step(*instruction));
   }
-  (void)json_array;
   return StageResult{current_, key_, base_layers_};
 }
 

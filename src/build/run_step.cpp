@@ -3,9 +3,12 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,6 +87,19 @@ void remove_created_mount_point(const std::string& root, const std::string& path
   if (only_mount_points(target)) (void)remove_all(target);
 }
 
+// What mounting on each of `destinations` would create in the rootfs (the shallowest missing
+// path of each), to remove after the run.
+std::vector<std::string> missing_mount_points(const std::string& rootfs,
+                                              const std::vector<std::string>& destinations) {
+  std::vector<std::string> created;
+  for (const auto& destination : destinations) {
+    std::string missing = first_missing(rootfs, destination);
+    if (!missing.empty() && std::find(created.begin(), created.end(), missing) == created.end())
+      created.push_back(missing);
+  }
+  return created;
+}
+
 Result<int> wait_status(pid_t pid) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
@@ -110,6 +126,9 @@ Result<int> run_through_runtime(const RunStep& step, const RunEnvironment& envir
   inputs.rootless = ::geteuid() != 0;
   auto built = KRILL_TRY(engine::build_spec(inputs));
   built.spec.process->cwd = step.workdir;
+  std::vector<std::string> destinations;
+  for (const auto& mount : built.spec.mounts) destinations.push_back(mount.destination);
+  const std::vector<std::string> created = missing_mount_points(environment.rootfs, destinations);
   KRILL_CHECK(write_file_atomic(environment.bundle_dir + "/config.json",
                                 oci::spec_to_json(built.spec), 0600, Durability::kVolatile));
 
@@ -132,17 +151,28 @@ Result<int> run_through_runtime(const RunStep& step, const RunEnvironment& envir
   int spawned = ::posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, raw.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) return fail_errno("run " + argv[0], spawned);
-  return wait_status(pid);
+  auto status = wait_status(pid);
+  for (const auto& path : created) remove_created_mount_point(environment.rootfs, path);
+  return status;
 }
 
 // The child of run_in_chroot: only async-signal-safe calls until exec.
 [[noreturn]] void exec_in_chroot(const char* rootfs, const char* cwd, uid_t uid, gid_t gid,
                                  const std::vector<gid_t>& groups, char** argv, char** envp,
-                                 int out_fd, int err_fd) {
+                                 int out_fd, int err_fd, bool no_network) {
   int null_fd = ::open("/dev/null", O_RDONLY);
   if (null_fd >= 0) ::dup2(null_fd, 0);
+  if (null_fd > 2) ::close(null_fd);
   ::dup2(out_fd, 1);
   ::dup2(err_fd, 2);
+  // Nothing else of this (multi-threaded) process reaches the RUN command.
+  ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (no_network && ::unshare(CLONE_NEWNET) != 0) {
+    static constexpr char kMessage[] =
+        "RUN --network=none: cannot create a network namespace with --isolation chroot\n";
+    (void)!::write(2, kMessage, sizeof kMessage - 1);
+    ::_exit(125);
+  }
   if (::chroot(rootfs) != 0 || ::chdir("/") != 0) ::_exit(125);
   if (::chdir(cwd) != 0) ::_exit(125);
   if (::setgroups(groups.size(), groups.data()) != 0 && errno != EPERM) ::_exit(125);
@@ -221,6 +251,66 @@ void remove_dev_nodes(const std::string& rootfs, const std::vector<DevNode>& mad
   }
 }
 
+// RUN --mount for chroot isolation: bind and tmpfs mounts made here, resolved inside the rootfs
+// (needs CAP_SYS_ADMIN, which a rootless build has in its user namespace); unmounted on
+// destruction.
+class ChrootMounts {
+ public:
+  ~ChrootMounts() {
+    for (auto it = targets_.rbegin(); it != targets_.rend(); ++it)
+      (void)::umount2(it->c_str(), MNT_DETACH);
+  }
+  Result<void> add(const std::string& rootfs, const engine::MountRequest& mount) {
+    bool file = false;
+    if (mount.type == "bind") {
+      struct stat st {};
+      if (::stat(mount.source.c_str(), &st) != 0) return fail_errno("stat " + mount.source);
+      file = !S_ISDIR(st.st_mode);
+    }
+    std::string parent = mount.destination.substr(0, mount.destination.find_last_of('/'));
+    KRILL_CHECK(make_directories_in_root(
+        rootfs, file ? (parent.empty() ? "/" : parent) : mount.destination));
+    if (file) {
+      auto dir =
+          KRILL_TRY(open_in_root(rootfs, parent.empty() ? "/" : parent, O_PATH | O_DIRECTORY));
+      std::string name = mount.destination.substr(mount.destination.find_last_of('/') + 1);
+      UniqueFd real(::open(("/proc/self/fd/" + std::to_string(dir.get())).c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      UniqueFd created(::openat(real.get(), name.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+      if (created.get() < 0) return fail_errno("create mount point " + mount.destination);
+    }
+    auto target_fd = KRILL_TRY(open_in_root(rootfs, mount.destination, O_PATH));
+    char resolved[4096];
+    std::string link = "/proc/self/fd/" + std::to_string(target_fd.get());
+    ssize_t n = ::readlink(link.c_str(), resolved, sizeof resolved - 1);
+    if (n <= 0) return fail_errno("resolve " + mount.destination);
+    std::string target(resolved, static_cast<size_t>(n));
+    std::string what = "RUN --mount on " + mount.destination;
+    int done = 0;
+    if (mount.type == "tmpfs") {
+      std::string options;
+      for (const auto& option : mount.options) options += (options.empty() ? "" : ",") + option;
+      done = ::mount("tmpfs", link.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str());
+    } else {
+      done = ::mount(mount.source.c_str(), link.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+    }
+    if (done != 0)
+      return fail_errno(what + " with --isolation chroot (mounting needs CAP_SYS_ADMIN)");
+    targets_.push_back(target);
+    if (mount.read_only && ::mount(nullptr, target.c_str(), nullptr,
+                                   MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0)
+      return fail_errno(what + ": make it read-only");
+    return {};
+  }
+
+ private:
+  std::vector<std::string> targets_;
+};
+
+Result<int> run_chrooted_process(const RunStep& step, const RunEnvironment& environment,
+                                 const engine::ResolvedUser& user, const std::vector<gid_t>& groups,
+                                 std::vector<char*>& argv, std::vector<char*>& envp);
+
 Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment) {
   auto user = KRILL_TRY(engine::resolve_user(environment.rootfs, step.user, {}));
   std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
@@ -232,6 +322,30 @@ Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment
   argv.push_back(nullptr);
   for (auto& entry : env) envp.push_back(entry.data());
   envp.push_back(nullptr);
+  std::vector<std::string> destinations;
+  for (const auto& mount : step.mounts) destinations.push_back(mount.destination);
+  const std::vector<std::string> created = missing_mount_points(environment.rootfs, destinations);
+  auto remove_created = [&] {
+    for (const auto& path : created) remove_created_mount_point(environment.rootfs, path);
+  };
+  Result<int> status = 0;
+  {
+    ChrootMounts mounts;
+    for (const auto& mount : step.mounts) {
+      if (auto added = mounts.add(environment.rootfs, mount); !added) {
+        status = std::unexpected(added.error());
+        break;
+      }
+    }
+    if (status) status = run_chrooted_process(step, environment, user, groups, argv, envp);
+  }
+  remove_created();
+  return status;
+}
+
+Result<int> run_chrooted_process(const RunStep& step, const RunEnvironment& environment,
+                                 const engine::ResolvedUser& user, const std::vector<gid_t>& groups,
+                                 std::vector<char*>& argv, std::vector<char*>& envp) {
   std::vector<DevNode> dev_nodes = make_dev_nodes(environment.rootfs);
   pid_t pid = ::fork();
   if (pid < 0) {
@@ -240,7 +354,8 @@ Result<int> run_in_chroot(const RunStep& step, const RunEnvironment& environment
   }
   if (pid == 0)
     exec_in_chroot(environment.rootfs.c_str(), step.workdir.c_str(), user.uid, user.gid, groups,
-                   argv.data(), envp.data(), environment.stdout_fd, environment.stderr_fd);
+                   argv.data(), envp.data(), environment.stdout_fd, environment.stderr_fd,
+                   step.network == "none");
   auto status = wait_status(pid);
   remove_dev_nodes(environment.rootfs, dev_nodes);
   return status;
@@ -270,21 +385,8 @@ Result<void> make_directories_in_root(const std::string& root, const std::string
 Result<int> run_step(const RunStep& step, const RunEnvironment& environment) {
   if (step.args.empty()) return fail("RUN: no command");
   KRILL_CHECK(make_directories_in_root(environment.rootfs, step.workdir));
-  // Mount points the runtime will create: the engine's /etc files and the RUN --mounts.
-  std::vector<std::string> created;
-  std::vector<std::string> destinations = {"/etc/hosts", "/etc/hostname", "/etc/resolv.conf",
-                                           "/dev",       "/proc",         "/sys",
-                                           "/dev/shm",   "/run"};
-  for (const auto& mount : step.mounts) destinations.push_back(mount.destination);
-  for (const auto& destination : destinations) {
-    std::string missing = first_missing(environment.rootfs, destination);
-    if (!missing.empty() && std::find(created.begin(), created.end(), missing) == created.end())
-      created.push_back(missing);
-  }
-  auto status = environment.isolation == "chroot" ? run_in_chroot(step, environment)
-                                                  : run_through_runtime(step, environment);
-  for (const auto& path : created) remove_created_mount_point(environment.rootfs, path);
-  return status;
+  return environment.isolation == "chroot" ? run_in_chroot(step, environment)
+                                           : run_through_runtime(step, environment);
 }
 
 }  // namespace krill::build

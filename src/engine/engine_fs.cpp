@@ -134,12 +134,14 @@ Result<std::string> Engine::mount(const std::string& name_or_id) {
 }
 
 Result<void> Engine::unmount(const std::string& name_or_id) {
-  auto record = KRILL_TRY(find(name_or_id));
+  auto found = KRILL_TRY(find(name_or_id));
+  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, found.id));
+  // Checked under the lock: a start cannot slip in between.
+  auto record = KRILL_TRY(reconcile_locked(KRILL_TRY(store_->find(found.id))));
   if (is_live(record))
     return fail("container " + record.id + " is running: stop it before unmounting");
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
   if (snapshot.driver() == "vfs") return {};
-  auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, record.id));
   return unmount_path(snapshot.rootfs_dir());
 }
 

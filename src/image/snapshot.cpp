@@ -180,6 +180,14 @@ Result<MountedSnapshot> Snapshot::mount() const {
   for (const auto& lower : lower_dirs_) KRILL_CHECK(set("lowerdir+", lower));
   KRILL_CHECK(set("upperdir", upper_dir()));
   KRILL_CHECK(set("workdir", work_dir()));
+  // The upper dir must stay a plain layer (commit and build read it as one): no renamed
+  // directories as redirect xattrs, no metadata-only copy-ups, no index, whatever the kernel's
+  // defaults. (With userxattr the kernel keeps them off and refuses the options.)
+  if (!options_.rootless) {
+    KRILL_CHECK(set("redirect_dir", "off"));
+    KRILL_CHECK(set("metacopy", "off"));
+    KRILL_CHECK(set("index", "off"));
+  }
   if (options_.rootless && fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) {
     return fail_errno(what + ": userxattr");
   }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <set>
 #include <vector>
 
 #include "base/unique_fd.h"
@@ -173,9 +174,14 @@ Result<size_t> build_upper_from_changes(const std::string& root, const TreeScan&
   KRILL_CHECK(upper.open());
   size_t changes = 0;
   // Removed entries: a whiteout for the topmost removed one (its children go with it).
-  std::string removed_dir;
+  std::set<std::string> removed_dirs;
+  auto under_removed_dir = [&](const std::string& path) {
+    for (std::string parent = parent_of(path); !parent.empty(); parent = parent_of(parent))
+      if (removed_dirs.count(parent)) return true;
+    return false;
+  };
   for (const auto& [path, entry] : before) {
-    if (!removed_dir.empty() && path.starts_with(removed_dir + "/")) continue;
+    if (under_removed_dir(path)) continue;
     auto now = after.find(path);
     bool replaced_type = now != after.end() && (now->second.mode & S_IFMT) != (entry.mode & S_IFMT);
     if (now != after.end() && !replaced_type) continue;
@@ -183,7 +189,7 @@ Result<size_t> build_upper_from_changes(const std::string& root, const TreeScan&
       KRILL_CHECK(upper.remove(path));
       ++changes;
     }
-    if (S_ISDIR(entry.mode)) removed_dir = path;
+    if (S_ISDIR(entry.mode)) removed_dirs.insert(path);
   }
   for (const auto& [path, entry] : after) {
     auto was = before.find(path);

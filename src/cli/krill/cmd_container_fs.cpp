@@ -47,9 +47,9 @@ namespace {
 // ---- paths ----
 
 struct SplitPath {
-  std::string parent;  // "" = the current dir / the root
-  std::string base;    // "" = the path is the root itself
-  bool contents = false;       // ends with "/." : the directory's contents
+  std::string parent;           // "" = the current dir / the root
+  std::string base;             // "" = the path is the root itself
+  bool contents = false;        // ends with "/." : the directory's contents
   bool trailing_slash = false;  // ends with "/"
 };
 
@@ -135,8 +135,8 @@ Result<void> wait_ok(pid_t pid, const std::string& what) {
 std::string sed_escape(const std::string& s, bool regex) {
   std::string out;
   for (char c : s) {
-    if (c == ',' || c == '\\' || (regex && std::string_view(".[]*^$").find(c) !=
-                                               std::string_view::npos) ||
+    if (c == ',' || c == '\\' ||
+        (regex && std::string_view(".[]*^$").find(c) != std::string_view::npos) ||
         (!regex && c == '&'))
       out += '\\';
     out += c;
@@ -186,8 +186,8 @@ bool is_dir(const std::string& path) {
 // its contents); the destination is `dest` with dest_rootfs = its container's rootfs (or
 // nullopt: a host path).
 Result<void> copy_between(const std::string& src_parent, const SplitPath& src,
-                          const std::string& dest_arg, const std::optional<std::string>& dest_rootfs,
-                          bool archive) {
+                          const std::string& dest_arg,
+                          const std::optional<std::string>& dest_rootfs, bool archive) {
   std::string src_path = src_parent + (src.base.empty() ? "" : "/" + src.base);
   struct stat st {};
   if (::lstat(src_path.c_str(), &st) != 0) return fail_errno("cp " + src_path);
@@ -213,7 +213,8 @@ Result<void> copy_between(const std::string& src_parent, const SplitPath& src,
     if (src_dir) return fail("cp: cannot copy a directory to a file: " + dest_arg);
     if (dest.trailing_slash) return fail("cp " + dest_arg + ": not a directory");
   } else if (dest.trailing_slash && !src_dir) {
-    return fail("cp " + dest_arg + ": no such file or directory (the destination directory must "
+    return fail("cp " + dest_arg +
+                ": no such file or directory (the destination directory must "
                 "exist)");
   }
   if (dest.base.empty()) return fail("cp " + dest_arg + ": invalid destination");
@@ -401,8 +402,8 @@ Result<int> run_container_export(Context& ctx, const ExportOptions& o) {
           names.push_back(e.path().filename().string());
         if (ec) return fail("export: read " + rootfs + ": " + ec.message());
         std::sort(names.begin(), names.end());
-        std::vector<std::string> argv = {"tar", "--numeric-owner", "--xattrs", "-C", rootfs,
-                                         "-cf", "-", "--"};
+        std::vector<std::string> argv = {
+            "tar", "--numeric-owner", "--xattrs", "-C", rootfs, "-cf", "-", "--"};
         argv.insert(argv.end(), names.begin(), names.end());
         pid_t pid = spawn(argv, -1, out_fd ? out_fd.get() : -1);
         return wait_ok(pid, "tar (export)");
@@ -453,22 +454,21 @@ Result<int> run_container_stats(Context& ctx, const StatsFlags& o) {
   if (!records.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   json rows = json::array();
   std::vector<std::vector<std::string>> table;
-  table.push_back({"ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET IO", "BLOCK IO",
-                   "PIDS"});
+  table.push_back(
+      {"ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET IO", "BLOCK IO", "PIDS"});
   for (size_t i = 0; i < records.size(); ++i) {
     const auto& r = records[i];
     StatsSample s;
     double cpu = 0;
     if (first[i]) {
       if (auto text = engine.stats_json(r.id)) s = parse_stats(*text);
-      double wall =
-          std::chrono::duration<double, std::nano>(s.at - first[i]->at).count();
+      double wall = std::chrono::duration<double, std::nano>(s.at - first[i]->at).count();
       if (wall > 0 && s.cpu_ns >= first[i]->cpu_ns)
         cpu = 100.0 * static_cast<double>(s.cpu_ns - first[i]->cpu_ns) / wall;
     }
-    double mem = s.mem_limit > 0 ? 100.0 * static_cast<double>(s.mem_usage) /
-                                       static_cast<double>(s.mem_limit)
-                                 : 0;
+    double mem = s.mem_limit > 0
+                     ? 100.0 * static_cast<double>(s.mem_usage) / static_cast<double>(s.mem_limit)
+                     : 0;
     std::string id = o.no_trunc ? r.id : r.id.substr(0, 12);
     rows.push_back({{"id", id},
                     {"name", r.name},
@@ -563,8 +563,7 @@ void KrillCommandLine::register_container_fs_commands(CLI::App& p, bool g) {
   }
   {
     auto* c = add(p, "port", "List a container's published ports", "CONTAINER [PORT]",
-                  "krill port web",
-                  [&f](Context& ctx) { return run_container_port(ctx, f.port); });
+                  "krill port web", [&f](Context& ctx) { return run_container_port(ctx, f.port); });
     c->add_option("CONTAINER", f.port.container, "the container")->required();
     c->add_option("PORT", f.port.port, "PORT[/PROTO]");
   }

@@ -14,8 +14,8 @@
 #include "base/unique_fd.h"
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/cmd_container_flags.h"
-#include "cli/krill/commands.h"
 #include "cli/krill/cmd_working_container.h"
+#include "cli/krill/commands.h"
 #include "cli/krill/image_pull_policy.h"
 #include "cli/krill/store_access.h"
 #include "monitor/monitor_protocol.h"
@@ -55,7 +55,10 @@ class SignalProxy {
       timespec wait{1, 0};
       int sig = sigtimedwait(&set_, nullptr, &wait);
       if (sig <= 0) continue;
-      if (sig == wake_signal()) break;
+      if (sig == wake_signal()) {
+        if (stop_) break;
+        continue;  // not ours: someone else sent it
+      }
       (void)engine_.run_runtime(config_, {"kill", id_, std::to_string(sig)});
     }
   }

@@ -141,7 +141,7 @@ void set_or_remove(std::vector<std::string>& env, const std::string& item) {
 
 Result<int> run_config(Context& ctx, const ConfigFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
-  auto record = KRILL_TRY(engine.find(o.container));
+  auto record = KRILL_TRY(find_working_container(engine, o.container));
   std::optional<std::vector<std::string>> cmd, entrypoint;
   if (o.cmd != kUnsetFlag) cmd = KRILL_TRY(command_value(o.cmd, false));
   if (o.entrypoint != kUnsetFlag) entrypoint = KRILL_TRY(command_value(o.entrypoint, true));

@@ -2,8 +2,8 @@
 
 #include <iostream>
 
-#include "cli/krill/commands.h"
 #include "cli/krill/cmd_container_fs.h"
+#include "cli/krill/commands.h"
 #include "cli/krill/krill_cli.h"
 #include "cli/runtime/command.h"
 #include "cli/runtime/runtime_cli.h"

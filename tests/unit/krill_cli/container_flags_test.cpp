@@ -336,6 +336,8 @@ TEST(ContainerFlags, GoDurations) {
   EXPECT_EQ(parse_go_duration("1.5s").value(), 1500000000LL);
   EXPECT_EQ(parse_go_duration("300ms").value(), 300000000LL);
   EXPECT_FALSE(parse_go_duration("10"));
+  EXPECT_FALSE(parse_go_duration(".s"));
+  EXPECT_FALSE(parse_go_duration("99999999999h"));
   EXPECT_FALSE(parse_go_duration("abc"));
   EXPECT_FALSE(parse_go_duration("5x"));
 }
