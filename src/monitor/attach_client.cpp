@@ -159,6 +159,7 @@ Result<AttachResult> attach(const std::string& attach_socket, const AttachStream
   std::string frame_buffer(kMaxFrameSize, '\0');
   char input[4096];
   AttachResult result;
+  bool connection_reset = false;
 
   while (true) {
     struct pollfd fds[3];
@@ -180,6 +181,13 @@ Result<AttachResult> attach(const std::string& attach_socket, const AttachStream
         n = ::recv(socket_fd.get(), frame_buffer.data(), frame_buffer.size(), MSG_DONTWAIT);
       } while (n < 0 && errno == EINTR);
       if (n < 0 && errno != EAGAIN) {
+        // The monitor closed with our input unread: the kernel reports ECONNRESET once, before
+        // the frames still queued for us (the exit code among them). Read on; EOF decides.
+        if (errno == ECONNRESET && !connection_reset) {
+          connection_reset = true;
+          stdin_open = false;
+          continue;
+        }
         if (errno == ECONNRESET) return fail("lost the connection to the container's monitor");
         return fail_errno("receive from the container's monitor");
       }
@@ -207,14 +215,15 @@ Result<AttachResult> attach(const std::string& attach_socket, const AttachStream
       if (n <= 0) {
         stdin_open = false;
         std::string held(detach.held());
-        if (!held.empty())
-          KRILL_CHECK(send_frame(socket_fd.get(), encode_frame(FrameType::kStdin, held)));
-        KRILL_CHECK(send_frame(socket_fd.get(), encode_frame(FrameType::kStdinEof, {})));
+        // A monitor that has gone away already sent the exit code: read on for it.
+        if (!held.empty()) (void)send_frame(socket_fd.get(), encode_frame(FrameType::kStdin, held));
+        (void)send_frame(socket_fd.get(), encode_frame(FrameType::kStdinEof, {}));
       } else {
         std::string forward;
         const bool detached = detach.feed(std::string_view(input, static_cast<size_t>(n)), forward);
-        if (!forward.empty())
-          KRILL_CHECK(send_frame(socket_fd.get(), encode_frame(FrameType::kStdin, forward)));
+        if (!forward.empty() &&
+            !send_frame(socket_fd.get(), encode_frame(FrameType::kStdin, forward)))
+          stdin_open = false;  // the monitor is gone; its last frames are still to be read
         if (detached) {
           result.detached = true;
           return result;
@@ -224,7 +233,7 @@ Result<AttachResult> attach(const std::string& attach_socket, const AttachStream
 
     if (winch_index != 99 && fds[winch_index].revents != 0) {
       window_change->drain();
-      KRILL_CHECK(send_window_size(socket_fd.get(), streams));
+      (void)send_window_size(socket_fd.get(), streams);  // a gone monitor shows up as EOF
     }
   }
 }

@@ -609,6 +609,11 @@ void ContainerMonitor::drop_client(AttachClient& client, std::string_view why) {
   if (client.dead) return;
   if (!why.empty()) log_.write(why);
   unwatch(client.fd.get());
+  // Unread input makes the kernel reset the connection, and the client would then see that
+  // before the exit frame still queued for it: read what is left first.
+  char discard[4096];
+  for (int i = 0; i < 64; ++i)
+    if (::recv(client.fd.get(), discard, sizeof discard, MSG_DONTWAIT | MSG_TRUNC) <= 0) break;
   client.fd.reset();
   client.queue.clear();
   client.queued_bytes = 0;
@@ -689,6 +694,7 @@ void ContainerMonitor::send_exit_to_clients(int exit_code) {
         flush_client(*waiting[i]);
     }
   }
+  for (auto& [id, client] : clients_) drop_client(client, "");  // drains their input first
   clients_.clear();
 }
 
