@@ -23,20 +23,6 @@
 namespace krill::cli {
 namespace {
 
-// A stream that drops everything (--quiet).
-class NullBuffer : public std::streambuf {
- protected:
-  int overflow(int c) override { return c; }
-};
-
-std::string helper_dir() {
-  char buffer[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) return ".";
-  std::string self(buffer, static_cast<size_t>(n));
-  return self.substr(0, self.find_last_of('/'));
-}
-
 Result<std::string> read_all(std::istream& in) {
   std::ostringstream data;
   data << in.rdbuf();
@@ -253,11 +239,10 @@ Result<int> run_build(Context& ctx, const BuildFlags& o) {
       return fail("--platform " + o.platform + ": only the host's platform (" + host.str() +
                   ") can be built here (no emulation)");
   }
-  options.runtime_path = o.runtime.empty() ? helper_dir() + "/krill-runtime" : o.runtime;
+  options.runtime_path = o.runtime.empty() ? krill_executable_dir() + "/krill-runtime" : o.runtime;
   options.work_root = build_root + "/work";
   options.cache_root = build_root + "/cache";
-  NullBuffer null_buffer;
-  std::ostream null_out(&null_buffer);
+  NullStream null_out;
   options.out = o.quiet ? &null_out : &ctx.out;
   UniqueFd dev_null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   options.run_stdout_fd = o.quiet ? dev_null.get() : STDOUT_FILENO;

@@ -22,14 +22,6 @@
 namespace krill::cli {
 namespace {
 
-std::string executable_dir() {
-  char buffer[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
-  if (n <= 0) return ".";
-  std::string self(buffer, static_cast<size_t>(n));
-  return self.substr(0, self.find_last_of('/'));
-}
-
 // buildah's default name: the image's last path component without tag, "-working-container",
 // and "-N" when taken.
 Result<std::string> working_container_name(engine::Engine& engine, const std::string& image) {
@@ -199,7 +191,7 @@ Result<std::optional<int>> run_in_working_container(Context& ctx, const RunFlags
         build::RunEnvironment environment;
         environment.rootfs = rootfs;
         environment.bundle_dir = bundle;
-        environment.runtime_path = executable_dir() + "/krill-runtime";
+        environment.runtime_path = krill_executable_dir() + "/krill-runtime";
         environment.runtime_root = engine.options().run_root + "/runtime";
         environment.container_id = record.id.substr(0, 12) + "-run-" + std::to_string(::getpid());
         auto ran = build::run_step(step, environment);

@@ -50,6 +50,14 @@ transport::TransportOptions Context::transport_options(const RegistryFlags& flag
   return o;
 }
 
+std::string krill_executable_dir() {
+  char buffer[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return ".";
+  std::string self(buffer, static_cast<size_t>(n));
+  return self.substr(0, self.find_last_of('/'));
+}
+
 std::unexpected<Error> not_implemented(std::string_view what) {
   return fail("not implemented yet: " + std::string(what));
 }

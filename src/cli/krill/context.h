@@ -3,6 +3,8 @@
 #pragma once
 
 #include <iosfwd>
+#include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,21 @@ struct Context {
   // TransportOptions from the global flags and a command's registry flags.
   transport::TransportOptions transport_options(const RegistryFlags& flags) const;
 };
+
+// A stream that drops everything (output a command must not show, e.g. pull's id line).
+class NullStream : public std::ostream {
+ public:
+  NullStream() : std::ostream(&buffer_) {}
+
+ private:
+  class Buffer : public std::streambuf {
+   protected:
+    int overflow(int c) override { return c; }
+  } buffer_;
+};
+
+// The directory of the running krill binary (where krill-runtime and krill-monitor are).
+std::string krill_executable_dir();
 
 // "not implemented yet: <what>" (exit 125): a piece of the toolchain that has not landed.
 std::unexpected<Error> not_implemented(std::string_view what);

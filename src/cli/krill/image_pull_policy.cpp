@@ -1,24 +1,11 @@
 // ensure_local_image: the pull policy shared by run, create and build.
 #include "cli/krill/image_pull_policy.h"
 
-#include <ostream>
-#include <streambuf>
-
 #include "cli/krill/commands.h"
 #include "cli/krill/store_access.h"
 #include "cli/krill/transports_glue.h"
 
 namespace krill::cli {
-namespace {
-
-// A stream that drops everything (pull's id line must not reach the caller's stdout).
-class NullBuffer : public std::streambuf {
- protected:
-  int overflow(int c) override { return c; }
-};
-
-}  // namespace
-
 Result<image::ImageRecord> ensure_local_image(Context& ctx, const PullPolicyRequest& request) {
   auto store = KRILL_TRY(open_store(ctx));
   std::string pull = request.policy.empty() ? "missing" : request.policy;
@@ -35,8 +22,7 @@ Result<image::ImageRecord> ensure_local_image(Context& ctx, const PullPolicyRequ
       pull_options.quiet = request.quiet;
       pull_options.platform = request.platform;
       pull_options.registry_flags = request.registry;
-      NullBuffer null_buffer;
-      std::ostream null_out(&null_buffer);
+      NullStream null_out;
       Context pull_ctx{ctx.global, ctx.in, null_out, ctx.err};
       pull_ctx.err_is_terminal = ctx.err_is_terminal;
       pull_ctx.log_level = ctx.log_level;
