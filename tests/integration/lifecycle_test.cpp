@@ -150,7 +150,8 @@ TEST_P(KillSignal, ReachesContainerProcess) {
   ASSERT_TRUE(eventually([&] { return path_exists(shared + "/sig.ready"); })) << c.error_output();
   CommandResult r = c.kill(GetParam().spelling);
   ASSERT_TRUE(r.ok()) << r.describe();
-  ASSERT_TRUE(eventually([&] { return path_exists(shared + "/sig"); }));
+  // The probe creates the file, then writes the line: wait for the whole line.
+  ASSERT_TRUE(eventually([&] { return read_file(shared + "/sig").ends_with("\n"); }));
   EXPECT_EQ(read_file(shared + "/sig"), std::to_string(GetParam().number) + "\n");
   EXPECT_TRUE(c.wait_for_status("stopped"));
 }
