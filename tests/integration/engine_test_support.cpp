@@ -129,11 +129,9 @@ std::vector<pid_t> EngineEnv::leftover_processes() const {
   while (dirent* entry = ::readdir(proc)) {
     pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
     if (pid <= 0 || pid == ::getpid()) continue;
-    std::ifstream in("/proc/" + std::string(entry->d_name) + "/cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string cmdline = read_file("/proc/" + std::string(entry->d_name) + "/cmdline");
     if (cmdline.find(runroot_) != std::string::npos) {
-      std::ifstream stat("/proc/" + std::string(entry->d_name) + "/stat");
-      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      std::string text = read_file("/proc/" + std::string(entry->d_name) + "/stat");
       auto close = text.rfind(')');
       if (close != std::string::npos && close + 2 < text.size() && text[close + 2] == 'Z')
         continue;  // a zombie: its parent reaps it

@@ -312,11 +312,21 @@ std::vector<pid_t> marked_processes(std::string_view extra) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+  // read(2) rather than a filebuf: libstdc++ throws from underflow when a read fails, and a
+  // /proc/<pid>/ file of a process that exits mid-read fails with ESRCH (the leak scans run in
+  // destructors, where a throw terminates the test).
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string out;
+  char buffer[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 bool write_file(const std::string& path, const std::string& content) {
