@@ -6,8 +6,14 @@
 #   krill-runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-scripts/build.sh
+if [ -z "${KRILL_DEMO_NETNS:-}" ]; then
+  scripts/install-deps.sh
+  scripts/build.sh
+  # The rest runs in a network namespace of its own: the registry on its loopback, the
+  # container on krill's default bridge network inside it — nothing touches the host's network.
+  exec unshare --net env KRILL_DEMO_NETNS=1 bash "$0" "$@"
+fi
+ip link set lo up
 
 krill="$PWD/build/src/cli/krill"
 work=$(mktemp -d /tmp/krill-demo.XXXXXX)
@@ -17,7 +23,7 @@ run=(--runroot "$runroot")
 id="krill-demo-$$"
 registry_pid=""
 cleanup() {
-  "$krill" "${store[@]}" "${run[@]}" rm -f "$id" >/dev/null 2>&1 || true
+  "$krill" "${store[@]}" "${run[@]}" rm -f "$id" "$id-web" >/dev/null 2>&1 || true
   rm -rf "$runroot"
   if [ -n "$registry_pid" ]; then
     kill "$registry_pid" 2>/dev/null || true
@@ -74,5 +80,17 @@ echo "== Ship: push to the local registry, remove, pull back"
 "$krill" "${store[@]}" rmi "$image"
 "$krill" "${store[@]}" pull --tls-verify=false "$image"
 
-echo "== Run: a container from the pulled image (krill run: monitor, logs, --rm)"
+echo "== Run: a container from the pulled image (krill run: monitor, logs, --rm), on krill's"
+echo "   default bridge network (CNI bridge + host-local + portmap + firewall)"
 "$krill" "${store[@]}" "${run[@]}" run --rm --name "$id" "$image"
+
+echo "== Network: the same image serving HTTP on a published port (-p 8080:80), fetched from the host"
+"$krill" "${store[@]}" "${run[@]}" run -d --name "$id-web" -p 8080:80 "$image" \
+  busybox httpd -f -p 80 -h /usr/share/hello >/dev/null
+"$krill" "${store[@]}" "${run[@]}" port "$id-web"
+for attempt in $(seq 50); do
+  curl -sf http://127.0.0.1:8080/greeting.txt && break
+  [ "$attempt" = 50 ] && { echo "demo: no answer on the published port" >&2; exit 1; }
+  sleep 0.1
+done
+"$krill" "${store[@]}" "${run[@]}" rm -f "$id-web" >/dev/null

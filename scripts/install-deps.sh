@@ -12,6 +12,9 @@ packages=(
   busybox-static
   # peers the tests and benchmarks compare against
   runc crun podman uidmap skopeo umoci buildah docker-registry
+  # networks: the CNI plugins (bridge, host-local, portmap, firewall, tuning, loopback), the
+  # iptables they call, rootless networking, and the throughput benchmark
+  containernetworking-plugins iptables passt slirp4netns iperf3
   # tools used by tests and benchmarks
   iproute2 procps util-linux jq curl bc hyperfine time openssl apache2-utils
 )

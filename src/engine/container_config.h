@@ -44,6 +44,25 @@ struct UlimitRequest {
   friend bool operator==(const UlimitRequest&, const UlimitRequest&) = default;
 };
 
+// One network a container joins (--network NAME, --network-alias, --ip, --mac-address; network
+// connect). The engine resolves the name when the container starts.
+struct NetworkRequest {
+  std::string name;
+  std::vector<std::string> aliases;
+  std::string ip;   // "" = from the network's pool
+  std::string mac;  // "" = random
+  friend bool operator==(const NetworkRequest&, const NetworkRequest&) = default;
+};
+
+// -p [ip:][hostPort:]containerPort[/protocol]; host_port 0 = any free port.
+struct PublishedPort {
+  std::string host_ip;
+  uint16_t host_port = 0;
+  uint16_t container_port = 0;
+  std::string protocol = "tcp";
+  friend bool operator==(const PublishedPort&, const PublishedPort&) = default;
+};
+
 // --restart no|always|on-failure[:N]|unless-stopped
 struct RestartPolicy {
   std::string name = "no";
@@ -112,7 +131,12 @@ struct ContainerConfig {
   std::vector<DeviceRequest> devices;
   std::vector<UlimitRequest> ulimits;
   ResourceRequest resources;
-  std::string network = "";  // "none" | "host" | "" (default: none until networks exist)
+  // "" = bridge networks (`networks`, or the default network when empty) | "none" | "host" |
+  // "container:NAME_OR_ID" | "ns:PATH".
+  std::string network = "";
+  std::vector<NetworkRequest> networks;
+  std::vector<PublishedPort> ports;
+  bool publish_all = false;  // -P: every EXPOSEd port of the image on a free host port
   std::string userns;        // "" | "host" | "keep-id" | "auto"
   int stop_signal = 0;       // 0 = the image's StopSignal or SIGTERM
   int stop_timeout = -1;     // seconds; -1 = default 10

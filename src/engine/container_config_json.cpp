@@ -120,6 +120,27 @@ ContainerConfig config_from(const json& j) {
     get_if(r, "shm_size", c.resources.shm_size);
   }
   get_if(j, "network", c.network);
+  if (auto it = j.find("networks"); it != j.end() && it->is_array()) {
+    for (const auto& n : *it) {
+      NetworkRequest request;
+      get_if(n, "name", request.name);
+      get_if(n, "aliases", request.aliases);
+      get_if(n, "ip", request.ip);
+      get_if(n, "mac", request.mac);
+      c.networks.push_back(std::move(request));
+    }
+  }
+  if (auto it = j.find("ports"); it != j.end() && it->is_array()) {
+    for (const auto& p : *it) {
+      PublishedPort port;
+      get_if(p, "host_ip", port.host_ip);
+      get_if(p, "host_port", port.host_port);
+      get_if(p, "container_port", port.container_port);
+      get_if(p, "protocol", port.protocol);
+      c.ports.push_back(std::move(port));
+    }
+  }
+  get_if(j, "publish_all", c.publish_all);
   get_if(j, "userns", c.userns);
   get_if(j, "stop_signal", c.stop_signal);
   get_if(j, "stop_timeout", c.stop_timeout);
@@ -184,6 +205,19 @@ std::string container_config_to_json(const ContainerConfig& c) {
            {"cpuset_cpus", c.resources.cpuset_cpus}, {"pids_limit", c.resources.pids_limit},
            {"shm_size", c.resources.shm_size}};
   j["network"] = c.network;
+  json networks = json::array();
+  for (const auto& n : c.networks)
+    networks.push_back(
+        json{{"name", n.name}, {"aliases", n.aliases}, {"ip", n.ip}, {"mac", n.mac}});
+  j["networks"] = std::move(networks);
+  json ports = json::array();
+  for (const auto& p : c.ports)
+    ports.push_back(json{{"host_ip", p.host_ip},
+                         {"host_port", p.host_port},
+                         {"container_port", p.container_port},
+                         {"protocol", p.protocol}});
+  j["ports"] = std::move(ports);
+  j["publish_all"] = c.publish_all;
   j["userns"] = c.userns;
   j["stop_signal"] = c.stop_signal;
   j["stop_timeout"] = c.stop_timeout;

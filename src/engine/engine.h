@@ -23,6 +23,8 @@
 #include "engine/container_store.h"
 #include "image/image_store.h"
 #include "monitor/monitor_protocol.h"
+#include "network/container_network.h"
+#include "network/network_store.h"
 
 namespace krill::engine {
 
@@ -168,16 +170,49 @@ class Engine {
   // runc's `events --stats` JSON document of a running container.
   Result<std::string> stats_json(const std::string& name_or_id);
 
+  // Networks (engine_network.cpp). The store of networks, opened on first use.
+  Result<network::NetworkStore*> networks();
+  // A running container's network namespace, interfaces, addresses and published ports;
+  // nullopt when it has none of its own (not running, none, host, container:, ns:).
+  Result<std::optional<network::ContainerNetworkState>> network_state(
+      const ContainerRecord& record);
+  // `network connect`: a running container joins at once; a stopped one when it starts.
+  Result<void> network_connect(const std::string& container, const NetworkRequest& request);
+  // `network disconnect`.
+  Result<void> network_disconnect(const std::string& container, const std::string& network);
+  // `system check`: network state and namespaces no running container owns (a crash between
+  // setup and the database, a monitor SIGKILLed). Each finding is one line; `repair` tears
+  // them down.
+  Result<std::vector<std::string>> check_networks(bool repair);
+  // Containers (any state) whose configuration names the network.
+  Result<std::vector<ContainerRecord>> network_users(const network::NetworkConfig& network);
+
  private:
   Engine() = default;
   Result<StartOutcome> start_locked(ContainerRecord record, const StartRequest& request,
                                     ContainerLock& lock);
   Result<void> remove_locked(const ContainerRecord& record, bool volumes);
   Result<void> wait_for_exit(const ContainerRecord& record, int timeout_ms);
+  // What start needs from the networks: the namespace to join and the hosts-file entries.
+  struct NetworkSetup {
+    std::string netns_path;  // "" = a new namespace of the runtime's (none) or the host's
+    std::vector<std::string> addresses;
+    std::string peer_hosts;
+  };
+  Result<NetworkSetup> setup_network(const ContainerRecord& record,
+                                     const image::ContainerConfig& image_config);
+  // Tears down what setup_network made (idempotent; cheap when there is nothing) and updates
+  // the hosts files of the containers that shared its networks.
+  void release_network(const std::string& id);
+  Result<network::ContainerNetworks*> container_networks();
+  void update_peer_hosts();
 
   EngineOptions options_;
   std::unique_ptr<ContainerStore> store_;
   std::unique_ptr<image::ImageStore> images_;
+  std::unique_ptr<network::NetworkStore> networks_;
+  std::unique_ptr<network::PluginExecutor> cni_executor_;
+  std::unique_ptr<network::ContainerNetworks> container_networks_;
 };
 
 }  // namespace krill::engine

@@ -36,6 +36,11 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
     struct stat st {};
     if (::stat(mount.source.c_str(), &st) != 0) return fail_errno("statfs " + mount.source);
   }
+  // Networks must exist now (podman's check), not only when the container starts.
+  if (config.network.empty() && !config.networks.empty()) {
+    auto* networks_store = KRILL_TRY(networks());
+    for (const auto& request : config.networks) KRILL_TRY(networks_store->find(request.name));
+  }
   auto image_record = KRILL_TRY(images_->find(config.image_id));
   if (!image_record) return fail(config.image_ref + ": image not known");
   auto image_config = KRILL_TRY(image_container_config(*images_, config.image_id));

@@ -84,6 +84,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     mounted_here = true;
   }
   auto fail_start = [&](Error error, int exit_code) -> Result<StartOutcome> {
+    release_network(id);
     if (mounted_here || is_mount_point(rootfs)) (void)unmount_path(rootfs);
     (void)remove_all(rundir);
     std::string message = error.message();
@@ -133,6 +134,11 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
       }
     }
   }
+  auto network_setup = setup_network(record, image_config);
+  if (!network_setup) return fail_start(network_setup.error(), 125);
+  inputs.network_namespace_path = network_setup->netns_path;
+  inputs.network_addresses = network_setup->addresses;
+  inputs.network_peer_hosts = network_setup->peer_hosts;
   auto built = build_spec(inputs);
   if (!built) return fail_start(built.error(), 125);
   std::string bundle = userdata_dir(id);

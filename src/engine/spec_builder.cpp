@@ -196,8 +196,10 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   if (inputs.rootfs.empty() || inputs.rootfs.front() != '/')
     return fail("container rootfs \"" + inputs.rootfs + "\" is not an absolute path");
   if (inputs.userdata_dir.empty()) return fail("container userdata directory not set");
-  if (config.network != "" && config.network != "none" && config.network != "host")
-    return fail("--network " + config.network + ": not supported (none, host)");
+  if (config.network != "" && config.network != "none" && config.network != "host" &&
+      !config.network.starts_with("container:") && !config.network.starts_with("ns:"))
+    return fail("--network " + config.network +
+                ": not supported (a network name, none, host, container:ID or ns:PATH)");
   bool host_network = config.network == "host";
   if (!config.userns.empty() && config.userns != "host")
     return fail("--userns " + config.userns + ": not supported (host)");
@@ -259,7 +261,8 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   // ---- linux ----
   oci::Linux lx;
   lx.namespaces.push_back({oci::NamespaceType::kPid, {}});
-  if (!host_network) lx.namespaces.push_back({oci::NamespaceType::kNetwork, {}});
+  if (!host_network)
+    lx.namespaces.push_back({oci::NamespaceType::kNetwork, inputs.network_namespace_path});
   lx.namespaces.push_back({oci::NamespaceType::kIpc, {}});
   lx.namespaces.push_back({oci::NamespaceType::kUts, {}});
   lx.namespaces.push_back({oci::NamespaceType::kMount, {}});

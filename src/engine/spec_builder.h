@@ -33,6 +33,14 @@ struct SpecInputs {
   std::vector<ResolvedVolume> volumes;  // for MountRequest{type="volume"} and image Volumes
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
   std::string init_path;                // --init: the host binary bind-mounted as /dev/init (pid 1)
+  // The network namespace to join (bridge networks, container:, ns:); "" = a new one, or the
+  // host's with --network host.
+  std::string network_namespace_path;
+  // The container's addresses on its networks (no prefix): /etc/hosts maps its hostname to
+  // them rather than to 127.0.0.1.
+  std::vector<std::string> network_addresses;
+  // The /etc/hosts section naming the containers on its networks (engine/network_hosts.h).
+  std::string network_peer_hosts;
 };
 
 struct BuiltSpec {

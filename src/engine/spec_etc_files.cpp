@@ -114,7 +114,8 @@ Result<HostEntry> parse_add_host(std::string_view text, bool host_network) {
 }
 
 std::string hosts_content(const std::string& hostname, const std::vector<HostEntry>& extra_hosts,
-                          bool host_network, std::string_view host_hosts_file) {
+                          bool host_network, std::string_view host_hosts_file,
+                          const std::vector<std::string>& own_addresses) {
   std::string out;
   if (host_network) {
     out = std::string(host_hosts_file);
@@ -129,9 +130,12 @@ std::string hosts_content(const std::string& hostname, const std::vector<HostEnt
         "ff02::2\tip6-allrouters\n";
   }
   for (const auto& entry : extra_hosts) out += entry.address + "\t" + entry.name + "\n";
-  // No interface but loopback: the hostname resolves there, so `hostname -i` and programs that
-  // look up their own name work.
-  if (!host_network) out += "127.0.0.1\t" + hostname + "\n";
+  // On networks the hostname names the container's addresses there (Docker's "172.17.0.2 id");
+  // with no interface but loopback it resolves to 127.0.0.1, so `hostname -i` and programs that
+  // look up their own name work either way.
+  if (!host_network && own_addresses.empty()) out += "127.0.0.1\t" + hostname + "\n";
+  if (!host_network)
+    for (const auto& address : own_addresses) out += address + "\t" + hostname + "\n";
   return out;
 }
 
@@ -186,9 +190,11 @@ Result<void> write_etc_files(const SpecInputs& inputs, const std::string& hostna
   const std::string& dir = inputs.userdata_dir;
   KRILL_CHECK(mkdir_all(dir, 0700));
   // Regenerated on every start, so an atomic rename is enough: no fsync on the start path.
-  KRILL_CHECK(write_file_atomic(dir + "/hosts",
-                                hosts_content(hostname, extra, host_network, host_hosts), 0644,
-                                Durability::kVolatile));
+  KRILL_CHECK(write_file_atomic(
+      dir + "/hosts",
+      hosts_content(hostname, extra, host_network, host_hosts, inputs.network_addresses) +
+          inputs.network_peer_hosts,
+      0644, Durability::kVolatile));
   KRILL_CHECK(write_file_atomic(dir + "/hostname", hostname + "\n", 0644, Durability::kVolatile));
   KRILL_CHECK(write_file_atomic(dir + "/resolv.conf",
                                 resolv_conf_content(inputs.config, host_network, host_resolv), 0644,

@@ -111,7 +111,8 @@ Result<HostEntry> parse_add_host(std::string_view text, bool host_network);
 // --add-host entries, then the hostname on 127.0.0.1 (there is no other address to give it).
 // Host network: the host's hosts file followed by the --add-host entries.
 std::string hosts_content(const std::string& hostname, const std::vector<HostEntry>& extra_hosts,
-                          bool host_network, std::string_view host_hosts_file);
+                          bool host_network, std::string_view host_hosts_file,
+                          const std::vector<std::string>& own_addresses = {});
 
 // The container's /etc/resolv.conf from the host's. Own network namespace: nameservers on
 // loopback (127.0.0.0/8, ::1) are dropped, they cannot answer there. --dns, --dns-search and

@@ -2,6 +2,7 @@
 // run root per test (engine_test_support.h).
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -221,6 +222,10 @@ TEST(EngineRun, SimulatedReboot) {
   ::kill(monitor, SIGKILL);
   ::kill(pid, SIGKILL);
   eventually([&] { return ::kill(pid, 0) != 0 && ::kill(monitor, 0) != 0; });
+  // A reboot unmounts what lived in the run root (the container's network namespace) and
+  // empties it.
+  for (const auto& mount : env.leftover_mounts())
+    if (mount.starts_with(env.runroot())) ::umount2(mount.c_str(), MNT_DETACH);
   EXPECT_TRUE(remove_tree(env.runroot()));
   // A reboot also empties the cgroup tree; the runtime's state that would remove it is gone.
   std::string id = env.inspect("sleeper", "{{.Id}}");

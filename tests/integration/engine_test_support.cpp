@@ -15,10 +15,10 @@
 namespace krill::it {
 namespace {
 
-const char* const kApplets[] = {"sh",   "true", "false", "echo",  "cat",   "ls",    "sleep",
-                                "id",   "env",  "pwd",   "ps",    "kill",  "grep",  "head",
-                                "tail", "tty",  "stat",  "test",  "touch", "mkdir", "hostname",
-                                "yes",  "wc",   "seq",   "whoami"};
+const char* const kApplets[] = {
+    "sh",       "true", "false", "echo", "cat",    "ls",  "sleep", "id",   "env",   "pwd",
+    "ps",       "kill", "grep",  "head", "tail",   "tty", "stat",  "test", "touch", "mkdir",
+    "hostname", "yes",  "wc",    "seq",  "whoami", "nc",  "httpd", "wget", "ip",    "timeout"};
 
 std::string build_tar() {
   std::string dir = test_dir() + "/kbox-rootfs";
@@ -31,6 +31,9 @@ std::string build_tar() {
   std::filesystem::copy_file(kBusybox, root + "/bin/busybox", ec);
   if (ec) ADD_FAILURE() << "copy " << kBusybox << ": " << ec.message();
   for (const char* applet : kApplets) ::symlink("busybox", (root + "/bin/" + applet).c_str());
+  // The probe, for what busybox cannot do (UDP with name resolution).
+  std::filesystem::copy_file(KRILL_PROBE_BINARY, root + "/bin/probe", ec);
+  if (ec) ADD_FAILURE() << "copy " << KRILL_PROBE_BINARY << ": " << ec.message();
   write_file(root + "/etc/passwd",
              "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n");
   write_file(root + "/etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");

@@ -19,15 +19,19 @@
 //                                {"hook":NAME,"pid":getpid(),"state":...} as one line to FILE
 //   probe stat PATH              print {"mode":..,"uid":..,"gid":..,"type":..} (lstat)
 //   probe fds                    print the open fds as JSON
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/prctl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
@@ -484,9 +488,63 @@ int hook(const std::string& file, const std::string& name) {
   return append_line(file, line.dump());
 }
 
+// UDP for the network tests (busybox's nc has no -u): a server that answers each datagram with
+// "echo:" + its text (until `count` were answered), and a client that resolves a name the way
+// programs do (getaddrinfo: /etc/hosts), sends one datagram and prints the answer.
+int udp_echo(int port, int count) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_ANY);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    perror("udp-echo bind");
+    return 1;
+  }
+  for (int i = 0; i < count; ++i) {
+    char buffer[512];
+    sockaddr_storage from{};
+    socklen_t length = sizeof(from);
+    ssize_t n =
+        recvfrom(fd, buffer, sizeof(buffer), 0, reinterpret_cast<sockaddr*>(&from), &length);
+    if (n < 0) return 1;
+    std::string reply = "echo:" + std::string(buffer, static_cast<size_t>(n));
+    sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), length);
+  }
+  return 0;
+}
+
+int udp_ask(const std::string& host, const std::string& port, const std::string& message) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    std::cerr << "udp-ask: resolve " << host << ": " << gai_strerror(rc) << "\n";
+    return 2;
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  timeval timeout{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  // A few tries: the server may still be starting.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    sendto(fd, message.data(), message.size(), 0, found->ai_addr, found->ai_addrlen);
+    char buffer[512];
+    ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n > 0) {
+      std::cout << std::string(buffer, static_cast<size_t>(n)) << std::endl;
+      freeaddrinfo(found);
+      return 0;
+    }
+  }
+  freeaddrinfo(found);
+  std::cerr << "udp-ask: no answer from " << host << ":" << port << "\n";
+  return 1;
+}
+
 int usage() {
   std::cerr << "usage: probe report|exit|sleep|echo|cat|write|read|syscall|kill-self|wait-signal|"
-               "append|hook|stat|fds ...\n";
+               "append|hook|stat|fds|udp-echo|udp-ask ...\n";
   return 64;
 }
 
@@ -566,6 +624,9 @@ int main(int argc, char** argv) {
               << std::endl;
     return 0;
   }
+  if (cmd == "udp-echo" && args.size() == 2)
+    return udp_echo(std::atoi(args[0].c_str()), std::atoi(args[1].c_str()));
+  if (cmd == "udp-ask" && args.size() == 3) return udp_ask(args[0], args[1], args[2]);
   if (cmd == "fds") {
     std::cout << open_fds().dump() << std::endl;
     return 0;

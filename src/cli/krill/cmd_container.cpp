@@ -75,6 +75,12 @@ ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& 
   }
   auto args = engine::container_args(r.config, images.get(r.config.image_id));
   if (args) p.args = *args;
+  if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
+    p.network = engine.network_state(r).value_or(std::nullopt);
+  if (r.config.network.empty() && r.config.networks.empty()) {
+    auto store = engine.networks();
+    if (store) p.default_network = (*store)->defaults().default_network;
+  }
   return p;
 }
 

@@ -10,6 +10,7 @@
 
 #include "engine/spec_builder.h"
 #include "monitor/log_file.h"
+#include "network/container_network.h"
 
 namespace krill::cli {
 namespace {
@@ -97,6 +98,91 @@ Result<std::vector<std::string>> read_env_file(const std::string& path, const En
     if (auto entry = resolve_env_entry(line, lookup)) env.push_back(*entry);
   }
   return env;
+}
+
+// --network (repeatable, with podman's NAME:alias=A,ip=IP,mac=MAC), --network-alias, --ip,
+// --ip6, --mac-address, -p and -P.
+static Result<void> apply_network_flags(const RunFlags& f, engine::ContainerConfig& c) {
+  auto bad_network = [](const std::string& value, const std::string& why) {
+    return fail("invalid argument \"" + value + "\" for \"--network\" flag: " + why);
+  };
+  for (const auto& value : f.network) {
+    bool mode = value == "none" || value == "host" || value.starts_with("container:") ||
+                value.starts_with("ns:");
+    if (mode) {
+      if (f.network.size() > 1)
+        return bad_network(value,
+                           "none, host, container: and ns: cannot be combined with other "
+                           "networks");
+      if (value == "container:" || value == "ns:")
+        return bad_network(value, "missing the container or path after the colon");
+      c.network = value;
+      continue;
+    }
+    if (value.empty()) return bad_network(value, "empty network name");
+    engine::NetworkRequest request;
+    auto colon = value.find(':');
+    request.name = value.substr(0, colon);
+    if (request.name == "default" || request.name == "private") request.name = "bridge";
+    if (colon != std::string::npos) {
+      std::string options = value.substr(colon + 1);
+      size_t start = 0;
+      while (start <= options.size()) {
+        auto comma = options.find(',', start);
+        std::string option = options.substr(start, comma - start);
+        auto eq = option.find('=');
+        std::string key = option.substr(0, eq);
+        std::string v = eq == std::string::npos ? "" : option.substr(eq + 1);
+        if (eq == std::string::npos || v.empty())
+          return bad_network(value, "want NAME:alias=A,ip=IP,mac=MAC");
+        if (key == "alias") {
+          request.aliases.push_back(v);
+        } else if (key == "ip" || key == "ip6") {
+          request.ip = v;
+        } else if (key == "mac") {
+          request.mac = v;
+        } else {
+          return bad_network(value, "unknown option \"" + key + "\" (alias, ip, mac)");
+        }
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    for (const auto& existing : c.networks)
+      if (existing.name == request.name)
+        return bad_network(value, "network " + request.name + " is given twice");
+    c.networks.push_back(std::move(request));
+  }
+  bool per_network =
+      !f.network_alias.empty() || !f.ip.empty() || !f.ip6.empty() || !f.mac_address.empty();
+  if (per_network) {
+    if (!c.network.empty())
+      return fail("--network-alias, --ip, --ip6 and --mac-address need a network, not --network " +
+                  c.network);
+    if (c.networks.empty()) c.networks.push_back({"bridge", {}, "", ""});
+    auto& first = c.networks.front();
+    for (const auto& alias : f.network_alias) first.aliases.push_back(alias);
+    if (!f.ip.empty()) first.ip = f.ip;
+    if (!f.ip6.empty() && f.ip.empty()) first.ip = f.ip6;
+    if (!f.mac_address.empty()) first.mac = f.mac_address;
+  }
+  // A lone default network is the default: nothing to record.
+  if (c.networks.size() == 1 && c.networks.front() == engine::NetworkRequest{"bridge", {}, "", ""})
+    c.networks.clear();
+  for (const auto& text : f.publish) {
+    auto mappings = network::parse_port_mappings(text);
+    if (!mappings)
+      return fail("invalid argument \"" + text +
+                  "\" for \"-p, --publish\" flag: " + mappings.error().message());
+    for (const auto& m : *mappings)
+      c.ports.push_back({m.host_ip, m.host_port, m.container_port, m.protocol});
+  }
+  c.publish_all = f.publish_all;
+  if ((!c.ports.empty() || c.publish_all) &&
+      (c.network == "none" || c.network == "host" || c.network.starts_with("container:") ||
+       c.network.starts_with("ns:")))
+    return fail("--publish needs a bridge network: the container uses --network " + c.network);
+  return {};
 }
 
 Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const EnvLookup& lookup) {
@@ -226,18 +312,7 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
   if (!f.shm_size.empty())
     r.shm_size =
         KRILL_TRY(flag_value("--shm-size", f.shm_size, engine::parse_byte_size(f.shm_size)));
-  if (f.network == "" || f.network == "none" || f.network == "host") {
-    c.network = f.network;
-  } else if (f.network == "bridge" || f.network == "default" || f.network == "private") {
-    c.network = "";
-  } else {
-    return fail("invalid argument \"" + f.network +
-                "\" for \"--network\" flag: krill supports none and host (bridge networks come "
-                "with networking)");
-  }
-  if (!f.publish.empty())
-    return fail("--publish " + f.publish.front() +
-                ": port publishing needs bridge networking, which krill does not have yet");
+  KRILL_CHECK(apply_network_flags(f, c));
   if (!f.userns.empty() && f.userns != "host" && f.userns != "keep-id" && f.userns != "auto" &&
       !f.userns.starts_with("keep-id:") && !f.userns.starts_with("auto:"))
     return bad_value("--userns", f.userns, Error("want host, keep-id or auto"));

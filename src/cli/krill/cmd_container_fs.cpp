@@ -26,6 +26,7 @@
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/krill_cli.h"
 #include "cli/krill/store_access.h"
+#include "network/container_network.h"
 
 namespace krill::cli {
 
@@ -508,9 +509,31 @@ Result<int> run_container_stats(Context& ctx, const StatsFlags& o) {
 
 Result<int> run_container_port(Context& ctx, const PortFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
-  KRILL_TRY(engine.find(o.container));
-  // No published ports yet (networking is issue 6): nothing to print.
-  if (!o.port.empty()) return fail("no public port '" + o.port + "' published for " + o.container);
+  auto record = KRILL_TRY(engine.find(o.container));
+  std::vector<network::PortMapping> ports;
+  if (record.status == engine::ContainerStatus::kRunning ||
+      record.status == engine::ContainerStatus::kPaused) {
+    auto state = KRILL_TRY(engine.network_state(record));
+    if (state) ports = state->ports;
+  }
+  std::string wanted = o.port;
+  if (!wanted.empty() && wanted.find('/') == std::string::npos) wanted += "/tcp";
+  bool any = false;
+  for (const auto& p : ports) {
+    std::string key = std::to_string(p.container_port) + "/" + p.protocol;
+    std::string host = (p.host_ip.empty() ? std::string("0.0.0.0") : p.host_ip) + ":" +
+                       std::to_string(p.host_port);
+    if (wanted.empty()) {
+      ctx.out << key << " -> " << host << "\n";
+    } else if (key == wanted) {
+      ctx.out << host << "\n";
+    } else {
+      continue;
+    }
+    any = true;
+  }
+  if (!wanted.empty() && !any)
+    return fail("no public port '" + wanted + "' published for " + o.container);
   return 0;
 }
 

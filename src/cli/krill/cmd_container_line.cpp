@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/krill/cmd_container.h"
+#include "cli/krill/cmd_network.h"
 #include "cli/krill/cmd_volume.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/krill_cli.h"
@@ -83,8 +84,16 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   c->add_option("--userns", f.userns, "user namespace: host, keep-id, auto");
   multi(c, "--group-add", f.group_add, "add a supplementary group");
   c->add_option("--pull", f.pull, "pull the image: always, missing (default), never");
-  c->add_option("--network,--net", f.network, "none or host");
-  multi(c, "-p,--publish", f.publish, "publish a port (needs bridge networking: not yet)");
+  multi(c, "--network,--net", f.network,
+        "network to join: NAME[:alias=A,ip=IP,mac=MAC] (repeatable), bridge (default), none, "
+        "host, container:ID, ns:PATH");
+  multi(c, "--network-alias", f.network_alias, "another name of the container on its network");
+  c->add_option("--ip", f.ip, "the container's IPv4 address on its (first) network");
+  c->add_option("--ip6", f.ip6, "the container's IPv6 address on its (first) network");
+  c->add_option("--mac-address", f.mac_address, "the container's MAC address on its network");
+  multi(c, "-p,--publish", f.publish,
+        "publish a port: [ip:][hostPort:]containerPort[/tcp|udp], ranges like 8000-8001:80-81");
+  c->add_flag("-P,--publish-all", f.publish_all, "publish every EXPOSEd port on a free host port");
   c->add_option("--runtime", f.runtime, "OCI runtime: krill's (default), runc, crun or a path");
   c->add_flag("-q,--quiet", f.quiet, "no pull progress");
   c->add_option("--platform", f.platform, "platform of the image to pull (linux/arm64)");
@@ -414,6 +423,77 @@ void KrillCommandLine::register_volume_commands() {
                   [&o](Context& ctx) { return run_volume_prune(ctx, o.volume_prune); });
     multi(c, "--filter", o.volume_prune.filters, "label=, label!=, until=");
     c->add_flag("-f,--force", o.volume_prune.force, "do not ask for confirmation");
+  }
+}
+
+void KrillCommandLine::register_network_commands() {
+  auto& o = options.network;
+  CLI::App* group = add_group("network", "Manage networks");
+  {
+    auto* c = add(*group, "create", "Create a bridge network", "[NAME]",
+                  "krill network create --subnet 10.91.5.0/24 backend",
+                  [&o](Context& ctx) { return run_network_create(ctx, o.create); });
+    c->add_option("NAME", o.create.name, "name (default: generated)");
+    c->add_option("-d,--driver", o.create.driver, "network driver (bridge)");
+    multi(c, "--subnet", o.create.subnets, "subnet in CIDR form (repeatable)");
+    multi(c, "--gateway", o.create.gateways, "gateway of the subnet at the same position");
+    multi(c, "--ip-range", o.create.ip_ranges, "containers' addresses: CIDR or START-END");
+    c->add_flag("--internal", o.create.internal, "no route out of the network");
+    c->add_flag("--ipv6", o.create.ipv6, "also an IPv6 subnet");
+    multi(c, "-l,--label", o.create.labels, "set a label K=V");
+    multi(c, "-o,--opt", o.create.options, "driver option: mtu=N, isolate=true");
+    c->add_option("--interface-name", o.create.interface_name, "the bridge device's name");
+    c->add_flag("--ignore", o.create.ignore, "an existing NAME is not an error");
+  }
+  {
+    auto* c = add(*group, "ls", "List networks", "", "krill network ls --format '{{.Name}}'",
+                  [&o](Context& ctx) { return run_network_ls(ctx, o.ls); });
+    c->alias("list");
+    multi(c, "-f,--filter", o.ls.filters, "name=, id=, driver=, label=, label!=");
+    c->add_option("--format", o.ls.format, "json or a Go template");
+    c->add_flag("-q,--quiet", o.ls.quiet, "only names");
+    c->add_flag("-n,--noheading", o.ls.noheading, "no header row");
+    c->add_flag("--no-trunc", o.ls.no_trunc, "full network ids");
+  }
+  {
+    auto* c = add(*group, "inspect", "Show networks' details", "NAME...",
+                  "krill network inspect --format '{{.network_interface}}' krill",
+                  [&o](Context& ctx) { return run_network_inspect(ctx, o.inspect); });
+    c->add_option("NAME", o.inspect.names, "network names or ids");
+    c->add_option("-f,--format", o.inspect.format, "json or a Go template");
+  }
+  {
+    auto* c = add(*group, "rm", "Remove networks", "NAME...", "krill network rm backend",
+                  [&o](Context& ctx) { return run_network_rm(ctx, o.rm); });
+    c->alias("remove");
+    c->add_option("NAME", o.rm.names, "network names or ids");
+    c->add_flag("-f,--force", o.rm.force, "also remove the containers on it");
+  }
+  {
+    auto* c =
+        add(*group, "prune", "Remove networks no container uses", "", "krill network prune -f",
+            [&o](Context& ctx) { return run_network_prune(ctx, o.prune); });
+    multi(c, "--filter", o.prune.filters, "label=, label!=");
+    c->add_flag("-f,--force", o.prune.force, "do not ask for confirmation");
+  }
+  {
+    auto* c = add(*group, "connect", "Connect a container to a network", "NETWORK CONTAINER",
+                  "krill network connect --alias db backend pg",
+                  [&o](Context& ctx) { return run_network_connect(ctx, o.connect); });
+    c->add_option("NETWORK", o.connect.network, "the network")->required();
+    c->add_option("CONTAINER", o.connect.container, "the container")->required();
+    multi(c, "--alias", o.connect.aliases, "another name of the container on the network");
+    c->add_option("--ip", o.connect.ip, "its IPv4 address there");
+    c->add_option("--ip6", o.connect.ip6, "its IPv6 address there");
+    c->add_option("--mac-address", o.connect.mac_address, "its MAC address there");
+  }
+  {
+    auto* c = add(*group, "disconnect", "Disconnect a container from a network",
+                  "NETWORK CONTAINER", "krill network disconnect backend pg",
+                  [&o](Context& ctx) { return run_network_disconnect(ctx, o.disconnect); });
+    c->add_option("NETWORK", o.disconnect.network, "the network")->required();
+    c->add_option("CONTAINER", o.disconnect.container, "the container")->required();
+    c->add_flag("-f,--force", o.disconnect.force, "accepted for Docker compatibility");
   }
 }
 

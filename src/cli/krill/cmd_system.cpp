@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/krill/cmd_container.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/format_template.h"
 #include "cli/krill/progress.h"
@@ -113,9 +114,14 @@ Result<int> run_system_prune(Context& ctx, const PruneOptions& o) {
 }
 
 Result<int> run_system_check(Context& ctx, const CheckOptions& o) {
+  // Containers first: reconciling them releases what dead monitors held.
+  std::vector<std::string> network_findings;
+  if (auto engine = open_engine(ctx))
+    network_findings = KRILL_TRY(engine->check_networks(o.repair));
   auto store = KRILL_TRY(open_store(ctx));
   auto report = KRILL_TRY(store.check(o.repair));
-  size_t problems = report.problems.size() + report.blobs.corrupt.size();
+  for (const auto& finding : network_findings) ctx.out << finding << "\n";
+  size_t problems = report.problems.size() + report.blobs.corrupt.size() + network_findings.size();
   for (const auto& d : report.blobs.corrupt)
     ctx.out << "corrupt blob " << d.str() << (o.repair ? " (removed)" : "") << "\n";
   for (const auto& p : report.problems) ctx.out << p << "\n";
@@ -125,7 +131,8 @@ Result<int> run_system_check(Context& ctx, const CheckOptions& o) {
   for (const auto& p : report.removed_paths) ctx.out << "removed " << p << "\n";
   if (problems > 0 && !o.repair)
     return fail("the store has " + std::to_string(problems) +
-                " problem(s); run `krill system check --repair` to remove damaged images");
+                " problem(s); run `krill system check --repair` to remove damaged images and "
+                "leftover network namespaces");
   ctx.out << "Checked " << report.blobs.ok.size() + report.blobs.corrupt.size() << " blobs: "
           << (problems == 0 ? "no problems found" : std::to_string(problems) + " repaired") << "\n";
   return 0;

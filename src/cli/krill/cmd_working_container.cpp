@@ -180,7 +180,7 @@ Result<std::optional<int>> run_in_working_container(Context& ctx, const RunFlags
                  : !found->config.working_dir.empty() ? found->config.working_dir
                  : !image_config.working_dir.empty()  ? image_config.working_dir
                                                       : "/";
-  step.network = o.network == "none" ? "none" : "host";
+  step.network = o.network.size() == 1 && o.network.front() == "none" ? "none" : "host";
   std::optional<int> status;
   std::string bundle = engine.container_dir(found->id) + "/run-bundle";
   KRILL_CHECK(engine.with_rootfs(

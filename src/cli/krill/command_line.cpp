@@ -118,6 +118,7 @@ void KrillCommandLine::register_commands() {
   register_container_fs_commands(top, false);
   register_container_fs_commands(*container, true);
   register_volume_commands();
+  register_network_commands();
   register_build_commands(top);
   register_build_commands(*image);
   register_working_container_commands();

@@ -118,6 +118,105 @@ std::string signal_name(int signal) {
 
 }  // namespace
 
+// The networks a container is on (or would join): "krill", "a,b", "none", "host".
+static std::string network_names(const ContainerRecord& r, const ContainerPaths& paths) {
+  if (!r.config.network.empty()) return r.config.network;
+  if (r.config.networks.empty()) return paths.default_network;
+  std::string names;
+  for (const auto& n : r.config.networks)
+    names += (names.empty() ? "" : ",") + (n.name == "bridge" ? paths.default_network : n.name);
+  return names;
+}
+
+// Docker's NetworkSettings: the first network's address at the top, every network by name,
+// published ports as "80/tcp": [{"HostIp", "HostPort"}] (configured ones when not running).
+static nlohmann::ordered_json network_settings_json(const ContainerRecord& r,
+                                                    const ContainerPaths& paths) {
+  using ojson = nlohmann::ordered_json;
+  ojson settings;
+  settings["Bridge"] = "";
+  settings["SandboxID"] = paths.network ? r.id : "";
+  settings["SandboxKey"] = paths.network ? paths.network->netns_path : "";
+  ojson ports = ojson::object();
+  auto add_port = [&](const std::string& host_ip, uint16_t host_port, uint16_t container_port,
+                      const std::string& protocol) {
+    std::string key = std::to_string(container_port) + "/" + protocol;
+    if (!ports.contains(key)) ports[key] = ojson::array();
+    ports[key].push_back({{"HostIp", host_ip.empty() ? "0.0.0.0" : host_ip},
+                          {"HostPort", host_port ? std::to_string(host_port) : ""}});
+  };
+  if (paths.network) {
+    for (const auto& p : paths.network->ports)
+      add_port(p.host_ip, p.host_port, p.container_port, p.protocol);
+  } else {
+    for (const auto& p : r.config.ports)
+      add_port(p.host_ip, p.host_port, p.container_port, p.protocol);
+  }
+  settings["Ports"] = ports;
+  std::string gateway, address, mac;
+  int prefix = 0;
+  ojson networks = ojson::object();
+  if (paths.network) {
+    for (const auto& n : paths.network->networks) {
+      ojson entry;
+      std::string ip, ip6, gw = n.gateway;
+      int ip_prefix = 0, ip6_prefix = 0;
+      for (const auto& cidr : n.addresses) {
+        auto slash = cidr.find('/');
+        std::string bare = cidr.substr(0, slash);
+        int length = slash == std::string::npos ? 0 : std::atoi(cidr.c_str() + slash + 1);
+        if (bare.find(':') == std::string::npos && ip.empty()) {
+          ip = bare;
+          ip_prefix = length;
+        } else if (bare.find(':') != std::string::npos && ip6.empty()) {
+          ip6 = bare;
+          ip6_prefix = length;
+        }
+      }
+      entry["IPAMConfig"] = nullptr;
+      entry["Links"] = nullptr;
+      entry["Aliases"] = n.aliases;
+      entry["MacAddress"] = n.mac;
+      entry["NetworkID"] = n.network_id;
+      entry["EndpointID"] = "";
+      entry["Gateway"] = gw;
+      entry["IPAddress"] = ip;
+      entry["IPPrefixLen"] = ip_prefix;
+      entry["IPv6Gateway"] = "";
+      entry["GlobalIPv6Address"] = ip6;
+      entry["GlobalIPv6PrefixLen"] = ip6_prefix;
+      std::vector<std::string> dns_names = {r.name, r.id.substr(0, 12)};
+      for (const auto& alias : n.aliases) dns_names.push_back(alias);
+      entry["DNSNames"] = dns_names;
+      entry["InterfaceName"] = n.interface;
+      if (address.empty()) {
+        address = ip;
+        prefix = ip_prefix;
+        gateway = gw;
+        mac = n.mac;
+      }
+      networks[n.network] = entry;
+    }
+  }
+  settings["Gateway"] = gateway;
+  settings["IPAddress"] = address;
+  settings["IPPrefixLen"] = prefix;
+  settings["MacAddress"] = mac;
+  settings["Networks"] = networks;
+  return settings;
+}
+
+std::string ports_text(const std::vector<network::PortMapping>& ports) {
+  std::string text;
+  for (const auto& p : ports) {
+    if (!text.empty()) text += ", ";
+    text += (p.host_ip.empty() ? std::string("0.0.0.0") : p.host_ip) + ":" +
+            std::to_string(p.host_port) + "->" + std::to_string(p.container_port) + "/" +
+            p.protocol;
+  }
+  return text;
+}
+
 json ps_row(const ContainerRecord& r, const ContainerPaths& paths, bool no_trunc, int64_t now_ns) {
   json row;
   row["ID"] = short_id(r.id, no_trunc);
@@ -130,7 +229,7 @@ json ps_row(const ContainerRecord& r, const ContainerPaths& paths, bool no_trunc
   row["RunningFor"] = human_duration_ns(now_ns - r.created_ns) + " ago";
   row["Status"] = status_text(r, now_ns);
   row["State"] = engine::status_name(r.status);
-  row["Ports"] = "";
+  row["Ports"] = paths.network ? ports_text(paths.network->ports) : "";
   row["Labels"] = r.config.labels.empty() ? json::object() : json(r.config.labels);
   json mounts = json::array();
   for (const auto& m : r.config.mounts) mounts.push_back(m.destination);
@@ -140,7 +239,7 @@ json ps_row(const ContainerRecord& r, const ContainerPaths& paths, bool no_trunc
   row["Pid"] = r.pid;
   row["AutoRemove"] = r.config.auto_remove;
   row["Size"] = "";
-  row["Networks"] = r.config.network.empty() ? "" : r.config.network;
+  row["Networks"] = network_names(r, paths);
   return row;
 }
 
@@ -242,7 +341,18 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
   host["CapDrop"] = c.cap_drop;
   host["SecurityOpt"] = c.security_opt;
   host["Init"] = c.init;
-  host["NetworkMode"] = c.network.empty() ? "none" : c.network;
+  host["NetworkMode"] = c.network.empty() ? "bridge" : c.network;
+  {
+    nlohmann::ordered_json bindings = nlohmann::ordered_json::object();
+    for (const auto& p : c.ports) {
+      std::string key = std::to_string(p.container_port) + "/" + p.protocol;
+      if (!bindings.contains(key)) bindings[key] = nlohmann::ordered_json::array();
+      bindings[key].push_back(
+          {{"HostIp", p.host_ip}, {"HostPort", p.host_port ? std::to_string(p.host_port) : ""}});
+    }
+    host["PortBindings"] = bindings;
+    host["PublishAllPorts"] = c.publish_all;
+  }
   host["UsernsMode"] = c.userns;
   host["GroupAdd"] = c.group_add;
   host["ExtraHosts"] = c.add_hosts;
@@ -276,6 +386,7 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
     graph["Data"] = {{"Dir", paths.rootfs}};
   }
   doc["GraphDriver"] = graph;
+  doc["NetworkSettings"] = network_settings_json(r, paths);
   return doc;
 }
 

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
 #include "engine/container_record.h"
+#include "network/container_network.h"
 
 namespace krill::cli {
 
@@ -33,7 +35,13 @@ struct ContainerPaths {
   std::string hostname_path, hosts_path, resolv_conf_path;
   std::vector<std::string> mount_sources;  // host paths of config.mounts, same order
   std::vector<std::string> args;           // the process args (entrypoint + cmd)
+  // Its networks while it runs with a namespace of its own (nullopt otherwise).
+  std::optional<network::ContainerNetworkState> network;
+  std::string default_network = "krill";  // what "" / "bridge" means
 };
+
+// "0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp" (ps's Ports column).
+std::string ports_text(const std::vector<network::PortMapping>& ports);
 
 // One `ps` row: ID (12 hex, or 64 with no_trunc), Names, Image, ImageID, Command, Created (Unix
 // seconds), CreatedAt ("2026-11-28 11:00:00 +0000 UTC"), RunningFor ("2 minutes ago"), Status,

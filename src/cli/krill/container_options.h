@@ -49,7 +49,10 @@ struct RunFlags {
   std::string userns;
   std::vector<std::string> group_add;
   std::string pull = "missing";  // always | missing | never
-  std::string network;
+  std::vector<std::string>
+      network;  // NAME[:alias=A,ip=IP,mac=MAC] | none | host | container:ID | ns:PATH
+  std::vector<std::string> network_alias;
+  std::string ip, ip6, mac_address;
   std::string runtime;
   std::vector<std::string> attach;  // -a stdin|stdout|stderr
   bool sig_proxy = true;
@@ -57,7 +60,8 @@ struct RunFlags {
   bool quiet = false;  // -q: no pull progress
   std::string platform;
   RegistryFlags registry;            // for pulling the image
-  std::vector<std::string> publish;  // -p: accepted, refused until networking exists
+  std::vector<std::string> publish;  // -p [ip:][hostPort:]containerPort[/proto]
+  bool publish_all = false;          // -P
   // IMAGE [COMMAND [ARG...]]
   std::string image;
   std::vector<std::string> command;

@@ -18,6 +18,7 @@
 #include "cli/krill/build_options.h"
 #include "cli/krill/container_options.h"
 #include "cli/krill/context.h"
+#include "cli/krill/network_options.h"
 #include "cli/krill/options.h"
 #include "cli/krill/volume_options.h"
 
@@ -55,6 +56,7 @@ struct KrillOptions {
   VolumeInspectOptions volume_inspect;
   VolumeRmOptions volume_rm;
   VolumePruneOptions volume_prune;
+  NetworkFlags network;
   BuildFlags build;
   FromFlags from;
   MountFlags mount;
@@ -94,9 +96,12 @@ class KrillCommandLine {
   CLI::App* add_group(const std::string& name, const std::string& description);
   void register_commands();
   void register_image_commands(CLI::App& parent, bool image_group);
-  // run, create, start, ... at the top (docker's names) and under `container` (cmd_container_line.cpp).
+  // run, create, start, ... at the top (docker's names) and under `container`
+  // (cmd_container_line.cpp).
   void register_container_commands(CLI::App& parent, bool container_group);
   void register_volume_commands();
+  // network create, ls, inspect, rm, prune, connect, disconnect (cmd_network_line.cpp).
+  void register_network_commands();
   // build (also `image build`), cmd_build.cpp.
   void register_build_commands(CLI::App& parent);
   // buildah's from, copy, config, mount, umount (cmd_working_container.cpp).

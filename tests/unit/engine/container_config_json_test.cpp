@@ -42,6 +42,9 @@ ContainerConfig everything_set() {
   c.ulimits = {{"nofile", 1024, 4096}, {"core", 0, UINT64_MAX}};
   c.resources = {512LL << 20, -1, 1500000000, 512, "0-1", 100, 128LL << 20};
   c.network = "host";
+  c.networks = {{"backend", {"db", "pg"}, "10.91.0.9", "02:42:ac:11:00:02"}, {"front", {}, "", ""}};
+  c.ports = {{"127.0.0.1", 8080, 80, "tcp"}, {"", 0, 53, "udp"}};
+  c.publish_all = true;
   c.userns = "keep-id";
   c.stop_signal = 15;
   c.stop_timeout = 30;

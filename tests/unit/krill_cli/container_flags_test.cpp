@@ -264,6 +264,56 @@ TEST(ContainerFlags, EveryRunFlag) {
   EXPECT_EQ(c.runtime, "runc");
 }
 
+TEST(ContainerFlags, NetworksAliasesAndPublishedPorts) {
+  auto config = config_of({"run",
+                           "--network",
+                           "backend:alias=db,ip=10.91.0.9",
+                           "--network",
+                           "front",
+                           "--network-alias",
+                           "pg",
+                           "--mac-address",
+                           "02:00:00:00:00:01",
+                           "-p",
+                           "127.0.0.1:8080:80",
+                           "-p",
+                           "5353:53/udp",
+                           "-p",
+                           "9000-9001:90-91",
+                           "-p",
+                           "3000",
+                           "-p",
+                           "[::1]:8443:443",
+                           "-P",
+                           "busybox"});
+  ASSERT_TRUE(config) << config.error().message();
+  const auto& c = *config;
+  EXPECT_EQ(c.network, "");
+  ASSERT_EQ(c.networks.size(), 2u);
+  EXPECT_EQ(c.networks[0],
+            (engine::NetworkRequest{"backend", {"db", "pg"}, "10.91.0.9", "02:00:00:00:00:01"}));
+  EXPECT_EQ(c.networks[1], (engine::NetworkRequest{"front", {}, "", ""}));
+  EXPECT_EQ(c.ports, (std::vector<engine::PublishedPort>{{"127.0.0.1", 8080, 80, "tcp"},
+                                                         {"", 5353, 53, "udp"},
+                                                         {"", 9000, 90, "tcp"},
+                                                         {"", 9001, 91, "tcp"},
+                                                         {"", 0, 3000, "tcp"},
+                                                         {"::1", 8443, 443, "tcp"}}));
+  EXPECT_TRUE(c.publish_all);
+  // The default network alone is the default; container:/ns: are modes.
+  auto bridge = config_of({"run", "--network", "bridge", "busybox"});
+  ASSERT_TRUE(bridge);
+  EXPECT_TRUE(bridge->networks.empty());
+  EXPECT_EQ(bridge->network, "");
+  auto shared = config_of({"run", "--network", "container:web", "busybox"});
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->network, "container:web");
+  auto aliased = config_of({"run", "--network-alias", "x", "busybox"});
+  ASSERT_TRUE(aliased);
+  ASSERT_EQ(aliased->networks.size(), 1u);
+  EXPECT_EQ(aliased->networks[0].name, "bridge");
+}
+
 TEST(ContainerFlags, EmptyEntrypointClearsIt) {
   auto config = config_of({"run", "--entrypoint", "", "busybox"});
   ASSERT_TRUE(config) << config.error().message();
@@ -297,12 +347,19 @@ TEST(ContainerFlags, BadValuesNameTheFlag) {
       {{"run", "--stop-signal", "SIGNOPE", "busybox"}, "--stop-signal"},
       {{"run", "--ulimit", "nofile=abc", "busybox"}, "--ulimit"},
       {{"run", "--log-driver", "syslog", "busybox"}, "--log-driver"},
-      {{"run", "--network", "bridge2", "busybox"}, "--network"},
+      {{"run", "--network", "none", "--network", "b", "busybox"}, "--network"},
+      {{"run", "--network", "b:speed=1", "busybox"}, "--network"},
+      {{"run", "--network", "container:", "busybox"}, "--network"},
+      {{"run", "--network", "host", "--ip", "10.0.0.1", "busybox"}, "--ip"},
+      {{"run", "-p", "70000:80", "busybox"}, "--publish"},
+      {{"run", "-p", "8000-8002:80-81", "busybox"}, "--publish"},
+      {{"run", "-p", "80/icmp", "busybox"}, "--publish"},
+      {{"run", "-p", "nope:80:80", "busybox"}, "--publish"},
+      {{"run", "--network", "none", "-p", "80", "busybox"}, "--publish"},
       {{"run", "-w", "relative", "busybox"}, "--workdir"},
       {{"run", "--rm", "--restart", "always", "busybox"}, "--restart"},
       {{"run", "--pids-limit", "many", "busybox"}, "--pids-limit"},
       {{"run", "--health-interval", "5", "busybox"}, "--health-interval"},
-      {{"run", "-p", "80:80", "busybox"}, "--publish"},
       {{"run", "--security-opt", "bogus", "busybox"}, "--security-opt"},
       {{"run", "--env-file", "/nonexistent/env", "busybox"}, "/nonexistent/env"},
   };
