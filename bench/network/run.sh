@@ -106,16 +106,19 @@ p_gbits=$(for i in $(seq "$ROUNDS"); do gbits < "$out/podman-$i.json"; done | me
 l_gbits=$(printf '%s\n' "${loopback[@]}" | median)
 
 # ---- 2. run -d -p vs run -d --network none --------------------------------------------------
-# Each timed run starts a detached container; the cleanup removes it before the next run.
+# Each timed run starts a detached container; --prepare removes the previous one (untimed).
+KRM="$KRILL --root $work/k-store --runroot $work/k-run rm -f -a"
+PRM="${P[*]} rm -f -a -t 0"
 hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$out/run-p.json" \
-  -n "krill --network none" --cleanup "$KRILL --root $work/k-store --runroot $work/k-run rm -f -a" \
+  --prepare "$KRM" --prepare "$KRM" --prepare "$PRM" --prepare "$PRM" \
+  -n "krill --network none" \
   "$KRILL --root $work/k-store --runroot $work/k-run run -d --network none ${LIMITS[*]} $IMG sleep 100" \
-  -n "krill -p 8080:80" --cleanup "$KRILL --root $work/k-store --runroot $work/k-run rm -f -a" \
+  -n "krill -p 8080:80" \
   "$KRILL --root $work/k-store --runroot $work/k-run run -d -p 8080:80 ${LIMITS[*]} $IMG sleep 100" \
-  -n "podman --network none" --cleanup "${P[*]} rm -f -a -t 0" \
-  "${P[*]} run -d --network none ${LIMITS[*]} $IMG sleep 100" \
-  -n "podman -p 8080:80" --cleanup "${P[*]} rm -f -a -t 0" \
-  "${P[*]} run -d -p 8080:80 ${LIMITS[*]} $IMG sleep 100" >&2
+  -n "podman --network none" "${P[*]} run -d --network none ${LIMITS[*]} $IMG sleep 100" \
+  -n "podman -p 8080:80" "${P[*]} run -d -p 8080:80 ${LIMITS[*]} $IMG sleep 100" >&2
+k_ rm -f -a >/dev/null
+p_ rm -f -a -t 0 >/dev/null
 ms() { jq -r --arg n "$1" '.results[] | select(.command == $n) | .median * 1000' "$out/run-p.json"; }
 k_none=$(ms "krill --network none"); k_p=$(ms "krill -p 8080:80")
 p_none=$(ms "podman --network none"); p_p=$(ms "podman -p 8080:80")

@@ -30,6 +30,14 @@ namespace krill::engine {
 
 class ContainerLock;
 
+// Marks a container that `network disconnect` took off its last network (its mode is then
+// "none", but `network connect` may add networks again).
+inline constexpr const char* kDisconnectedAnnotation = "io.krill.network.disconnected";
+
+// Network aliases are host names: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 253 bytes (they end up
+// in other containers' /etc/hosts). EINVAL naming the alias otherwise.
+Result<void> validate_aliases(const std::vector<std::string>& aliases);
+
 struct EngineOptions {
   std::string store_root;
   std::string run_root;
@@ -184,6 +192,10 @@ class Engine {
   // setup and the database, a monitor SIGKILLed). Each finding is one line; `repair` tears
   // them down.
   Result<std::vector<std::string>> check_networks(bool repair);
+  // Removes a network no container uses: under the networks' attach lock, no live attachment
+  // and no container configuration may name it (EBUSY "network x is being used by
+  // container(s) ..."); then its file, its bridge and its leases' directory go.
+  Result<void> network_remove(const network::NetworkConfig& network);
   // Containers (any state) whose configuration names the network.
   Result<std::vector<ContainerRecord>> network_users(const network::NetworkConfig& network);
 
@@ -197,6 +209,7 @@ class Engine {
   struct NetworkSetup {
     std::string netns_path;  // "" = a new namespace of the runtime's (none) or the host's
     std::vector<std::string> addresses;
+    std::string gateway;  // of the first network
     std::string peer_hosts;
   };
   Result<NetworkSetup> setup_network(const ContainerRecord& record,

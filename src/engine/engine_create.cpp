@@ -39,7 +39,11 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   // Networks must exist now (podman's check), not only when the container starts.
   if (config.network.empty() && !config.networks.empty()) {
     auto* networks_store = KRILL_TRY(networks());
-    for (const auto& request : config.networks) KRILL_TRY(networks_store->find(request.name));
+    for (auto& request : config.networks) {
+      KRILL_CHECK(validate_aliases(request.aliases));
+      // Stored by name: an id prefix the user typed would not match later.
+      request.name = KRILL_TRY(networks_store->find(request.name)).name;
+    }
   }
   auto image_record = KRILL_TRY(images_->find(config.image_id));
   if (!image_record) return fail(config.image_ref + ": image not known");

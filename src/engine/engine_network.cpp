@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -34,6 +35,20 @@ Result<PublishedPort> exposed_port(const std::string& text) {
 }
 
 }  // namespace
+
+Result<void> validate_aliases(const std::vector<std::string>& aliases) {
+  for (const auto& alias : aliases) {
+    bool ok =
+        !alias.empty() && alias.size() <= 253 && std::isalnum(static_cast<unsigned char>(alias[0]));
+    for (char c : alias)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (!ok)
+      return std::unexpected(Error(
+          "invalid network alias \"" + alias + "\": want a host name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)",
+          EINVAL));
+  }
+  return {};
+}
 
 Result<network::NetworkStore*> Engine::networks() {
   if (networks_) return networks_.get();
@@ -121,6 +136,7 @@ Result<Engine::NetworkSetup> Engine::setup_network(const ContainerRecord& record
   for (const auto& attached : state.networks)
     for (const auto& address : attached.addresses)
       setup.addresses.push_back(without_prefix(address));
+  if (!state.networks.empty()) setup.gateway = state.networks.front().gateway;
   auto states = networking->all_states();
   if (states) setup.peer_hosts = peer_hosts_section(record.id, state, *states);
   update_peer_hosts();
@@ -150,20 +166,61 @@ void Engine::release_network(const std::string& id) {
 
 Result<std::vector<ContainerRecord>> Engine::network_users(const network::NetworkConfig& network) {
   auto* store = KRILL_TRY(networks());
+  auto* networking = KRILL_TRY(container_networks());
+  std::set<std::string> attached;  // containers whose live state names the network
+  for (const auto& [id, state] : KRILL_TRY(networking->all_states()))
+    for (const auto& n : state.networks)
+      if (n.network_id == network.id) attached.insert(id);
   std::vector<ContainerRecord> users;
   for (const auto& record : KRILL_TRY(list())) {
     const ContainerConfig& config = record.config;
-    if (!config.network.empty()) continue;
-    bool uses = false;
-    if (config.networks.empty()) {
-      uses = network.name == store->defaults().default_network;
-    } else {
-      for (const auto& request : config.networks)
-        if (request.name == network.name || request.name == network.id) uses = true;
-    }
+    bool uses = attached.contains(record.id);
+    if (config.network.empty() && config.networks.empty())
+      uses = uses || network.name == store->defaults().default_network;
+    if (config.network.empty())
+      for (const auto& request : config.networks) {
+        auto named = store->find(request.name);
+        uses = uses || (named && named->id == network.id);
+      }
     if (uses) users.push_back(record);
   }
   return users;
+}
+
+Result<void> Engine::network_remove(const network::NetworkConfig& network) {
+  auto* store = KRILL_TRY(networks());
+  auto* networking = KRILL_TRY(container_networks());
+  // No reconcile under this lock (its teardown takes the same lock): the raw records and the
+  // live attachments decide.
+  auto held = KRILL_TRY(networking->lock());
+  std::vector<std::string> users;
+  for (const auto& [id, state] : KRILL_TRY(networking->all_states()))
+    for (const auto& n : state.networks)
+      if (n.network_id == network.id) users.push_back(id.substr(0, 12));
+  for (const auto& record : KRILL_TRY(store_->list())) {
+    if (!record.config.network.empty()) continue;
+    bool uses = record.config.networks.empty() && network.name == store->defaults().default_network;
+    for (const auto& request : record.config.networks) {
+      auto named = store->find(request.name);
+      uses = uses || (named && named->id == network.id);
+    }
+    if (uses && std::find(users.begin(), users.end(), record.id.substr(0, 12)) == users.end())
+      users.push_back(record.id.substr(0, 12));
+  }
+  if (!users.empty()) {
+    std::string ids;
+    for (const auto& id : users) ids += (ids.empty() ? "" : ", ") + id;
+    return std::unexpected(Error("network " + network.name + " is being used by container(s) " +
+                                     ids +
+                                     ": use -f to "
+                                     "remove them too",
+                                 EBUSY));
+  }
+  KRILL_CHECK(store->remove(network.id));
+  // What the plugins left of it: its bridge and its address leases' directory.
+  (void)network::delete_bridge(network.interface_name);
+  (void)remove_all(options_.run_root + "/networks/ipam/" + network.name);
+  return {};
 }
 
 Result<void> Engine::network_connect(const std::string& container, const NetworkRequest& request) {
@@ -172,11 +229,14 @@ Result<void> Engine::network_connect(const std::string& container, const Network
   auto found = KRILL_TRY(store_->find(container));
   auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, found.id));
   auto record = KRILL_TRY(reconcile_locked(KRILL_TRY(store_->find(found.id))));
-  if (!record.config.network.empty())
+  bool disconnected = record.config.annotations.contains(kDisconnectedAnnotation);
+  if (!record.config.network.empty() && !disconnected)
     return fail("container " + record.id.substr(0, 12) + " uses --network " +
                 record.config.network + ": it cannot join networks");
+  KRILL_CHECK(validate_aliases(request.aliases));
   std::vector<NetworkRequest> joined = record.config.networks;
-  if (joined.empty()) joined.push_back({store->defaults().default_network, {}, "", ""});
+  if (joined.empty() && !disconnected)
+    joined.push_back({store->defaults().default_network, {}, "", ""});
   for (const auto& existing : joined) {
     auto existing_network = store->find(existing.name);
     if (existing_network && existing_network->id == target.id)
@@ -186,6 +246,10 @@ Result<void> Engine::network_connect(const std::string& container, const Network
   }
   NetworkRequest added = request;
   added.name = target.name;
+  if (disconnected && record.status == ContainerStatus::kRunning &&
+      !network_state(record).value_or(std::nullopt))
+    return fail("container " + record.id.substr(0, 12) +
+                " lost its network namespace with its last network: stop it, connect, start");
   if (record.status == ContainerStatus::kRunning || record.status == ContainerStatus::kPaused) {
     auto* networking = KRILL_TRY(container_networks());
     if (network_state(record).value_or(std::nullopt)) {
@@ -196,6 +260,10 @@ Result<void> Engine::network_connect(const std::string& container, const Network
   joined.push_back(added);
   KRILL_CHECK(store_->modify(record.id, [&](ContainerRecord& r) -> Result<void> {
     r.config.networks = joined;
+    if (disconnected) {
+      r.config.network.clear();
+      r.config.annotations.erase(kDisconnectedAnnotation);
+    }
     return {};
   }));
   update_peer_hosts();
@@ -228,8 +296,12 @@ Result<void> Engine::network_disconnect(const std::string& container, const std:
   bool none_left = joined.empty();
   KRILL_CHECK(store_->modify(record.id, [&](ContainerRecord& r) -> Result<void> {
     r.config.networks = joined;
-    // Docker: a container disconnected from its last network has none (not the default).
-    if (none_left) r.config.network = "none";
+    // Docker: a container disconnected from its last network has none (not the default) —
+    // and may be connected again, unlike one made with --network none.
+    if (none_left) {
+      r.config.network = "none";
+      r.config.annotations[kDisconnectedAnnotation] = "true";
+    }
     return {};
   }));
   update_peer_hosts();
@@ -252,10 +324,17 @@ Result<std::vector<std::string>> Engine::check_networks(bool repair) {
     }
   }
   for (const auto& id : orphans) {
-    // A container being started holds its lock: its namespace is not an orphan yet.
+    // Decided under the container's lock, on its current record: a container being started
+    // holds the lock, and one that started since the listing is running now.
+    std::optional<ContainerLock> lock;
     if (store_->find(id)) {
-      auto lock = ContainerLock::try_acquire(options_.store_root, id);
-      if (!lock || !*lock) continue;
+      auto acquired = ContainerLock::try_acquire(options_.store_root, id);
+      if (!acquired || !*acquired) continue;
+      lock = std::move(**acquired);
+      auto current = store_->find(id);
+      if (current && (current->status == ContainerStatus::kRunning ||
+                      current->status == ContainerStatus::kPaused))
+        continue;
     }
     findings.push_back("network namespace of container " + id.substr(0, 12) + " left behind" +
                        (repair ? " (removed)" : ""));

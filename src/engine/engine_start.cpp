@@ -138,6 +138,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   if (!network_setup) return fail_start(network_setup.error(), 125);
   inputs.network_namespace_path = network_setup->netns_path;
   inputs.network_addresses = network_setup->addresses;
+  inputs.network_gateway = network_setup->gateway;
   inputs.network_peer_hosts = network_setup->peer_hosts;
   auto built = build_spec(inputs);
   if (!built) return fail_start(built.error(), 125);
@@ -147,6 +148,9 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
       !written)
     return fail_start(written.error(), 125);
 
+  // A peer that started between our network set-up and the hosts file just written is in no
+  // section yet: bring every section up to date now the file exists.
+  if (!network_setup->netns_path.empty() && !network_setup->addresses.empty()) update_peer_hosts();
   if (auto made = mkdir_all(rundir, 0700); !made) return fail_start(made.error(), 125);
   RuntimeBinary runtime = runtime_for(record.config);
   if (runtime.path.find('/') == std::string::npos)

@@ -20,7 +20,8 @@ std::string without_prefix(const std::string& cidr) { return cidr.substr(0, cidr
 std::string peer_hosts_section(const std::string& id, const network::ContainerNetworkState& self,
                                const NetworkStates& states) {
   std::set<std::string> my_networks;
-  for (const auto& attached : self.networks) my_networks.insert(attached.network_id);
+  for (const auto& attached : self.networks)
+    if (attached.dns) my_networks.insert(attached.network_id);
   std::string lines;
   for (const auto& [other_id, other] : states) {
     if (other_id == id) continue;
@@ -47,15 +48,20 @@ Result<void> replace_peer_hosts_section(const std::string& path, std::string_vie
   if (auto at = content.find(kMarker); at != std::string::npos) content.erase(at);
   content += section;
   if (content == *current) return {};
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW));
+  // Overwritten from the start, then cut to length: a lookup meanwhile never sees an empty
+  // file (no localhost), only old or new lines.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) return fail_errno("open " + path);
   size_t written = 0;
   while (written < content.size()) {
-    ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
+    ssize_t n = ::pwrite(fd.get(), content.data() + written, content.size() - written,
+                         static_cast<off_t>(written));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail_errno("write " + path);
     written += static_cast<size_t>(n);
   }
+  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
+    return fail_errno("truncate " + path);
   return {};
 }
 

@@ -39,6 +39,8 @@ struct SpecInputs {
   // The container's addresses on its networks (no prefix): /etc/hosts maps its hostname to
   // them rather than to 127.0.0.1.
   std::vector<std::string> network_addresses;
+  // The gateway of its first network (--add-host NAME:host-gateway), "" when none.
+  std::string network_gateway;
   // The /etc/hosts section naming the containers on its networks (engine/network_hosts.h).
   std::string network_peer_hosts;
 };

@@ -89,7 +89,8 @@ std::string join(const std::vector<std::string>& words) {
 
 }  // namespace
 
-Result<HostEntry> parse_add_host(std::string_view text, bool host_network) {
+Result<HostEntry> parse_add_host(std::string_view text, bool host_network,
+                                 std::string_view gateway) {
   auto invalid = [&](std::string_view why) -> Result<HostEntry> {
     return fail("--add-host " + std::string(text) + ": " + std::string(why));
   };
@@ -105,9 +106,15 @@ Result<HostEntry> parse_add_host(std::string_view text, bool host_network) {
   for (char c : entry.name)
     if (c == ' ' || c == '\t' || c == '\n' || c == '#') return invalid("invalid host name");
   if (entry.address == "host-gateway") {
-    // Without a bridge network the host is reachable only when the network is shared.
-    if (!host_network) return invalid("host-gateway needs --network host (no bridge network)");
-    entry.address = "127.0.0.1";
+    // The host is its loopback with the host's network, the bridge's address on a network;
+    // with none it is not reachable at all.
+    if (host_network) {
+      entry.address = "127.0.0.1";
+    } else if (!gateway.empty()) {
+      entry.address = std::string(gateway);
+    } else {
+      return invalid("host-gateway needs a network with a gateway or --network host");
+    }
   }
   if (!is_ip_address(entry.address)) return invalid("invalid IP address " + entry.address);
   return entry;
@@ -170,7 +177,7 @@ Result<void> write_etc_files(const SpecInputs& inputs, const std::string& hostna
   bool host_network = inputs.config.network == "host";
   std::vector<HostEntry> extra;
   for (const auto& text : inputs.config.add_hosts)
-    extra.push_back(KRILL_TRY(parse_add_host(text, host_network)));
+    extra.push_back(KRILL_TRY(parse_add_host(text, host_network, inputs.network_gateway)));
   for (const auto& server : inputs.config.dns_servers)
     if (!is_ip_address(server)) return fail("--dns " + server + ": not an IP address");
 

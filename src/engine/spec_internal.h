@@ -105,7 +105,8 @@ struct HostEntry {
 };
 // --add-host "name:ip" or "name=ip" (IPv6 addresses may be bracketed). host-gateway is resolved
 // to 127.0.0.1 on the host network and refused otherwise (no bridge network yet).
-Result<HostEntry> parse_add_host(std::string_view text, bool host_network);
+Result<HostEntry> parse_add_host(std::string_view text, bool host_network,
+                                 std::string_view gateway = "");
 
 // The container's /etc/hosts. Own network namespace: Docker's localhost and IPv6 lines, the
 // --add-host entries, then the hostname on 127.0.0.1 (there is no other address to give it).

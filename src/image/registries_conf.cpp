@@ -7,7 +7,7 @@
 #include <sstream>
 #include <system_error>
 
-#include "image/toml_subset.h"
+#include "base/toml_subset.h"
 
 namespace krill::image {
 namespace {

@@ -1,6 +1,6 @@
 // containers-registries.conf(5), version 2: search registries, short-name aliases,
 // per-prefix registry entries with location rewriting, insecure/blocked flags and
-// pull mirrors. Parsed with a small strict TOML subset (toml_subset.h).
+// pull mirrors. Parsed with a small strict TOML subset (base/toml_subset.h).
 #pragma once
 
 #include <map>

@@ -7,7 +7,8 @@
 
 namespace krill::network {
 
-std::string cni_conflist(const NetworkConfig& network, const std::string& ipam_data_dir) {
+std::string cni_conflist(const NetworkConfig& network, const std::string& ipam_data_dir,
+                         const ConflistNeeds& needs) {
   using Json = nlohmann::ordered_json;
   const bool routed = !network.internal;
 
@@ -59,7 +60,7 @@ std::string cni_conflist(const NetworkConfig& network, const std::string& ipam_d
 
   Json plugins = Json::array();
   plugins.push_back(std::move(bridge));
-  if (routed) {
+  if (routed && needs.publish_ports) {
     plugins.push_back(Json{{"type", "portmap"}, {"capabilities", Json{{"portMappings", true}}}});
   }
   Json firewall = Json{{"type", "firewall"}, {"backend", "iptables"}};
@@ -69,7 +70,8 @@ std::string cni_conflist(const NetworkConfig& network, const std::string& ipam_d
     firewall["ingressPolicy"] = "same-bridge";
   plugins.push_back(std::move(firewall));
   // "mac": --mac-address is applied by tuning.
-  plugins.push_back(Json{{"type", "tuning"}, {"capabilities", Json{{"mac", true}}}});
+  if (needs.set_mac)
+    plugins.push_back(Json{{"type", "tuning"}, {"capabilities", Json{{"mac", true}}}});
 
   Json out = Json::object();
   out["cniVersion"] = "1.0.0";

@@ -1,20 +1,13 @@
 #include "network/cni_plugin.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "base/unique_fd.h"
+#include "base/child_process.h"
 
 namespace krill::network {
 namespace {
@@ -29,166 +22,6 @@ constexpr auto kPluginTimeout = std::chrono::seconds(60);
 // A result is a few KiB; anything near this is a broken plugin, not a result to keep in memory.
 constexpr size_t kStdoutLimit = 64 * 1024 * 1024;
 constexpr size_t kStderrLimit = 64 * 1024;  // the tail of stderr kept for error messages
-
-// Blocks SIGPIPE in the calling thread while stdin is written to a plugin that may have exited
-// without reading it, so the write fails with EPIPE instead of killing the engine. A SIGPIPE
-// raised meanwhile is consumed; the mask is restored afterwards.
-class SigpipeBlock {
- public:
-  SigpipeBlock() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &set, &old_mask_);
-    sigset_t pending;
-    sigpending(&pending);
-    was_pending_ = sigismember(&pending, SIGPIPE) == 1;
-  }
-  SigpipeBlock(const SigpipeBlock&) = delete;
-  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
-  ~SigpipeBlock() {
-    if (!was_pending_) {
-      sigset_t set;
-      sigemptyset(&set);
-      sigaddset(&set, SIGPIPE);
-      struct timespec zero {};
-      while (sigtimedwait(&set, nullptr, &zero) < 0 && errno == EINTR) {
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_mask_, nullptr);
-  }
-
- private:
-  sigset_t old_mask_;
-  bool was_pending_ = false;
-};
-
-// The forked plugin; killed and reaped unless it was waited for, so no early return leaks a
-// process or a zombie.
-class ChildProcess {
- public:
-  explicit ChildProcess(pid_t pid) : pid_(pid) {}
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  pid_t pid() const { return pid_; }
-
-  // Blocks until the child exits. Returns the wait status, or -1 with errno.
-  int wait() {
-    int status = 0;
-    pid_t r;
-    do {
-      r = ::waitpid(pid_, &status, 0);
-    } while (r < 0 && errno == EINTR);
-    pid_ = -1;
-    return r < 0 ? -1 : status;
-  }
-  // True when the child was reaped (status stored, -1 on a waitpid error).
-  bool try_wait(int& status) {
-    pid_t r;
-    do {
-      r = ::waitpid(pid_, &status, WNOHANG);
-    } while (r < 0 && errno == EINTR);
-    if (r == 0) return false;
-    if (r < 0) status = -1;
-    pid_ = -1;
-    return true;
-  }
-
- private:
-  pid_t pid_;
-};
-
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-Result<Pipe> make_pipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) return fail_errno("pipe");
-  return Pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-// Reads what is available from a non-blocking fd; closes it at EOF or on an error. Keeps at most
-// `limit` bytes: the tail when `keep_tail`, otherwise the head (and sets `overflow`).
-void drain(UniqueFd& fd, std::string& buffer, size_t limit, bool keep_tail, bool& overflow) {
-  char chunk[65536];
-  while (fd) {
-    ssize_t n = ::read(fd.get(), chunk, sizeof(chunk));
-    if (n > 0) {
-      if (keep_tail) {
-        buffer.append(chunk, static_cast<size_t>(n));
-        if (buffer.size() > 2 * limit) buffer.erase(0, buffer.size() - limit);
-      } else if (buffer.size() + static_cast<size_t>(n) > limit) {
-        overflow = true;
-      } else {
-        buffer.append(chunk, static_cast<size_t>(n));
-      }
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) return;
-    fd.reset();
-  }
-}
-
-// Child side, between fork and execve: async-signal-safe calls only, no allocation.
-[[noreturn]] void exec_plugin(int stdin_fd, int stdout_fd, int stderr_fd, int error_fd,
-                              const char* path, char* const* argv, char* const* envp) {
-  // Move the pipe ends above 2 first so dup2 never meets itself (dup2(x, x) would leave
-  // O_CLOEXEC set on 0-2).
-  int in = ::fcntl(stdin_fd, F_DUPFD_CLOEXEC, 3);
-  int out = ::fcntl(stdout_fd, F_DUPFD_CLOEXEC, 3);
-  int err = ::fcntl(stderr_fd, F_DUPFD_CLOEXEC, 3);
-  if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
-      ::dup2(err, 2) < 0) {
-    int e = errno;
-    (void)!::write(error_fd, &e, sizeof(e));
-    ::_exit(127);
-  }
-  // Plugins are Go programs that expect a clean signal state.
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  // Only 0-2 reach the plugin: descriptors another thread opened without O_CLOEXEC (or a
-  // library's) must not leak into it. Marked close-on-exec rather than closed so error_fd
-  // stays usable until execve.
-#ifdef SYS_close_range
-  if (::syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) < 0)
-#endif
-  {
-    struct rlimit limit {};
-    int max_fd = 65536;
-    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536)
-      max_fd = static_cast<int>(limit.rlim_cur);
-    for (int fd = 3; fd < max_fd; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  }
-  ::execve(path, argv, envp);
-  int e = errno;
-  (void)!::write(error_fd, &e, sizeof(e));
-  ::_exit(127);
-}
-
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    const char* name = ::strsignal(sig);
-    return "killed by signal " + std::to_string(sig) + (name ? std::string(" (") + name + ")" : "");
-  }
-  return "wait status " + std::to_string(status);
-}
 
 std::string trim(std::string_view text) {
   const auto is_space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
@@ -216,7 +49,7 @@ std::optional<std::string> cni_error_message(std::string_view output) {
 std::string failure_message(int status, const std::string& stdout_text,
                             const std::string& stderr_text) {
   if (auto message = cni_error_message(stdout_text)) return *message;
-  std::string message = describe_status(status);
+  std::string message = describe_wait_status(status);
   std::string detail = trim(stderr_text);
   if (detail.empty()) detail = trim(stdout_text);
   constexpr size_t kDetailLimit = 2048;
@@ -234,128 +67,24 @@ class ProcessPluginExecutor : public PluginExecutor {
 Result<std::string> ProcessPluginExecutor::exec(const std::string& path,
                                                 const std::vector<std::string>& env,
                                                 std::string_view stdin_data) {
-  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
-  std::string argv0 = path;
-  char* argv[] = {argv0.data(), nullptr};
-  std::vector<std::string> env_copy = env;
-  std::vector<char*> envp;
-  for (auto& var : env_copy) envp.push_back(var.data());
-  envp.push_back(nullptr);
+  ChildSpec spec;
+  spec.path = path;
+  spec.argv = {path};
+  spec.env = env;
+  spec.stdin_data = stdin_data;
+  spec.timeout = kPluginTimeout;
+  spec.stdout_cap = {kStdoutLimit, OutputCap::Keep::kHead};
+  spec.stderr_cap = {kStderrLimit, OutputCap::Keep::kTail};
+  ChildOutcome outcome = KRILL_TRY(run_child(spec));
 
-  Pipe in = KRILL_TRY(make_pipe());
-  Pipe out = KRILL_TRY(make_pipe());
-  Pipe err = KRILL_TRY(make_pipe());
-  Pipe exec_error = KRILL_TRY(make_pipe());
-
-  const pid_t pid = ::fork();
-  if (pid < 0) return fail_errno("fork");
-  if (pid == 0) {
-    exec_plugin(in.read.get(), out.write.get(), err.write.get(), exec_error.write.get(),
-                path.c_str(), argv, envp.data());
-  }
-  ChildProcess child(pid);
-  in.read.reset();
-  out.write.reset();
-  err.write.reset();
-  exec_error.write.reset();
-
-  // The exec-error pipe closes on a successful execve (O_CLOEXEC) or carries its errno.
-  int exec_errno = 0;
-  ssize_t n;
-  do {
-    n = ::read(exec_error.read.get(), &exec_errno, sizeof(exec_errno));
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof(exec_errno))) {
-    child.wait();
-    return fail_errno("exec " + path, exec_errno);
-  }
-
-  for (int fd : {in.write.get(), out.read.get(), err.read.get()})
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-
-  // Readable when the child exits, even if something it started still holds the pipes.
-  UniqueFd pidfd;
-#ifdef SYS_pidfd_open
-  pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-#endif
-
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point deadline = Clock::now() + kPluginTimeout;
-
-  SigpipeBlock sigpipe_block;
-  std::string_view to_write = stdin_data;
-  if (to_write.empty()) in.write.reset();
-  std::string stdout_text, stderr_text;
-  bool stdout_overflow = false, stderr_overflow = false;
-  int status = 0;
-  bool exited = false;
-
-  // Stdin, stdout and stderr are served together: a plugin may print before it has read all
-  // of its input, and either output pipe can fill up while we wait on another.
-  while (!exited) {
-    pollfd fds[4];
-    nfds_t count = 0;
-    int in_index = -1, out_index = -1, err_index = -1, pid_index = -1;
-    if (in.write) {
-      in_index = static_cast<int>(count);
-      fds[count++] = {in.write.get(), POLLOUT, 0};
-    }
-    if (out.read) {
-      out_index = static_cast<int>(count);
-      fds[count++] = {out.read.get(), POLLIN, 0};
-    }
-    if (err.read) {
-      err_index = static_cast<int>(count);
-      fds[count++] = {err.read.get(), POLLIN, 0};
-    }
-    if (pidfd) {
-      pid_index = static_cast<int>(count);
-      fds[count++] = {pidfd.get(), POLLIN, 0};
-    }
-
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-    int timeout_ms = left < 0 ? 0 : static_cast<int>(left) + 1;
-    // Without a pidfd, or once the pipes are closed, look at the child regularly.
-    if ((!pidfd || count == 0) && timeout_ms > 20) timeout_ms = 20;
-
-    int ready = ::poll(fds, count, timeout_ms);
-    if (ready < 0 && errno != EINTR) return fail_errno("poll");
-
-    if (ready > 0) {
-      if (in_index >= 0 && fds[in_index].revents) {
-        ssize_t w = ::write(in.write.get(), to_write.data(), to_write.size());
-        if (w > 0) to_write.remove_prefix(static_cast<size_t>(w));
-        // EPIPE: the plugin closed stdin without reading all of it; its exit status tells.
-        if ((w < 0 && errno != EAGAIN && errno != EINTR) || to_write.empty()) in.write.reset();
-      }
-      if (out_index >= 0 && fds[out_index].revents)
-        drain(out.read, stdout_text, kStdoutLimit, false, stdout_overflow);
-      if (err_index >= 0 && fds[err_index].revents)
-        drain(err.read, stderr_text, kStderrLimit, true, stderr_overflow);
-    }
-
-    if (!pidfd || (pid_index >= 0 && ready > 0 && fds[pid_index].revents)) {
-      exited = child.try_wait(status);
-      if (exited && status == -1) return fail_errno("wait");
-    }
-    if (!exited && Clock::now() >= deadline) {
-      ::kill(child.pid(), SIGKILL);
-      child.wait();
-      return fail("timed out after " + std::to_string(kPluginTimeout.count()) + "s (killed)");
-    }
-  }
-
-  // Collect what the plugin wrote before it exited; a process it left behind may hold the
-  // pipes open, so do not wait for EOF.
-  drain(out.read, stdout_text, kStdoutLimit, false, stdout_overflow);
-  drain(err.read, stderr_text, kStderrLimit, true, stderr_overflow);
-
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return fail(failure_message(status, stdout_text, stderr_text));
-  if (stdout_overflow)
+  if (outcome.exec_errno != 0) return fail_errno("exec " + path, outcome.exec_errno);
+  if (outcome.timed_out)
+    return fail("timed out after " + std::to_string(kPluginTimeout.count()) + "s (killed)");
+  if (!outcome.succeeded())
+    return fail(failure_message(outcome.wait_status, outcome.stdout_text, outcome.stderr_text));
+  if (outcome.stdout_truncated)
     return fail("output larger than " + std::to_string(kStdoutLimit >> 20) + " MiB");
-  return stdout_text;
+  return std::move(outcome.stdout_text);
 }
 
 // ---------------------------------------------------------------------------------------------

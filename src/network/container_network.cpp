@@ -126,8 +126,14 @@ Result<std::pair<uint16_t, int>> parse_port_range(std::string_view text, std::st
 std::string bridge_of(const std::string& conflist) {
   json doc = json::parse(conflist, nullptr, false);
   if (doc.is_discarded()) return "";
-  for (const auto& plugin : doc.value("plugins", json::array()))
-    if (plugin.value("type", "") == "bridge") return plugin.value("bridge", "");
+  if (!doc.is_object() || !doc.contains("plugins") || !doc["plugins"].is_array()) return "";
+  for (const auto& plugin : doc["plugins"]) {
+    if (!plugin.is_object()) continue;
+    auto type = plugin.find("type");
+    auto bridge = plugin.find("bridge");
+    if (type != plugin.end() && *type == "bridge" && bridge != plugin.end() && bridge->is_string())
+      return bridge->get<std::string>();
+  }
   return "";
 }
 
@@ -164,6 +170,7 @@ std::string container_network_state_to_json(const ContainerNetworkState& state) 
                         {"addresses", n.addresses},
                         {"gateway", n.gateway},
                         {"aliases", n.aliases},
+                        {"dns", n.dns},
                         {"conflist", n.conflist},
                         {"cni_result", n.cni_result}});
   json ports = json::array();
@@ -191,6 +198,7 @@ Result<ContainerNetworkState> container_network_state_from_json(std::string_view
       network.addresses = n.value("addresses", std::vector<std::string>{});
       network.gateway = n.value("gateway", "");
       network.aliases = n.value("aliases", std::vector<std::string>{});
+      network.dns = n.value("dns", true);
       network.conflist = n.value("conflist", "");
       network.cni_result = n.value("cni_result", "");
       state.networks.push_back(std::move(network));
@@ -265,6 +273,12 @@ Result<std::vector<PortMapping>> parse_port_mappings(std::string_view text) {
   uint16_t host_first = 0;
   if (!host_ports.empty()) {
     auto [first, host_count] = KRILL_TRY(parse_port_range(host_ports, text));
+    if (count == 1 && host_count > 1)
+      return std::unexpected(Error("a host port range for one container port in \"" +
+                                       std::string(text) +
+                                       "\" is not supported: give one host port, or none for "
+                                       "any free one",
+                                   EINVAL));
     if (host_count != count && host_count != 1)
       return std::unexpected(
           Error("port ranges in \"" + std::string(text) + "\" differ in length", EINVAL));
@@ -295,6 +309,11 @@ std::string container_netns_path(const std::string& run_root, const std::string&
 
 std::string container_network_state_path(const std::string& run_root, const std::string& id) {
   return run_root + "/networks/containers/" + id + ".json";
+}
+
+Result<FileLock> ContainerNetworks::lock() const {
+  KRILL_CHECK(mkdir_all(run_root_ + "/networks", 0700));
+  return FileLock::exclusive(run_root_ + "/networks/attach.lock");
 }
 
 std::string ContainerNetworks::netns_path(const std::string& id) const {
@@ -352,7 +371,9 @@ Result<AttachedNetwork> ContainerNetworks::attach(const std::string& id, const s
   attached.network_id = network.id;
   attached.interface = ifname;
   attached.aliases = attachment.aliases;
-  attached.conflist = cni_conflist(network, run_root_ + "/networks/ipam");
+  attached.dns = network.dns_enabled;
+  attached.conflist = cni_conflist(network, run_root_ + "/networks/ipam",
+                                   {!ports.empty(), !attachment.static_mac.empty()});
   auto list = KRILL_TRY(CniNetworkList::parse(attached.conflist));
 
   CniInvocation invocation;
@@ -411,7 +432,7 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
   for (const char* dir : {"/networks", "/networks/netns", "/networks/containers", "/networks/ipam"})
     KRILL_CHECK(mkdir_all(run_root_ + dir, 0700));
   // One setup at a time: the published-port check and the rules that claim the ports.
-  auto lock = KRILL_TRY(FileLock::exclusive(run_root_ + "/networks/.lock"));
+  auto held = KRILL_TRY(lock());
   if (attachments.empty() && !ports.empty())
     return std::unexpected(Error("publishing ports needs a network (not --network none)", EINVAL));
 
@@ -430,14 +451,37 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
                                            " is already in use: container " +
                                            other_id.substr(0, 12) + " publishes it",
                                        EADDRINUSE));
-    ports[i].host_port = KRILL_TRY(probe_host_port(ports[i]));
+    if (ports[i].host_port == 0 && ports[i].protocol == "sctp")
+      return std::unexpected(Error("-p " + std::to_string(ports[i].container_port) +
+                                       "/sctp: give a host port (krill cannot pick a free SCTP "
+                                       "port)",
+                                   EINVAL));
+    // A port the kernel picks may still be one another container publishes (the rules do not
+    // bind it): try again then.
+    bool picked = ports[i].host_port == 0;
+    for (int attempt = 0;; ++attempt) {
+      PortMapping candidate = ports[i];
+      candidate.host_port = KRILL_TRY(probe_host_port(ports[i]));
+      bool clash = false;
+      for (size_t j = 0; j < i; ++j) clash = clash || same_host_port(candidate, ports[j]);
+      for (const auto& [other_id, other] : others)
+        for (const auto& taken : other.ports)
+          clash = clash || (other_id != id && same_host_port(candidate, taken));
+      if (!clash || !picked || attempt == 20) {
+        ports[i].host_port = candidate.host_port;
+        break;
+      }
+    }
   }
 
   ContainerNetworkState state;
   state.container_name = name;
   state.netns_path = netns_path(id);
   state.ports = ports;
-  (void)remove_persistent_netns(state.netns_path);  // a leftover of a crash
+  // A leftover of a crash (killed mid-start, a failed DEL): release its leases and rules first,
+  // or host-local would refuse this container's addresses as already allocated.
+  if (auto leftover = this->state(id); !leftover || *leftover) (void)teardown_unlocked(id);
+  (void)remove_persistent_netns(state.netns_path);
   KRILL_CHECK(create_persistent_netns(state.netns_path));
   auto undo = [&](Error error) -> Result<ContainerNetworkState> {
     (void)save(id, state);
@@ -455,33 +499,46 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
 }
 
 Result<void> ContainerNetworks::teardown(const std::string& id) {
-  auto lock = FileLock::exclusive(run_root_ + "/networks/.lock");
+  if (::access((run_root_ + "/networks").c_str(), F_OK) != 0) return {};  // never set up
+  auto held = KRILL_TRY(lock());
   return teardown_unlocked(id);
 }
 
 Result<void> ContainerNetworks::teardown_unlocked(const std::string& id) {
   auto current = state(id);
+  if (!current) return std::unexpected(current.error());
   std::optional<Error> first_error;
   std::string netns = netns_path(id);
-  if (current && *current) {
+  std::vector<AttachedNetwork> released, failed;
+  if (*current) {
     const auto& s = **current;
     if (!s.netns_path.empty()) netns = s.netns_path;
     for (size_t i = s.networks.size(); i-- > 0;) {
       auto removed =
           detach(id, netns, s.networks[i], i == 0 ? s.ports : std::vector<PortMapping>{});
-      if (!removed && !first_error)
+      if (removed) {
+        released.push_back(s.networks[i]);
+        continue;
+      }
+      failed.insert(failed.begin(), s.networks[i]);
+      if (!first_error)
         first_error =
             std::move(removed.error()).context("disconnect from " + s.networks[i].network);
     }
-  } else if (!current) {
-    first_error = current.error();
   }
   if (auto removed = remove_persistent_netns(netns); !removed && !first_error)
     first_error = removed.error();
-  if (::unlink(state_path(id).c_str()) != 0 && errno != ENOENT && !first_error)
+  if (!failed.empty()) {
+    // What could not be deleted stays on record (its lease, its rules): the next teardown —
+    // `system check --repair`, or the container's next start — tries again.
+    ContainerNetworkState rest = **current;
+    rest.networks = failed;
+    if (failed.front().network != (*current)->networks.front().network) rest.ports.clear();
+    (void)save(id, rest);
+  } else if (::unlink(state_path(id).c_str()) != 0 && errno != ENOENT && !first_error) {
     first_error = Error::from_errno("remove " + state_path(id));
-  if (current && *current)
-    for (const auto& network : (*current)->networks) release_unused_bridge(network);
+  }
+  for (const auto& network : released) release_unused_bridge(network);
   if (first_error) return std::unexpected(std::move(*first_error));
   return {};
 }
@@ -497,7 +554,7 @@ void ContainerNetworks::release_unused_bridge(const AttachedNetwork& network) {
 
 Result<AttachedNetwork> ContainerNetworks::connect(const std::string& id, const std::string& name,
                                                    const AttachRequest& attachment) {
-  auto lock = KRILL_TRY(FileLock::exclusive(run_root_ + "/networks/.lock"));
+  auto held = KRILL_TRY(lock());
   auto current = KRILL_TRY(state(id));
   if (!current)
     return std::unexpected(Error("container " + id.substr(0, 12) +
@@ -526,7 +583,7 @@ Result<AttachedNetwork> ContainerNetworks::connect(const std::string& id, const 
 }
 
 Result<void> ContainerNetworks::disconnect(const std::string& id, const std::string& network) {
-  auto lock = KRILL_TRY(FileLock::exclusive(run_root_ + "/networks/.lock"));
+  auto held = KRILL_TRY(lock());
   auto current = KRILL_TRY(state(id));
   NetworkConfig config = KRILL_TRY(networks_.find(network));
   auto it = current

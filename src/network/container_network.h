@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file_lock.h"
 #include "network/cni_plugin.h"
 #include "network/network_store.h"
 
@@ -40,6 +41,7 @@ struct AttachedNetwork {
   std::vector<std::string> addresses;  // CIDR, e.g. "10.90.0.2/16"
   std::string gateway;                 // "" on internal networks
   std::vector<std::string> aliases;
+  bool dns = true;         // the network resolves container names (its dns_enabled)
   std::string conflist;    // what ADD ran, for DEL
   std::string cni_result;  // what ADD returned, for DEL
 };
@@ -70,6 +72,10 @@ class ContainerNetworks {
   ContainerNetworks(NetworkStore& networks, std::string run_root,
                     std::vector<std::string> plugin_dirs, PluginExecutor& executor);
 
+  // The lock every attach and teardown holds: `network rm` holds it too, so that no container
+  // joins a network while it is removed.
+  Result<FileLock> lock() const;
+
   std::string netns_path(const std::string& id) const;
   std::string state_path(const std::string& id) const;
 
@@ -85,7 +91,8 @@ class ContainerNetworks {
   // Every container's state, by id.
   Result<std::vector<std::pair<std::string, ContainerNetworkState>>> all_states() const;
   // CNI DEL for every network (reverse order), the namespace removed, the state file removed.
-  // Idempotent; keeps going past errors and reports the first.
+  // Idempotent; keeps going past errors and reports the first; the networks whose DEL failed
+  // stay in the state file for the next try.
   Result<void> teardown(const std::string& id);
   // Live: one more network on a set-up container (the next ethN).
   Result<AttachedNetwork> connect(const std::string& id, const std::string& name,

@@ -1,125 +1,58 @@
-// A reader for the few TOML forms krill.conf uses: [section] headers, key = "string" and
-// key = ["string", ...] (an array may span lines), comments. No TOML library for five keys.
+// krill.conf is read with the shared TOML subset reader (base/toml_subset.h); this file only
+// keeps its own wording of errors and checks that every value is a string or a string array.
 #include "network/network_defaults.h"
 
 #include <cstdlib>
 #include <optional>
-#include <variant>
 
 #include "base/file_io.h"
+#include "base/toml_subset.h"
 #include "network/ip_address.h"
 
 namespace krill::network {
 namespace {
 
-using Value = std::variant<std::string, std::vector<std::string>>;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-
-void skip_space(std::string_view& text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-}
-
-// The rest of a line holds nothing but blanks and perhaps a comment.
-bool only_comment_left(std::string_view text) {
-  skip_space(text);
-  return text.empty() || text.front() == '#';
-}
-
-bool is_bare_key_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '-';
-}
-
-// A basic ("...", with escapes) or literal ('...') string at the front of `text`; consumes it.
-std::optional<std::string> take_string(std::string_view& text) {
-  if (text.empty() || (text.front() != '"' && text.front() != '\'')) return std::nullopt;
-  const char quote = text.front();
-  text.remove_prefix(1);
-  std::string out;
-  while (!text.empty()) {
-    const char c = text.front();
-    text.remove_prefix(1);
-    if (c == quote) return out;
-    if (c == '\n') return std::nullopt;
-    if (c != '\\' || quote == '\'') {
-      out += c;
-      continue;
-    }
-    if (text.empty()) return std::nullopt;
-    const char escaped = text.front();
-    text.remove_prefix(1);
-    switch (escaped) {
-      case '"':
-        out += '"';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      default:
-        return std::nullopt;  // \uXXXX and friends have no use in these keys
-    }
-  }
-  return std::nullopt;
-}
-
-// `["a", "b",]` with comments and newlines allowed between elements; consumes it.
-std::optional<std::vector<std::string>> take_array(std::string_view& text, int& extra_lines) {
-  if (text.empty() || text.front() != '[') return std::nullopt;
-  text.remove_prefix(1);
-  std::vector<std::string> out;
-  bool want_value = true;  // after '[' or ','
-  while (true) {
-    // Blanks, newlines and comments between elements.
-    while (true) {
-      skip_space(text);
-      if (!text.empty() && text.front() == '#') {
-        const size_t newline = text.find('\n');
-        text.remove_prefix(newline == std::string_view::npos ? text.size() : newline);
-      }
-      if (!text.empty() && text.front() == '\n') {
-        ++extra_lines;
-        text.remove_prefix(1);
-        continue;
-      }
-      break;
-    }
-    if (text.empty()) return std::nullopt;
-    if (text.front() == ']') {
-      text.remove_prefix(1);
-      return out;
-    }
-    if (text.front() == ',') {
-      if (want_value) return std::nullopt;  // "[," or ",,"
-      want_value = true;
-      text.remove_prefix(1);
-      continue;
-    }
-    if (!want_value) return std::nullopt;  // two values without a comma
-    auto element = take_string(text);
-    if (!element) return std::nullopt;
-    out.push_back(std::move(*element));
-    want_value = false;
-  }
-}
+using toml::Value;
 
 std::string line_prefix(std::string_view file_name, int line) {
   return std::string(file_name) + ":" + std::to_string(line) + ": ";
 }
 
+constexpr std::string_view kExpectedValue = "expected key = \"value\" or key = [\"value\", ...]";
+
+// A syntax error in krill.conf's words: "krill.conf:4: expected key = \"value\"".
+std::string syntax_message(std::string_view file_name, const toml::SyntaxError& error) {
+  using Part = toml::SyntaxError::Part;
+  switch (error.part) {
+    case Part::kHeader:
+      return line_prefix(file_name, error.statement_line) + "expected [section]";
+    case Part::kKey:
+      return line_prefix(file_name, error.statement_line) + "expected key = \"value\"";
+    case Part::kValue:
+      return line_prefix(file_name, error.statement_line) + std::string(kExpectedValue);
+    case Part::kAfterValue:
+      return line_prefix(file_name, error.line) + "unexpected text after the value of " + error.key;
+    case Part::kStructure:
+      break;
+  }
+  return line_prefix(file_name, error.line) + error.what;
+}
+
+bool is_string_array(const Value& value) {
+  if (value.kind != Value::Kind::kArray || value.is_table_array) return false;
+  for (const Value& element : value.array)
+    if (element.kind != Value::Kind::kString) return false;
+  return true;
+}
+
 Result<void> apply_key(const std::string& key, const Value& value, const std::string& where,
                        NetworkSettingsFile& settings) {
-  const std::string* text = std::get_if<std::string>(&value);
-  const std::vector<std::string>* list = std::get_if<std::vector<std::string>>(&value);
+  const std::string* text = value.kind == Value::Kind::kString ? &value.string : nullptr;
+  std::optional<std::vector<std::string>> list;
+  if (is_string_array(value)) {
+    list.emplace();
+    for (const Value& element : value.array) list->push_back(element.string);
+  }
   auto need_string = [&]() -> Result<void> {
     if (!text) return fail(where + key + " must be a string");
     return {};
@@ -162,72 +95,37 @@ Result<void> apply_key(const std::string& key, const Value& value, const std::st
   return {};
 }
 
+// Checks that every value in `table` (and in the tables in it) is a string or an array of
+// strings. The keys directly in `table` apply to `section` when given ([network]); `root` is given
+// for the document itself, whose "network" table is that section. Other sections and top-level
+// keys belong to other parts of krill.
+Result<void> visit_table(const Value& table, std::string_view file_name,
+                         NetworkSettingsFile* section, NetworkSettingsFile* root) {
+  for (const toml::Entry& entry : table.table) {
+    const Value& value = entry.value;
+    NetworkSettingsFile* child_section = root && entry.key == "network" ? root : nullptr;
+    if (value.kind == Value::Kind::kTable) {
+      KRILL_CHECK(visit_table(value, file_name, child_section, nullptr));
+    } else if (value.kind == Value::Kind::kArray && value.is_table_array) {
+      // [[network]]: each one applies in turn.
+      for (const Value& element : value.array)
+        KRILL_CHECK(visit_table(element, file_name, child_section, nullptr));
+    } else if (value.kind != Value::Kind::kString && !is_string_array(value)) {
+      return fail(line_prefix(file_name, value.line) + std::string(kExpectedValue));
+    } else if (section) {
+      KRILL_CHECK(apply_key(entry.key, value, line_prefix(file_name, value.line), *section));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<void> apply_network_settings(std::string_view file_name, std::string_view text,
                                     NetworkSettingsFile& settings) {
-  std::string section;
-  int line_number = 0;
-  while (!text.empty()) {
-    ++line_number;
-    const int first_line = line_number;
-    skip_space(text);
-    if (text.empty()) break;
-    if (text.front() == '\n' || text.front() == '#') {
-      const size_t newline = text.find('\n');
-      text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-      continue;
-    }
-    const std::string where = line_prefix(file_name, first_line);
-    const size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
-    if (line.front() == '[') {
-      // [section] or [[array-of-tables]]: only the name matters here.
-      const bool double_bracket = line.starts_with("[[");
-      const std::string_view closing = double_bracket ? "]]" : "]";
-      const size_t close = line.find(closing);
-      if (close == std::string_view::npos ||
-          !only_comment_left(line.substr(close + closing.size())))
-        return fail(where + "expected [section]");
-      std::string_view name = line.substr(double_bracket ? 2 : 1, close - (double_bracket ? 2 : 1));
-      skip_space(name);
-      while (!name.empty() && is_space(name.back())) name.remove_suffix(1);
-      if (name.empty()) return fail(where + "expected [section]");
-      section = std::string(name);
-      text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
-      continue;
-    }
-    // key = value
-    std::string_view rest = text;
-    size_t key_length = 0;
-    while (key_length < rest.size() && is_bare_key_char(rest[key_length])) ++key_length;
-    const std::string key(rest.substr(0, key_length));
-    rest.remove_prefix(key_length);
-    skip_space(rest);
-    if (key.empty() || rest.empty() || rest.front() != '=')
-      return fail(where + "expected key = \"value\"");
-    rest.remove_prefix(1);
-    skip_space(rest);
-    Value value;
-    int extra_lines = 0;
-    if (auto string_value = take_string(rest)) {
-      value = std::move(*string_value);
-    } else if (auto array_value = take_array(rest, extra_lines)) {
-      value = std::move(*array_value);
-    } else {
-      return fail(where + "expected key = \"value\" or key = [\"value\", ...]");
-    }
-    const size_t end_of_line = rest.find('\n');
-    if (!only_comment_left(rest.substr(0, end_of_line)))
-      return fail(line_prefix(file_name, first_line + extra_lines) +
-                  "unexpected text after the value of " + key);
-    line_number += extra_lines;
-    text =
-        end_of_line == std::string_view::npos ? std::string_view() : rest.substr(end_of_line + 1);
-    // Other sections (and top-level keys) belong to other parts of krill.
-    if (section == "network") KRILL_CHECK(apply_key(key, value, where, settings));
-  }
-  return {};
+  auto document = toml::parse_detailed(text);
+  if (!document) return fail(syntax_message(file_name, document.error()));
+  return visit_table(*document, file_name, nullptr, &settings);
 }
 
 Result<NetworkSettingsFile> load_network_settings() {

@@ -10,8 +10,9 @@
 //   default_subnet_pools = ["10.91.0.0/16", "10.92.0.0/16"]
 //   cni_plugin_dirs = ["/usr/lib/cni", "/usr/libexec/cni", "/opt/cni/bin"]
 //
-// Only `key = "string"` and `key = ["string", ...]` lines in sections are understood; comments
-// (#) and blank lines are skipped; anything else is an error naming file and line.
+// Read with krill's TOML subset (base/toml_subset.h). Every value must be a string or an array
+// of strings; anything else (an integer, a syntax error, a duplicate key or section) is an error
+// naming file and line.
 #pragma once
 
 #include <string>

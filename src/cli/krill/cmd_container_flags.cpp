@@ -163,7 +163,9 @@ static Result<void> apply_network_flags(const RunFlags& f, engine::ContainerConf
     auto& first = c.networks.front();
     for (const auto& alias : f.network_alias) first.aliases.push_back(alias);
     if (!f.ip.empty()) first.ip = f.ip;
-    if (!f.ip6.empty() && f.ip.empty()) first.ip = f.ip6;
+    if (!f.ip.empty() && !f.ip6.empty())
+      return fail("--ip and --ip6 together are not supported yet: give one address");
+    if (!f.ip6.empty()) first.ip = f.ip6;
     if (!f.mac_address.empty()) first.mac = f.mac_address;
   }
   // A lone default network is the default: nothing to record.

@@ -11,6 +11,7 @@
 #include "base/file_io.h"
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/format_template.h"
+#include "cli/krill/key_value_flags.h"
 #include "network/container_network.h"
 #include "network/network_config.h"
 
@@ -21,18 +22,6 @@ using nlohmann::json;
 
 // Exit status of `podman network rm` for a network in use.
 constexpr int kExitNetworkInUse = 2;
-
-Result<std::map<std::string, std::string>> key_values(const std::vector<std::string>& items,
-                                                      std::string_view what) {
-  std::map<std::string, std::string> pairs;
-  for (const auto& item : items) {
-    auto eq = item.find('=');
-    std::string key = item.substr(0, eq);
-    if (key.empty()) return fail("invalid " + std::string(what) + " \"" + item + "\": empty key");
-    pairs[key] = eq == std::string::npos ? "" : item.substr(eq + 1);
-  }
-  return pairs;
-}
 
 json network_json(const network::NetworkConfig& config) {
   return json::parse(network::network_config_to_json(config), nullptr, false);
@@ -109,8 +98,8 @@ Result<int> run_network_create(Context& ctx, const NetworkCreateFlags& o) {
   options.internal = o.internal;
   options.ipv6 = o.ipv6;
   options.interface_name = o.interface_name;
-  options.labels = KRILL_TRY(key_values(o.labels, "label"));
-  options.options = KRILL_TRY(key_values(o.options, "network option"));
+  options.labels = KRILL_TRY(parse_key_values(o.labels, "label"));
+  options.options = KRILL_TRY(parse_key_values(o.options, "network option"));
   options.ignore_existing = o.ignore;
   auto created = KRILL_TRY(store->create(options));
   ctx.out << created.name << "\n";
@@ -213,15 +202,10 @@ Result<int> run_network_rm(Context& ctx, const NetworkRmFlags& o) {
       raise(kExitEngineError);
       continue;
     }
-    auto removed = store->remove(config->id);
-    if (removed) {
-      // What the plugins left of it: its bridge and its address leases' directory.
-      (void)network::delete_bridge(config->interface_name);
-      (void)remove_all(engine.options().run_root + "/networks/ipam/" + config->name);
-    }
+    auto removed = engine.network_remove(*config);
     if (!removed) {
       ctx.err << "Error: " << removed.error().message() << "\n";
-      raise(kExitEngineError);
+      raise(removed.error().errno_value() == EBUSY ? kExitNetworkInUse : kExitEngineError);
       continue;
     }
     ctx.out << config->name << "\n";
@@ -246,9 +230,10 @@ Result<int> run_network_prune(Context& ctx, const NetworkPruneFlags& o) {
     if (!confirmed(ctx)) return 0;
   }
   for (const auto& config : unused) {
-    KRILL_CHECK(store->remove(config.id));
-    (void)network::delete_bridge(config.interface_name);
-    (void)remove_all(engine.options().run_root + "/networks/ipam/" + config.name);
+    if (auto removed = engine.network_remove(config); !removed) {
+      if (removed.error().errno_value() == EBUSY) continue;  // a container joined meanwhile
+      return std::unexpected(std::move(removed.error()));
+    }
     ctx.out << config.name << "\n";
   }
   return 0;
@@ -259,6 +244,8 @@ Result<int> run_network_connect(Context& ctx, const NetworkConnectFlags& o) {
   engine::NetworkRequest request;
   request.name = o.network;
   request.aliases = o.aliases;
+  if (!o.ip.empty() && !o.ip6.empty())
+    return fail("--ip and --ip6 together are not supported yet: give one address");
   request.ip = o.ip.empty() ? o.ip6 : o.ip;
   request.mac = o.mac_address;
   KRILL_CHECK(engine.network_connect(o.container, request));

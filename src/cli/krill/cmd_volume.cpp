@@ -9,6 +9,7 @@
 #include "base/file_io.h"
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/format_template.h"
+#include "cli/krill/key_value_flags.h"
 #include "engine/container_store.h"
 #include "engine/volumes.h"
 
@@ -33,19 +34,6 @@ Result<VolumeAccess> open_volumes(const Context& ctx) {
   std::string root = ctx.store_root();
   auto store = KRILL_TRY(engine::ContainerStore::open(root));
   return VolumeAccess{std::move(store), root};
-}
-
-// "k=v" -> {k, v}; "k" -> {k, ""}.
-Result<std::map<std::string, std::string>> parse_pairs(const std::vector<std::string>& items,
-                                                       std::string_view what) {
-  std::map<std::string, std::string> pairs;
-  for (const auto& item : items) {
-    auto eq = item.find('=');
-    std::string key = item.substr(0, eq);
-    if (key.empty()) return fail("invalid " + std::string(what) + " \"" + item + "\": empty key");
-    pairs[key] = eq == std::string::npos ? "" : item.substr(eq + 1);
-  }
-  return pairs;
 }
 
 // podman's inspect shape for one volume, in podman's member order.
@@ -103,8 +91,8 @@ Result<int> run_volume_create(Context& ctx, const VolumeCreateOptions& o) {
   engine::VolumeCreateRequest request;
   request.name = o.name;
   request.driver = o.driver;
-  request.labels = KRILL_TRY(parse_pairs(o.labels, "label"));
-  request.options = KRILL_TRY(parse_pairs(o.options, "volume option"));
+  request.labels = KRILL_TRY(parse_key_values(o.labels, "label"));
+  request.options = KRILL_TRY(parse_key_values(o.options, "volume option"));
   auto created = volumes.create(request);
   if (!created) {
     if (o.ignore && created.error().errno_value() == EEXIST) {  // made meanwhile

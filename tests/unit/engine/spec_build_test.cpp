@@ -503,6 +503,8 @@ TEST(SpecEtcFilesTest, AddHostParsing) {
   EXPECT_EQ(equals->address, "fd00::2");
   EXPECT_EQ(spec_detail::parse_add_host("gw:host-gateway", true)->address, "127.0.0.1");
   EXPECT_FALSE(spec_detail::parse_add_host("gw:host-gateway", false).has_value());
+  EXPECT_EQ(spec_detail::parse_add_host("gw:host-gateway", false, "10.90.0.1")->address,
+            "10.90.0.1");
   auto bad = spec_detail::parse_add_host("db:not-an-ip", false);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().message().rfind("--add-host db:not-an-ip", 0), 0u);

@@ -101,5 +101,20 @@ TEST(CniConflist, MtuAndIsolateOptions) {
   EXPECT_FALSE(json::parse(cni_conflist(network(false), "/d"))["plugins"][0].contains("mtu"));
 }
 
+TEST(CniConflist, PortmapAndTuningOnlyWhenNeeded) {
+  auto types = [](const std::string& text) {
+    std::vector<std::string> names;
+    const json doc = json::parse(text);
+    for (const auto& plugin : doc["plugins"]) names.push_back(plugin["type"]);
+    return names;
+  };
+  EXPECT_EQ(types(cni_conflist(network(false), "/d", {false, false})),
+            (std::vector<std::string>{"bridge", "firewall"}));
+  EXPECT_EQ(types(cni_conflist(network(false), "/d", {true, false})),
+            (std::vector<std::string>{"bridge", "portmap", "firewall"}));
+  EXPECT_EQ(types(cni_conflist(network(false), "/d", {false, true})),
+            (std::vector<std::string>{"bridge", "firewall", "tuning"}));
+}
+
 }  // namespace
 }  // namespace krill::network

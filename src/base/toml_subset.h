@@ -1,6 +1,6 @@
-// Internal to krill_image: a small, strict TOML reader for registries.conf.
+// A small, strict TOML reader for krill's configuration files (registries.conf, krill.conf).
 //
-// Why not toml++: registries.conf uses a handful of TOML features (strings, booleans,
+// Why not toml++: these files use a handful of TOML features (strings, booleans,
 // arrays, tables, arrays of tables, comments), the library is not in our dependency
 // list, and a strict subset gives us errors with file and line numbers in krill's
 // style. Supported: comments; bare, quoted and dotted keys; basic strings with
@@ -11,13 +11,14 @@
 #pragma once
 
 #include <cstdint>
+#include <expected>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/error.h"
 
-namespace krill::image::toml {
+namespace krill::toml {
 
 struct Entry;
 
@@ -43,7 +44,26 @@ struct Entry {
   Value value;
 };
 
+// A syntax (or structure) error with where it was found, for callers that word errors their own
+// way.
+struct SyntaxError {
+  enum class Part {
+    kHeader,      // in a [table] or [[array.of.tables]] line
+    kKey,         // in the key of a top-level key = value, or its '='
+    kValue,       // in the value of a top-level key = value (inline tables and arrays included)
+    kAfterValue,  // something other than a comment after a complete key = value
+    kStructure,   // a duplicate key or table, or a key used both as a value and as a table
+  };
+  Part part = Part::kStructure;
+  int line = 0;            // where the error was found
+  int statement_line = 0;  // where the key = value or header it is in starts
+  std::string key;         // the (dotted) key of that key = value, once read
+  std::string what;        // e.g. "unterminated string"
+};
+
 // Parses `text`; errors read "<file_name>:<line>: <what>".
 Result<Value> parse(std::string_view text, std::string_view file_name);
+// The same, with the error in parts.
+std::expected<Value, SyntaxError> parse_detailed(std::string_view text);
 
-}  // namespace krill::image::toml
+}  // namespace krill::toml

@@ -1,8 +1,8 @@
-#include "image/toml_subset.h"
+#include "base/toml_subset.h"
 
 #include <charconv>
 
-namespace krill::image::toml {
+namespace krill::toml {
 
 const Value* Value::find(std::string_view key) const {
   for (const Entry& e : table)
@@ -59,7 +59,10 @@ void append_utf8(std::string& out, uint32_t cp) {
 
 class Parser {
  public:
-  Parser(std::string_view text, std::string_view file) : text_(text), file_(file) {}
+  explicit Parser(std::string_view text) : text_(text) {}
+
+  // Set when document() fails.
+  const SyntaxError& syntax_error() const { return syntax_error_; }
 
   Result<Value> document() {
     Value root;
@@ -69,10 +72,15 @@ class Parser {
     while (true) {
       skip_blank_lines();
       if (eof()) break;
+      statement_line_ = line_;
+      statement_key_.clear();
       if (peek() == '[') {
+        part_ = SyntaxError::Part::kHeader;
         current = KRILL_TRY(header(root));
       } else {
-        KRILL_CHECK(key_value(*current));
+        part_ = SyntaxError::Part::kKey;
+        KRILL_CHECK(key_value(*current, /*top_level=*/true));
+        part_ = SyntaxError::Part::kAfterValue;
       }
       KRILL_CHECK(end_of_line());
     }
@@ -89,9 +97,14 @@ class Parser {
     ++pos_;
   }
 
-  std::unexpected<Error> error(const std::string& what) const { return error_at(line_, what); }
-  std::unexpected<Error> error_at(int line, const std::string& what) const {
-    return fail(std::string(file_) + ":" + std::to_string(line) + ": " + what);
+  std::unexpected<Error> error(const std::string& what) { return error_at(line_, what); }
+  std::unexpected<Error> error_at(int line, const std::string& what) {
+    syntax_error_ = SyntaxError{part_, line, statement_line_, statement_key_, what};
+    return fail(what);
+  }
+  std::unexpected<Error> structure_error_at(int line, const std::string& what) {
+    part_ = SyntaxError::Part::kStructure;
+    return error_at(line, what);
   }
 
   void skip_spaces() {
@@ -171,8 +184,8 @@ class Parser {
       } else if (child->kind == Value::Kind::kArray && child->is_table_array) {
         child = &child->array.back();
       } else if (child->kind != Value::Kind::kTable) {
-        return error_at(line, "key \"" + join(parts, i + 1) + "\" is " +
-                                  Value::kind_name(child->kind) + ", not a table");
+        return structure_error_at(line, "key \"" + join(parts, i + 1) + "\" is " +
+                                            Value::kind_name(child->kind) + ", not a table");
       }
       node = child;
     }
@@ -208,8 +221,9 @@ class Parser {
         parent->table.push_back(Entry{parts.back(), std::move(array)});
         existing = &parent->table.back().value;
       } else if (existing->kind != Value::Kind::kArray || !existing->is_table_array) {
-        return error_at(line, "[[" + name + "]] redefines " + Value::kind_name(existing->kind) +
-                                  " defined on line " + std::to_string(existing->line));
+        return structure_error_at(line, "[[" + name + "]] redefines " +
+                                            Value::kind_name(existing->kind) + " defined on line " +
+                                            std::to_string(existing->line));
       }
       existing->array.push_back(std::move(table));
       return &existing->array.back();
@@ -219,25 +233,28 @@ class Parser {
       return &parent->table.back().value;
     }
     if (existing->kind != Value::Kind::kTable || existing->explicitly_defined)
-      return error_at(
+      return structure_error_at(
           line, "[" + name + "] is already defined on line " + std::to_string(existing->line));
     existing->explicitly_defined = true;
     return existing;
   }
 
-  Result<void> key_value(Value& table) {
+  // `top_level`: a statement of its own, not a key = value inside an inline table.
+  Result<void> key_value(Value& table, bool top_level) {
     int line = line_;
     std::vector<std::string> parts = KRILL_TRY(dotted_key());
+    if (top_level) statement_key_ = join(parts, parts.size());
     skip_spaces();
     if (peek() != '=') return error("expected '=' after key \"" + join(parts, parts.size()) + "\"");
     advance();
     skip_spaces();
+    if (top_level) part_ = SyntaxError::Part::kValue;
     Value v = KRILL_TRY(value());
     Value* parent = KRILL_TRY(descend(table, parts, parts.size() - 1, line));
     if (const Value* existing = parent->find(parts.back()))
-      return error_at(line, "duplicate key \"" + join(parts, parts.size()) +
-                                "\" (first defined on line " + std::to_string(existing->line) +
-                                ")");
+      return structure_error_at(line, "duplicate key \"" + join(parts, parts.size()) +
+                                          "\" (first defined on line " +
+                                          std::to_string(existing->line) + ")");
     parent->table.push_back(Entry{parts.back(), std::move(v)});
     return {};
   }
@@ -281,7 +298,7 @@ class Parser {
       }
       while (true) {
         skip_spaces();
-        KRILL_CHECK(key_value(v));
+        KRILL_CHECK(key_value(v, /*top_level=*/false));
         skip_spaces();
         if (peek() == ',') {
           advance();
@@ -394,15 +411,31 @@ class Parser {
   }
 
   std::string_view text_;
-  std::string_view file_;
   size_t pos_ = 0;
   int line_ = 1;
+  // What is being read, for SyntaxError.
+  SyntaxError::Part part_ = SyntaxError::Part::kKey;
+  int statement_line_ = 1;
+  std::string statement_key_;
+  SyntaxError syntax_error_;
 };
 
 }  // namespace
 
-Result<Value> parse(std::string_view text, std::string_view file_name) {
-  return Parser(text, file_name).document();
+std::expected<Value, SyntaxError> parse_detailed(std::string_view text) {
+  Parser parser(text);
+  auto document = parser.document();
+  if (!document) return std::unexpected(parser.syntax_error());
+  return std::move(*document);
 }
 
-}  // namespace krill::image::toml
+Result<Value> parse(std::string_view text, std::string_view file_name) {
+  auto document = parse_detailed(text);
+  if (!document) {
+    return fail(std::string(file_name) + ":" + std::to_string(document.error().line) + ": " +
+                document.error().what);
+  }
+  return std::move(*document);
+}
+
+}  // namespace krill::toml
