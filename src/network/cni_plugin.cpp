@@ -312,7 +312,9 @@ Result<CniResult> CniNetworkList::add(const CniInvocation& invocation,
   size_t added = 0;  // plugins whose ADD succeeded, to undo on a later failure
 
   // What an ADD leaves behind (veth pairs, leases, iptables rules) must not outlive the failure:
-  // the plugins that succeeded get a DEL, newest first, with the last result as prevResult.
+  // the plugins that ran get a DEL, newest first, with the last result as prevResult — the one
+  // that failed too, as libcni's callers do (it may have done part of its work; DEL is
+  // idempotent).
   const auto roll_back = [&](Error error) -> Result<CniResult> {
     const json* prev = prev_result ? &*prev_result : nullptr;
     for (size_t i = added; i-- > 0;) {
@@ -325,8 +327,8 @@ Result<CniResult> CniNetworkList::add(const CniInvocation& invocation,
   for (const auto& plugin : plugins_) {
     auto output = run_plugin(plugin, "ADD", name_, cni_version_, invocation,
                              prev_result ? &*prev_result : nullptr, plugin_dirs, executor);
-    if (!output) return roll_back(std::move(output.error()));
     ++added;
+    if (!output) return roll_back(std::move(output.error()));
     // A plugin that prints nothing passes the result before it on (lenient; the spec asks
     // every plugin to print one).
     if (is_blank(*output) && prev_result) continue;

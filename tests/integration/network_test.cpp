@@ -206,7 +206,7 @@ TEST_F(Network, ConnectAndDisconnectALiveContainer) {
   std::string b = run_detached({"--name", "b", "--network", "two", EngineEnv::kImage, "httpd", "-f",
                                 "-p", "80", "-h", "/etc"});
   auto hosts_before = krill({"exec", "a", "cat", "/etc/hosts"});
-  EXPECT_EQ(hosts_before.out.find("\tb"), std::string::npos) << hosts_before.out;
+  EXPECT_EQ(hosts_before.out.find("\tb\n"), std::string::npos) << hosts_before.out;
   auto connected = krill({"network", "connect", "--alias", "bee", "two", "a"});
   ASSERT_TRUE(connected.ok()) << connected.describe();
   auto links = krill({"exec", "a", "ip", "-o", "link"});

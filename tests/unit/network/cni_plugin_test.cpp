@@ -211,26 +211,27 @@ TEST_F(CniPluginListTest, FirstDirectoryWithThePluginWins) {
   EXPECT_EQ(executor_.calls[1].path, dir_.path() + "/portmap");
 }
 
-TEST_F(CniPluginListTest, AddFailureRollsBackThePluginsThatSucceeded) {
+TEST_F(CniPluginListTest, AddFailureRollsBackThePluginsThatRanTheFailedOneToo) {
   executor_.script["firewall ADD"] = std::unexpected(Error("iptables: No chain"));
   executor_.script["bridge DEL"] = std::unexpected(Error("ignored during rollback"));
   auto result = list_.add(invocation_, dirs_, executor_);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().message(), "plugin firewall (ADD): iptables: No chain");
+  // The failed plugin may have done part of its work: it gets a DEL as well.
   EXPECT_EQ(executor_.sequence(),
-            (std::vector<std::string>{"bridge ADD", "portmap ADD", "firewall ADD", "portmap DEL",
-                                      "bridge DEL"}));
+            (std::vector<std::string>{"bridge ADD", "portmap ADD", "firewall ADD", "firewall DEL",
+                                      "portmap DEL", "bridge DEL"}));
   // The rollback DELs see the last result there was.
   EXPECT_EQ(executor_.calls[3].stdin_json["prevResult"]["interfaces"][0]["name"], "portmap");
-  EXPECT_EQ(executor_.calls[4].stdin_json["prevResult"]["interfaces"][0]["name"], "portmap");
+  EXPECT_EQ(executor_.calls[5].stdin_json["prevResult"]["interfaces"][0]["name"], "portmap");
 }
 
-TEST_F(CniPluginListTest, FirstPluginFailureRunsNoDel) {
+TEST_F(CniPluginListTest, FirstPluginFailureRunsItsDelOnly) {
   executor_.script["bridge ADD"] = std::unexpected(Error("no bridge for you"));
   auto result = list_.add(invocation_, dirs_, executor_);
   ASSERT_FALSE(result);
   EXPECT_EQ(result.error().message(), "plugin bridge (ADD): no bridge for you");
-  EXPECT_EQ(executor_.sequence(), std::vector<std::string>{"bridge ADD"});
+  EXPECT_EQ(executor_.sequence(), (std::vector<std::string>{"bridge ADD", "bridge DEL"}));
 }
 
 TEST_F(CniPluginListTest, InvalidResultIsAFailureThatRollsBackItsPlugin) {
