@@ -16,11 +16,12 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network login logout pull push images rmi tag history save load import export image registry system runtime help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
 __krill_volume_commands="create ls list inspect rm remove prune"
+__krill_network_commands="create ls list inspect rm remove prune connect disconnect"
 __krill_transports="docker:// oci: oci-archive: docker-archive: dir: containers-storage:"
 
 # Flags per command ("image copy" etc. use their full name).
@@ -48,7 +49,7 @@ __krill_command_flags() {
     "image prune" | "system prune") echo "--all -a --force -f" ;;
     "system df") echo "--format --verbose -v" ;;
     "system check") echo "--repair -r --quick -q" ;;
-    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
+    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
     start | "container start") echo "--attach -a --interactive -i --detach-keys --sig-proxy" ;;
     stop | "container stop") echo "--time -t --all -a --ignore -i" ;;
     restart | "container restart") echo "--time -t --all -a" ;;
@@ -68,6 +69,13 @@ __krill_command_flags() {
     stats | "container stats") echo "--no-stream --all -a --no-trunc --format" ;;
     "container prune") echo "--force -f --filter" ;;
     "volume create") echo "--driver -d --label -l --opt -o --ignore" ;;
+    "network create") echo "--driver -d --subnet --gateway --ip-range --internal --ipv6 --label -l --opt -o --interface-name --ignore" ;;
+    "network ls" | "network list") echo "--filter -f --format --quiet -q --noheading -n --no-trunc" ;;
+    "network inspect") echo "--format -f" ;;
+    "network rm" | "network remove") echo "--force -f" ;;
+    "network prune") echo "--filter --force -f" ;;
+    "network connect") echo "--alias --ip --ip6 --mac-address" ;;
+    "network disconnect") echo "--force -f" ;;
     "volume ls" | "volume list") echo "--filter -f --format --quiet -q --noheading -n" ;;
     "volume inspect") echo "--format -f --all -a" ;;
     "volume rm" | "volume remove") echo "--force -f --all -a" ;;
@@ -81,6 +89,10 @@ __krill_local_images() {
 }
 
 # Container names from `krill ps -a`.
+__krill_networks() {
+  "$1" network ls -q 2>/dev/null
+}
+
 __krill_containers() {
   "$1" ps -a --format '{{.Names}}' 2>/dev/null
 }
@@ -121,12 +133,13 @@ _krill() {
 
   local full="$command"
   case "$command" in
-    image | registry | system | container | volume)
+    image | registry | system | container | volume | network)
       if [[ $((i + 1)) -eq $COMP_CWORD ]]; then
         case "$command" in
           image) COMPREPLY=($(compgen -W "$__krill_image_commands" -- "$cur")) ;;
           container) COMPREPLY=($(compgen -W "$__krill_container_commands" -- "$cur")) ;;
           volume) COMPREPLY=($(compgen -W "$__krill_volume_commands" -- "$cur")) ;;
+          network) COMPREPLY=($(compgen -W "$__krill_network_commands" -- "$cur")) ;;
           registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
           system) COMPREPLY=($(compgen -W "df prune check" -- "$cur")) ;;
         esac
@@ -151,6 +164,7 @@ _krill() {
         push | "image push" | "image copy" | "image sync") COMPREPLY=($(compgen -W "oci v2s2" -- "$cur")); return ;;
       esac ;;
     --src | -s | --dest | -d) COMPREPLY=($(compgen -W "docker dir" -- "$cur")); return ;;
+    --network | --net) COMPREPLY=($(compgen -W "$(__krill_networks "$krill") bridge none host container: ns:" -- "$cur")); return ;;
     --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x linux/riscv64" -- "$cur")); return ;;
   esac
 
@@ -165,6 +179,8 @@ _krill() {
       COMPREPLY=($(compgen -W "$__krill_transports" -- "$cur"))
       compopt -o nospace 2>/dev/null ;;
     import | "image import") COMPREPLY=($(compgen -f -- "$cur")) ;;
+    "network inspect" | "network rm" | "network remove" | "network connect" | "network disconnect")
+      COMPREPLY=($(compgen -W "$(__krill_networks "$krill")" -- "$cur")) ;;
     run | create | "container run" | "container create")
       COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
     start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "*)

@@ -147,6 +147,24 @@ TEST_F(Network, PublishedPortReachesTheServerFromTheHost) {
   EXPECT_EQ(fetch_from_host("http://127.0.0.1:18080/hostname"), again.substr(0, 12) + "\n");
 }
 
+TEST_F(Network, PublishAllPublishesTheImagesExposedPortsOnFreePorts) {
+  auto imported = krill({"import", "-q", "-c", "ENV=PATH=/bin", "-c", "EXPOSE 80",
+                         busybox_rootfs_tar(), "localhost/exposed:1"});
+  ASSERT_TRUE(imported.ok()) << imported.describe();
+  std::string id = run_detached({"--name", "all", "-P", "localhost/exposed:1", "httpd", "-f", "-p",
+                                 "80", "-h", "/etc"});
+  auto port = krill({"port", "all", "80/tcp"});
+  ASSERT_TRUE(port.ok()) << port.describe();
+  std::string host = trimmed(port.out);
+  ASSERT_EQ(host.rfind("0.0.0.0:", 0), 0u) << host;
+  EXPECT_EQ(fetch_from_host("http://127.0.0.1:" + host.substr(8) + "/hostname"),
+            id.substr(0, 12) + "\n");
+  auto unpublished = krill({"port", "all", "81"});
+  EXPECT_NE(unpublished.exit_code, 0);
+  EXPECT_NE(unpublished.err.find("no public port '81/tcp'"), std::string::npos)
+      << unpublished.err;
+}
+
 TEST_F(Network, InternalNetworkHasNoWayOut) {
   run_detached({"--name", "srv", "-p", "18081:80", EngineEnv::kImage, "httpd", "-f", "-p", "80",
                 "-h", "/etc"});
