@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "base/unique_fd.h"
@@ -289,7 +290,8 @@ Result<ChildOutcome> run_child(const ChildSpec& spec) {
     if (has_timeout) {
       const auto left =
           std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-      timeout_ms = left < 0 ? 0 : static_cast<int>(left) + 1;
+      // Clamped: a timeout of weeks must not overflow poll's int.
+      timeout_ms = left < 0 ? 0 : static_cast<int>(std::min<long long>(left, 1 << 30)) + 1;
     }
     // Without a pidfd (or with all pipes closed), look at the child regularly.
     if (!pidfd && (timeout_ms < 0 || timeout_ms > 20)) timeout_ms = 20;
@@ -318,6 +320,9 @@ Result<ChildOutcome> run_child(const ChildSpec& spec) {
       ::kill(child.pid(), SIGKILL);
       outcome.wait_status = child.wait();
       outcome.timed_out = true;
+      // What it printed before it was killed is part of the report.
+      drain(out.read, outcome.stdout_text, spec.stdout_cap, outcome.stdout_truncated);
+      drain(err.read, outcome.stderr_text, spec.stderr_cap, outcome.stderr_truncated);
       return outcome;
     }
   }

@@ -216,7 +216,7 @@ class Engine {
                                      const image::ContainerConfig& image_config);
   // Tears down what setup_network made (idempotent; cheap when there is nothing) and updates
   // the hosts files of the containers that shared its networks.
-  void release_network(const std::string& id);
+  Result<void> release_network(const std::string& id);
   Result<network::ContainerNetworks*> container_networks();
   void update_peer_hosts();
 

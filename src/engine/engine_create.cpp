@@ -36,6 +36,9 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
     struct stat st {};
     if (::stat(mount.source.c_str(), &st) != 0) return fail_errno("statfs " + mount.source);
   }
+  if (config.annotations.contains(kDisconnectedAnnotation))
+    return fail(std::string("annotation ") + kDisconnectedAnnotation +
+                " is krill's own: it cannot be set");
   // Networks must exist now (podman's check), not only when the container starts.
   if (config.network.empty() && !config.networks.empty()) {
     auto* networks_store = KRILL_TRY(networks());

@@ -154,14 +154,14 @@ void Engine::update_peer_hosts() {
                                      peer_hosts_section(id, state, *states));
 }
 
-void Engine::release_network(const std::string& id) {
+Result<void> Engine::release_network(const std::string& id) {
   std::string state_path = network::container_network_state_path(options_.run_root, id);
   std::string netns_path = network::container_netns_path(options_.run_root, id);
-  if (::access(state_path.c_str(), F_OK) != 0 && ::access(netns_path.c_str(), F_OK) != 0) return;
-  auto networking = container_networks();
-  if (!networking) return;
-  (void)(*networking)->teardown(id);
+  if (::access(state_path.c_str(), F_OK) != 0 && ::access(netns_path.c_str(), F_OK) != 0) return {};
+  auto* networking = KRILL_TRY(container_networks());
+  auto released = networking->teardown(id);
   update_peer_hosts();
+  return released;
 }
 
 Result<std::vector<ContainerRecord>> Engine::network_users(const network::NetworkConfig& network) {
@@ -194,9 +194,16 @@ Result<void> Engine::network_remove(const network::NetworkConfig& network) {
   // live attachments decide.
   auto held = KRILL_TRY(networking->lock());
   std::vector<std::string> users;
-  for (const auto& [id, state] : KRILL_TRY(networking->all_states()))
-    for (const auto& n : state.networks)
-      if (n.network_id == network.id) users.push_back(id.substr(0, 12));
+  for (const auto& [id, state] : KRILL_TRY(networking->all_states())) {
+    bool on_it =
+        std::any_of(state.networks.begin(), state.networks.end(),
+                    [&](const network::AttachedNetwork& n) { return n.network_id == network.id; });
+    if (!on_it) continue;
+    // Left by a container that is gone (its DEL failed, then it was removed): retry it now.
+    auto owner = store_->find(id);
+    if (!owner && owner.error().errno_value() == ENOENT && networking->teardown(id, held)) continue;
+    users.push_back(id.substr(0, 12));
+  }
   for (const auto& record : KRILL_TRY(store_->list())) {
     if (!record.config.network.empty()) continue;
     bool uses = record.config.networks.empty() && network.name == store->defaults().default_network;
@@ -246,7 +253,8 @@ Result<void> Engine::network_connect(const std::string& container, const Network
   }
   NetworkRequest added = request;
   added.name = target.name;
-  if (disconnected && record.status == ContainerStatus::kRunning &&
+  if (disconnected &&
+      (record.status == ContainerStatus::kRunning || record.status == ContainerStatus::kPaused) &&
       !network_state(record).value_or(std::nullopt))
     return fail("container " + record.id.substr(0, 12) +
                 " lost its network namespace with its last network: stop it, connect, start");
@@ -327,7 +335,9 @@ Result<std::vector<std::string>> Engine::check_networks(bool repair) {
     // Decided under the container's lock, on its current record: a container being started
     // holds the lock, and one that started since the listing is running now.
     std::optional<ContainerLock> lock;
-    if (store_->find(id)) {
+    auto record = store_->find(id);
+    if (!record && record.error().errno_value() != ENOENT) continue;  // cannot tell: leave it
+    if (record) {
       auto acquired = ContainerLock::try_acquire(options_.store_root, id);
       if (!acquired || !*acquired) continue;
       lock = std::move(**acquired);
@@ -336,9 +346,13 @@ Result<std::vector<std::string>> Engine::check_networks(bool repair) {
                       current->status == ContainerStatus::kPaused))
         continue;
     }
-    findings.push_back("network namespace of container " + id.substr(0, 12) + " left behind" +
-                       (repair ? " (removed)" : ""));
-    if (repair) release_network(id);
+    std::string finding = "network namespace of container " + id.substr(0, 12) + " left behind";
+    if (repair) {
+      auto released = release_network(id);
+      finding +=
+          released ? " (removed)" : " (could not remove: " + released.error().message() + ")";
+    }
+    findings.push_back(finding);
   }
   return findings;
 }

@@ -91,7 +91,7 @@ Result<ContainerRecord> Engine::reconcile_locked(const ContainerRecord& record) 
   // The rootfs is no longer in use: a stale overlay mount goes away.
   auto snapshot = image::open_snapshot(*images_, snapshot_dir(record.id));
   if (snapshot && snapshot->driver() != "vfs") (void)unmount_path(snapshot->rootfs_dir());
-  release_network(record.id);
+  (void)release_network(record.id);
   return *updated;
 }
 
@@ -125,7 +125,7 @@ Result<void> Engine::cleanup(const std::string& id) {
     }
     auto snapshot = image::open_snapshot(*images_, snapshot_dir(record.id));
     if (snapshot && snapshot->driver() != "vfs") (void)unmount_path(snapshot->rootfs_dir());
-    release_network(record.id);
+    (void)release_network(record.id);
     (void)remove_all(rundir);
     handled_exit = true;
   } else {

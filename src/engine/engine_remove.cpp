@@ -56,7 +56,7 @@ Result<void> Engine::remove_locked(const ContainerRecord& record, bool volumes) 
     KRILL_CHECK_CTX(image::remove_snapshot(*images_, *snapshot),
                     "remove container " + record.id + " storage");
   }
-  release_network(record.id);
+  (void)release_network(record.id);
   (void)remove_all(run_dir(record.id));
   KRILL_CHECK_CTX(remove_all(container_dir(record.id)), "remove container " + record.id);
   if (volumes)

@@ -84,7 +84,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     mounted_here = true;
   }
   auto fail_start = [&](Error error, int exit_code) -> Result<StartOutcome> {
-    release_network(id);
+    (void)release_network(id);
     if (mounted_here || is_mount_point(rootfs)) (void)unmount_path(rootfs);
     (void)remove_all(rundir);
     std::string message = error.message();

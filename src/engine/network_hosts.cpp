@@ -49,7 +49,13 @@ Result<void> replace_peer_hosts_section(const std::string& path, std::string_vie
   content += section;
   if (content == *current) return {};
   // Overwritten from the start, then cut to length: a lookup meanwhile never sees an empty
-  // file (no localhost), only old or new lines.
+  // file (no localhost). A shorter text is padded to the old length with a comment, so the
+  // moment before the cut shows the new lines and a comment, never the tail of an old line.
+  size_t final_size = content.size();
+  if (content.size() < current->size()) {
+    content += "\n#";
+    content.resize(current->size(), ' ');
+  }
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) return fail_errno("open " + path);
   size_t written = 0;
@@ -60,7 +66,7 @@ Result<void> replace_peer_hosts_section(const std::string& path, std::string_vie
     if (n < 0) return fail_errno("write " + path);
     written += static_cast<size_t>(n);
   }
-  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
+  if (::ftruncate(fd.get(), static_cast<off_t>(final_size)) != 0)
     return fail_errno("truncate " + path);
   return {};
 }

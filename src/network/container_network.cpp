@@ -463,14 +463,22 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
       PortMapping candidate = ports[i];
       candidate.host_port = KRILL_TRY(probe_host_port(ports[i]));
       bool clash = false;
-      for (size_t j = 0; j < i; ++j) clash = clash || same_host_port(candidate, ports[j]);
+      // Every other port of this request (earlier ones are final, later ones are explicit or
+      // still 0) and every port another container publishes.
+      for (size_t j = 0; j < ports.size(); ++j)
+        clash = clash || (j != i && ports[j].host_port != 0 && same_host_port(candidate, ports[j]));
       for (const auto& [other_id, other] : others)
         for (const auto& taken : other.ports)
           clash = clash || (other_id != id && same_host_port(candidate, taken));
-      if (!clash || !picked || attempt == 20) {
+      if (!clash || !picked) {
         ports[i].host_port = candidate.host_port;
         break;
       }
+      if (attempt == 20)
+        return std::unexpected(Error("no free host port for " +
+                                         std::to_string(ports[i].container_port) + "/" +
+                                         ports[i].protocol,
+                                     EADDRINUSE));
     }
   }
 
@@ -480,7 +488,13 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
   state.ports = ports;
   // A leftover of a crash (killed mid-start, a failed DEL): release its leases and rules first,
   // or host-local would refuse this container's addresses as already allocated.
-  if (auto leftover = this->state(id); !leftover || *leftover) (void)teardown_unlocked(id);
+  if (auto leftover = this->state(id); !leftover || *leftover) {
+    auto released = teardown_unlocked(id);
+    if (!released)
+      return std::unexpected(std::move(released.error())
+                                 .context("release what an earlier start of this container left "
+                                          "(retry, or `krill system check --repair`)"));
+  }
   (void)remove_persistent_netns(state.netns_path);
   KRILL_CHECK(create_persistent_netns(state.netns_path));
   auto undo = [&](Error error) -> Result<ContainerNetworkState> {
@@ -498,6 +512,11 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
   return state;
 }
 
+Result<void> ContainerNetworks::teardown(const std::string& id, const FileLock& held) {
+  (void)held;  // proof that the caller holds lock()
+  return teardown_unlocked(id);
+}
+
 Result<void> ContainerNetworks::teardown(const std::string& id) {
   if (::access((run_root_ + "/networks").c_str(), F_OK) != 0) return {};  // never set up
   auto held = KRILL_TRY(lock());
@@ -506,7 +525,13 @@ Result<void> ContainerNetworks::teardown(const std::string& id) {
 
 Result<void> ContainerNetworks::teardown_unlocked(const std::string& id) {
   auto current = state(id);
-  if (!current) return std::unexpected(current.error());
+  if (!current) {
+    // Unreadable: what it recorded cannot be deleted, but the namespace and the file go, or
+    // they would stay forever; the error says what was lost.
+    (void)remove_persistent_netns(netns_path(id));
+    (void)::unlink(state_path(id).c_str());
+    return std::unexpected(std::move(current.error()).context("network state removed unread"));
+  }
   std::optional<Error> first_error;
   std::string netns = netns_path(id);
   std::vector<AttachedNetwork> released, failed;

@@ -94,6 +94,8 @@ class ContainerNetworks {
   // Idempotent; keeps going past errors and reports the first; the networks whose DEL failed
   // stay in the state file for the next try.
   Result<void> teardown(const std::string& id);
+  // The same for a caller that holds lock() already.
+  Result<void> teardown(const std::string& id, const FileLock& held);
   // Live: one more network on a set-up container (the next ethN).
   Result<AttachedNetwork> connect(const std::string& id, const std::string& name,
                                   const AttachRequest& attachment);

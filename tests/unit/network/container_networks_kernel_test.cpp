@@ -60,8 +60,9 @@ class ContainerNetworksKernel : public ::testing::Test {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root";
     if (::unshare(CLONE_NEWNET) != 0)
       GTEST_SKIP() << "unshare(CLONE_NEWNET): " << std::strerror(errno);
-    if (::unshare(CLONE_NEWNS) == 0)
+    if (::unshare(CLONE_NEWNS) == 0) {
       ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+    }
     char templ[] = "/tmp/krill-cn-test-XXXXXX";
     ASSERT_NE(::mkdtemp(templ), nullptr);
     dir_ = templ;
@@ -83,7 +84,8 @@ class ContainerNetworksKernel : public ::testing::Test {
   }
   void TearDown() override {
     if (dir_.empty()) return;
-    for (const char* id : {"c1", "c2"}) ::umount2(networks_->netns_path(id).c_str(), MNT_DETACH);
+    if (networks_)
+      for (const char* id : {"c1", "c2"}) ::umount2(networks_->netns_path(id).c_str(), MNT_DETACH);
     (void)remove_all(dir_);
   }
 
