@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -217,6 +218,37 @@ TEST_F(Network, ContainerModeSharesTheOthersNamespace) {
   auto refused = krill({"run", "--rm", "--network", "container:idle", EngineEnv::kImage, "true"});
   EXPECT_EQ(refused.exit_code, 125) << refused.describe();
   EXPECT_NE(refused.err.find("not running"), std::string::npos) << refused.err;
+}
+
+TEST_F(Network, NsPathJoinsANamespaceTheUserMade) {
+  // A namespace made outside krill (as `ip netns add` keeps one), with an interface in it.
+  TempDir dir("netns");
+  std::string path = dir.path() + "/made-by-hand";
+  ASSERT_TRUE(write_file(path, ""));
+  auto made = run_command({"unshare", "--net=" + path, "ip", "link", "add", "kt-ns0", "type",
+                           "veth", "peer", "name", "kt-ns1"});
+  ASSERT_TRUE(made.ok()) << made.describe();
+  auto joined =
+      krill({"run", "--rm", "--network", "ns:" + path, EngineEnv::kImage, "ip", "-o", "link"});
+  (void)::umount2(path.c_str(), MNT_DETACH);
+  ASSERT_TRUE(joined.ok()) << joined.describe();
+  EXPECT_NE(joined.out.find("kt-ns0"), std::string::npos) << joined.out;
+  auto relative =
+      krill({"run", "--rm", "--network", "ns:relative/path", EngineEnv::kImage, "true"});
+  EXPECT_EQ(relative.exit_code, 125) << relative.describe();
+  EXPECT_NE(relative.err.find("absolute"), std::string::npos) << relative.err;
+}
+
+TEST_F(Network, PublishedUdpPortReachesTheServerFromTheHost) {
+  run_detached({"--name", "udp", "-p", "15353:5353/udp", EngineEnv::kImage, "probe", "udp-echo",
+                "5353", "100"});
+  auto ports = krill({"port", "udp", "5353/udp"});
+  EXPECT_EQ(trimmed(ports.out), "0.0.0.0:15353") << ports.describe();
+  // The probe on the host side (the test's namespace): it resolves "localhost" from the host's
+  // /etc/hosts.
+  auto asked = run_command({probe_binary(), "udp-ask", "127.0.0.1", "15353", "ping"});
+  EXPECT_TRUE(asked.ok()) << asked.describe();
+  EXPECT_EQ(trimmed(asked.out), "echo:ping");
 }
 
 TEST_F(Network, ConnectAndDisconnectALiveContainer) {
