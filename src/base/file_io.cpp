@@ -236,4 +236,64 @@ Result<UniqueFd> open_in_root(const std::string& root, const std::string& path, 
   return UniqueFd(static_cast<int>(fd));
 }
 
+Result<int64_t> parse_rfc3339_nano(std::string_view text) {
+  auto bad = [&] { return fail("parse time \"" + std::string(text) + "\": not RFC 3339"); };
+  auto digits = [&](size_t pos, size_t count, int& out) {
+    if (pos + count > text.size()) return false;
+    out = 0;
+    for (size_t i = pos; i < pos + count; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, year) || text.size() < 19 || text[4] != '-' || !digits(5, 2, month) ||
+      text[7] != '-' || !digits(8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't' && text[10] != ' ') || !digits(11, 2, hour) ||
+      text[13] != ':' || !digits(14, 2, minute) || text[16] != ':' || !digits(17, 2, second))
+    return bad();
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return bad();
+  size_t pos = 19;
+  int64_t nanos = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int count = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (count < 9) {
+        nanos = nanos * 10 + (text[pos] - '0');
+        ++count;
+      }
+      ++pos;
+    }
+    if (count == 0) return bad();
+    for (; count < 9; ++count) nanos *= 10;
+  }
+  int64_t offset_seconds = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int offset_hours, offset_minutes;
+    if (!digits(pos + 1, 2, offset_hours) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
+        !digits(pos + 4, 2, offset_minutes))
+      return bad();
+    offset_seconds = (offset_hours * 60 + offset_minutes) * 60;
+    if (text[pos] == '-') offset_seconds = -offset_seconds;
+    pos += 6;
+  } else {
+    return bad();
+  }
+  if (pos != text.size()) return bad();
+  struct tm utc {};
+  utc.tm_year = year - 1900;
+  utc.tm_mon = month - 1;
+  utc.tm_mday = day;
+  utc.tm_hour = hour;
+  utc.tm_min = minute;
+  utc.tm_sec = second;
+  const int64_t seconds = static_cast<int64_t>(::timegm(&utc)) - offset_seconds;
+  return seconds * 1000000000 + nanos;
+}
+
 }  // namespace krill

@@ -18,8 +18,8 @@ Result<std::string> read_file(const std::string& path);
 
 // How far a write must get before it returns.
 enum class Durability {
-  kDurable,  // fsync the file and its directory: survives a crash (stores on disk)
-  kVolatile, // atomic rename only: for state that a reboot clears anyway (/run)
+  kDurable,   // fsync the file and its directory: survives a crash (stores on disk)
+  kVolatile,  // atomic rename only: for state that a reboot clears anyway (/run)
 };
 
 // Replaces `path` atomically: writes a temporary file in the same directory
@@ -54,5 +54,9 @@ Result<UniqueFd> open_in_root(const std::string& root, const std::string& path, 
 std::string rfc3339_nano_now();
 // The same format for a given instant (seconds since the epoch, nanoseconds).
 std::string format_rfc3339_nano(int64_t seconds, long nanoseconds);
+// Go's time.Parse(time.RFC3339Nano): "2024-05-01T12:03:04.123456789Z", any fraction (or none),
+// "Z" or a numeric offset ("+02:00"); nanoseconds since the epoch. Error "parse time \"x\": not
+// RFC 3339".
+Result<int64_t> parse_rfc3339_nano(std::string_view text);
 
 }  // namespace krill

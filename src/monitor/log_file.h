@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "base/error.h"
+#include "base/file_io.h"  // parse_rfc3339_nano
 #include "base/unique_fd.h"
 
 namespace krill::monitor {
@@ -41,8 +42,7 @@ class LogWriter {
 
  private:
   LogWriter() = default;
-  Result<void> write_entry(LogStream stream, std::string_view text, bool partial,
-                           int64_t now_ns);
+  Result<void> write_entry(LogStream stream, std::string_view text, bool partial, int64_t now_ns);
   Result<void> rotate_if_needed(size_t next_entry_size);
   LogWriterOptions options_;
   UniqueFd fd_;
@@ -73,6 +73,5 @@ Result<void> read_logs(const std::string& driver, const std::string& path,
 
 // "2026-11-28T11:00:00.123456789+00:00" (podman's k8s-file) / "...Z" (json-file) <-> ns.
 std::string format_rfc3339_nano(int64_t unix_ns, bool zulu);
-Result<int64_t> parse_rfc3339_nano(std::string_view text);
 
 }  // namespace krill::monitor

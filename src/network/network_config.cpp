@@ -16,57 +16,12 @@ using Json = nlohmann::ordered_json;
 
 constexpr int64_t kNanosPerSecond = 1'000'000'000;
 
-// Go's time.Parse(time.RFC3339Nano, ...): "2024-05-01T12:03:04.123456789Z" or with a numeric
-// zone offset ("+02:00"), which podman writes for networks created in a local time zone.
+// Go's time.Parse(time.RFC3339Nano, ...): "Z" or a numeric zone offset ("+02:00"), which podman
+// writes for networks created in a local time zone.
 Result<int64_t> parse_rfc3339(const std::string& text) {
-  auto bad = [&] { return fail("invalid RFC 3339 time \"" + text + "\""); };
-  int year, month, day, hour, minute, second, consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6 ||
-      consumed != 19)
-    return bad();
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18})
-    if (!std::isdigit(static_cast<unsigned char>(text[i]))) return bad();
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
-    return bad();
-  size_t pos = 19;
-  int64_t nanos = 0;
-  if (pos < text.size() && text[pos] == '.') {
-    ++pos;
-    int digits = 0;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
-      if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
-      ++digits;
-      ++pos;
-    }
-    if (digits == 0) return bad();
-    for (int i = digits; i < 9; ++i) nanos *= 10;
-  }
-  int64_t offset_seconds = 0;
-  const std::string zone = text.substr(pos);
-  if (zone == "Z" || zone == "z") {
-    // UTC
-  } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' &&
-             std::isdigit(static_cast<unsigned char>(zone[1])) &&
-             std::isdigit(static_cast<unsigned char>(zone[2])) &&
-             std::isdigit(static_cast<unsigned char>(zone[4])) &&
-             std::isdigit(static_cast<unsigned char>(zone[5]))) {
-    const int zone_hours = (zone[1] - '0') * 10 + (zone[2] - '0');
-    const int zone_minutes = (zone[4] - '0') * 10 + (zone[5] - '0');
-    if (zone_hours > 23 || zone_minutes > 59) return bad();
-    offset_seconds = (zone_hours * 3600 + zone_minutes * 60) * (zone[0] == '-' ? -1 : 1);
-  } else {
-    return bad();
-  }
-  struct tm utc {};
-  utc.tm_year = year - 1900;
-  utc.tm_mon = month - 1;
-  utc.tm_mday = day;
-  utc.tm_hour = hour;
-  utc.tm_min = minute;
-  utc.tm_sec = second;
-  const time_t seconds = ::timegm(&utc);
-  return (static_cast<int64_t>(seconds) - offset_seconds) * kNanosPerSecond + nanos;
+  auto parsed = parse_rfc3339_nano(text);
+  if (!parsed) return fail("invalid RFC 3339 time \"" + text + "\"");
+  return *parsed;
 }
 
 std::string format_created(int64_t created_ns) {

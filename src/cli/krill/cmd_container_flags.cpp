@@ -72,7 +72,7 @@ Result<int64_t> parse_time_or_duration(std::string_view text, int64_t now_ns) {
     return static_cast<int64_t>(seconds * 1e9L);
   }
   if (auto duration = parse_go_duration(text)) return now_ns - *duration;
-  if (auto parsed = monitor::parse_rfc3339_nano(text)) return *parsed;
+  if (auto parsed = parse_rfc3339_nano(text)) return *parsed;
   // A date, or a date and time without zone (UTC).
   std::string s(text);
   for (const char* format :
