@@ -16,7 +16,7 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network login logout pull push images rmi tag history save load import export image registry system runtime unshare help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
@@ -141,7 +141,7 @@ _krill() {
           volume) COMPREPLY=($(compgen -W "$__krill_volume_commands" -- "$cur")) ;;
           network) COMPREPLY=($(compgen -W "$__krill_network_commands" -- "$cur")) ;;
           registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
-          system) COMPREPLY=($(compgen -W "df prune check" -- "$cur")) ;;
+          system) COMPREPLY=($(compgen -W "df prune check migrate" -- "$cur")) ;;
         esac
         return
       fi

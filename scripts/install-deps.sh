@@ -12,6 +12,8 @@ packages=(
   busybox-static
   # peers the tests and benchmarks compare against
   runc crun podman uidmap skopeo umoci buildah docker-registry
+  # rootless: the pause process that keeps the user namespace (catatonit -P), as podman uses it
+  catatonit
   # networks: the CNI plugins (bridge, host-local, portmap, firewall, tuning, loopback), the
   # iptables they call, rootless networking, and the throughput benchmark
   containernetworking-plugins iptables passt slirp4netns iperf3

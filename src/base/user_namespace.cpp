@@ -1,5 +1,5 @@
-// run_in_user_namespace: fork, unshare(CLONE_NEWUSER | CLONE_NEWNS), id maps written by the
-// parent, exec.
+// Id maps for a new user namespace (newuidmap/newgidmap with the caller's subordinate ids), and
+// facts about the namespace a process runs in.
 #include "base/user_namespace.h"
 
 #include <fcntl.h>
@@ -77,8 +77,9 @@ Result<void> run_map_helper(const std::string& helper, pid_t pid, unsigned long 
   return {};
 }
 
-// The parent's half: the child's uid and gid maps.
-Result<void> write_maps(pid_t pid) {
+}  // namespace
+
+Result<void> write_id_maps(pid_t pid) {
   const uid_t uid = ::getuid();
   const gid_t gid = ::getgid();
   struct passwd* pw = ::getpwuid(uid);
@@ -100,63 +101,35 @@ Result<void> write_maps(pid_t pid) {
   return {};
 }
 
-}  // namespace
+Result<std::vector<IdMapRange>> parse_id_map(std::string_view text) {
+  std::vector<IdMapRange> ranges;
+  std::istringstream lines{std::string(text)};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    std::istringstream fields(line);
+    IdMapRange range;
+    std::string extra;
+    if (!(fields >> range.inside >> range.outside >> range.count) || (fields >> extra) ||
+        range.count == 0)
+      return fail("id map: bad line \"" + line + "\"");
+    ranges.push_back(range);
+  }
+  return ranges;
+}
+
+bool id_is_mapped(const std::vector<IdMapRange>& ranges, unsigned long id) {
+  for (const auto& range : ranges)
+    if (id >= range.inside && id - range.inside < range.count) return true;
+  return false;
+}
+
+bool in_initial_user_namespace() {
+  auto map = read_file("/proc/self/uid_map");
+  if (!map) return true;
+  // The initial namespace maps the whole range: "0 0 4294967295".
+  return map->find("4294967295") != std::string::npos;
+}
 
 bool in_krill_user_namespace() { return std::getenv(kInUserNamespaceEnv) != nullptr; }
-
-Result<int> run_in_user_namespace(const std::vector<std::string>& argv) {
-  int to_parent[2], to_child[2];
-  if (::pipe2(to_parent, O_CLOEXEC) != 0) return fail_errno("pipe");
-  UniqueFd parent_read(to_parent[0]), child_write(to_parent[1]);
-  if (::pipe2(to_child, O_CLOEXEC) != 0) return fail_errno("pipe");
-  UniqueFd child_read(to_child[0]), parent_write(to_child[1]);
-  const pid_t parent_pid = ::getpid();
-  std::vector<std::string> args = argv;
-  std::vector<char*> raw;
-  for (auto& arg : args) raw.push_back(arg.data());
-  raw.push_back(nullptr);
-  std::string marker = std::string(kInUserNamespaceEnv) + "=1";
-  std::vector<char*> env;
-  for (char** e = environ; *e; ++e) env.push_back(*e);
-  env.push_back(marker.data());
-  env.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0) return fail_errno("fork");
-  if (pid == 0) {
-    // Only async-signal-safe calls from here on.
-    char byte = 0;
-    // The build dies with the command that started it (a killed CLI leaves no orphan).
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent_pid) ::_exit(125);
-    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) ::_exit(125);
-    if (::write(child_write.get(), "u", 1) != 1) ::_exit(125);
-    if (::read(child_read.get(), &byte, 1) != 1 || byte != 'm') ::_exit(125);
-    if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0) ::_exit(125);
-    if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(125);
-    ::execve(raw[0], raw.data(), env.data());
-    ::_exit(127);
-  }
-  child_write.reset();
-  child_read.reset();
-  char byte = 0;
-  if (::read(parent_read.get(), &byte, 1) != 1) {
-    (void)wait_for(pid);
-    return fail("create a user namespace: unshare failed (are user namespaces enabled?)");
-  }
-  auto mapped = write_maps(pid);
-  if (!mapped) {
-    parent_write.reset();
-    (void)wait_for(pid);
-    return std::unexpected(mapped.error());
-  }
-  if (::write(parent_write.get(), "m", 1) != 1) {
-    int err = errno;
-    parent_write.reset();
-    (void)wait_for(pid);
-    return fail_errno("signal the child", err);
-  }
-  parent_write.reset();
-  return wait_for(pid);
-}
 
 }  // namespace krill

@@ -15,6 +15,7 @@
 #include "engine/network_hosts.h"
 #include "network/ip_address.h"
 #include "network/network_defaults.h"
+#include "network/pasta.h"
 
 namespace krill::engine {
 namespace {
@@ -32,6 +33,24 @@ Result<PublishedPort> exposed_port(const std::string& text) {
     return fail("the image exposes an invalid port \"" + text + "\"");
   port.container_port = static_cast<uint16_t>(std::stoi(number));
   return port;
+}
+
+// -p mappings, then -P's EXPOSE'd ports that -p did not give (host port 0: any free one).
+Result<std::vector<network::PortMapping>> published_ports(
+    const ContainerConfig& config, const image::ContainerConfig& image_config) {
+  std::vector<network::PortMapping> ports;
+  for (const auto& port : config.ports)
+    ports.push_back({port.host_ip, port.host_port, port.container_port, port.protocol});
+  if (config.publish_all) {
+    for (const auto& text : image_config.exposed_ports) {
+      auto exposed = KRILL_TRY(exposed_port(text));
+      bool given = std::any_of(ports.begin(), ports.end(), [&](const network::PortMapping& p) {
+        return p.container_port == exposed.container_port && p.protocol == exposed.protocol;
+      });
+      if (!given) ports.push_back({"", 0, exposed.container_port, exposed.protocol});
+    }
+  }
+  return ports;
 }
 
 }  // namespace
@@ -102,11 +121,26 @@ Result<Engine::NetworkSetup> Engine::setup_network(const ContainerRecord& record
     setup.netns_path = "/proc/" + std::to_string(other.pid) + "/ns/net";
     return setup;
   }
+  std::vector<network::PortMapping> ports = KRILL_TRY(published_ports(config, image_config));
   if (options_.rootless) {
-    // Bridges and firewall rules need root; rootless containers keep a namespace of their own
-    // with loopback only until pasta/slirp4netns support lands.
-    if (!config.networks.empty() || !config.ports.empty() || config.publish_all)
-      return fail("networks and published ports are not supported for rootless containers yet");
+    // Bridges and firewall rules need root: a rootless container gets a namespace of its own
+    // that pasta connects to the host (podman's default), or loopback only on a host without a
+    // route to copy.
+    if (!config.networks.empty() &&
+        !(config.networks.size() == 1 && config.networks.front().name == "pasta"))
+      return fail("--network " + config.networks.front().name +
+                  ": rootless containers cannot join networks (bridges need root); use pasta "
+                  "(the default), none, host, container:NAME or ns:PATH");
+    if (!network::host_has_default_route()) {
+      if (!ports.empty())
+        return fail(
+            "publishing ports rootless needs a host interface with a default route "
+            "(pasta copies its addresses into the container)");
+      return setup;
+    }
+    auto* networking = KRILL_TRY(container_networks());
+    auto state = KRILL_TRY(networking->setup_pasta(record.id, record.name, ports));
+    setup.netns_path = state.netns_path;
     return setup;
   }
 
@@ -117,19 +151,6 @@ Result<Engine::NetworkSetup> Engine::setup_network(const ContainerRecord& record
     auto* store = KRILL_TRY(networks());
     attachments.push_back({store->defaults().default_network, {}, "", ""});
   }
-  std::vector<network::PortMapping> ports;
-  for (const auto& port : config.ports)
-    ports.push_back({port.host_ip, port.host_port, port.container_port, port.protocol});
-  if (config.publish_all) {
-    for (const auto& text : image_config.exposed_ports) {
-      auto exposed = KRILL_TRY(exposed_port(text));
-      bool given = std::any_of(ports.begin(), ports.end(), [&](const network::PortMapping& p) {
-        return p.container_port == exposed.container_port && p.protocol == exposed.protocol;
-      });
-      if (!given) ports.push_back({"", 0, exposed.container_port, exposed.protocol});
-    }
-  }
-
   auto* networking = KRILL_TRY(container_networks());
   auto state = KRILL_TRY(networking->setup(record.id, record.name, attachments, ports));
   setup.netns_path = state.netns_path;

@@ -105,6 +105,11 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   inputs.rootfs = rootfs;
   inputs.userdata_dir = userdata_dir(id);
   inputs.rootless = options_.rootless;
+  if (options_.rootless) {
+    auto shared = current_shared_user_namespace();
+    if (!shared) return fail_start(shared.error(), 125);
+    inputs.shared_user_namespace = std::move(*shared);
+  }
   for (const auto& mount : record.config.mounts) {
     if (mount.type != "volume") continue;
     auto volume = ensure_volume(*store_, options_.store_root, mount.source);

@@ -210,10 +210,27 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   std::string hostname = container_hostname(inputs, host_network);
   ResolvedUser user = KRILL_TRY(resolve_user(
       inputs.rootfs, config.user.empty() ? image.user : config.user, config.group_add));
-  if (inputs.rootless && (user.uid != 0 || user.gid != 0))
+  if (const auto& shared = inputs.shared_user_namespace; inputs.rootless && shared) {
+    auto unmapped = [](const char* what, unsigned long id) {
+      return fail(std::string(what) + " " + std::to_string(id) +
+                  " is not mapped in the rootless user namespace: give the user more "
+                  "subordinate ids in /etc/subuid and /etc/subgid, then run krill system migrate");
+    };
+    if (!shared->setgroups_allowed) {
+      if (!config.group_add.empty())
+        built.warnings.push_back(
+            "--group-add ignored: setgroups is denied without subordinate "
+            "group ids (/etc/subgid)");
+      user.additional_gids.clear();
+    }
+    if (!id_is_mapped(shared->uids, user.uid)) return unmapped("uid", user.uid);
+    if (!id_is_mapped(shared->gids, user.gid)) return unmapped("gid", user.gid);
+    for (uint32_t gid : user.additional_gids)
+      if (!id_is_mapped(shared->gids, gid)) return unmapped("group", gid);
+  } else if (inputs.rootless && (user.uid != 0 || user.gid != 0)) {
     return fail("user " + std::to_string(user.uid) + ":" + std::to_string(user.gid) +
                 " is not mapped in a rootless container (only root is)");
-  if (inputs.rootless) {
+  } else if (inputs.rootless) {
     // A user namespace made by an unprivileged user has setgroups(2) denied: no supplementary
     // groups at all (runc refuses them: "cannot set any additional groups").
     if (!config.group_add.empty())
@@ -267,7 +284,7 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   lx.namespaces.push_back({oci::NamespaceType::kUts, {}});
   lx.namespaces.push_back({oci::NamespaceType::kMount, {}});
   lx.namespaces.push_back({oci::NamespaceType::kCgroup, {}});
-  if (inputs.rootless) {
+  if (inputs.rootless && !inputs.shared_user_namespace) {
     lx.namespaces.push_back({oci::NamespaceType::kUser, {}});
     lx.uid_mappings = {oci::IdMapping{.container_id = 0, .host_id = ::geteuid(), .size = 1}};
     lx.gid_mappings = {oci::IdMapping{.container_id = 0, .host_id = ::getegid(), .size = 1}};

@@ -5,10 +5,12 @@
 // /etc/resolv.conf — and the resources, devices, ulimits, mounts the flags ask for.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/error.h"
+#include "base/user_namespace.h"
 #include "engine/container_config.h"
 #include "image/manifest.h"
 #include "oci/spec.h"
@@ -22,6 +24,13 @@ struct ResolvedVolume {
   bool read_only = false;
 };
 
+// Rootless inside krill's shared user namespace (cli/krill/cmd_rootless.cpp): the container
+// shares it rather than getting a one-id namespace of its own, so every id it maps is usable.
+struct SharedUserNamespace {
+  std::vector<IdMapRange> uids, gids;  // /proc/self/uid_map, gid_map
+  bool setgroups_allowed = false;      // /proc/self/setgroups says "allow"
+};
+
 struct SpecInputs {
   std::string id;
   ContainerConfig config;
@@ -32,7 +41,8 @@ struct SpecInputs {
   std::string userdata_dir;
   std::vector<ResolvedVolume> volumes;  // for MountRequest{type="volume"} and image Volumes
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
-  std::string init_path;                // --init: the host binary bind-mounted as /dev/init (pid 1)
+  std::optional<SharedUserNamespace> shared_user_namespace;  // rootless, inside krill's namespace
+  std::string init_path;  // --init: the host binary bind-mounted as /dev/init (pid 1)
   // The network namespace to join (bridge networks, container:, ns:); "" = a new one, or the
   // host's with --network host.
   std::string network_namespace_path;
@@ -55,6 +65,10 @@ struct BuiltSpec {
 // "--device /dev/nope: no such device", "unable to find user nobody2: no matching entries in
 // passwd file".
 Result<BuiltSpec> build_spec(const SpecInputs& inputs);
+
+// The user namespace this process runs in, when it is not the host's (rootless krill inside its
+// shared namespace): its id maps and setgroups state. nullopt in the initial namespace.
+Result<std::optional<SharedUserNamespace>> current_shared_user_namespace();
 
 // The process args Docker runs: Entrypoint + Cmd with the overrides applied. Error "no command
 // specified" (exit 125 in Docker) when empty.

@@ -167,8 +167,9 @@ Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network) 
   int64_t shm_size = config.resources.shm_size > 0 ? config.resources.shm_size : 64 << 20;
   std::vector<std::string> devpts = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
                                      "mode=0620"};
-  // The tty group (5) is not mapped in a rootless container's user namespace.
-  if (!inputs.rootless) devpts.push_back("gid=5");
+  // The tty group (5) is not mapped in a rootless container's own one-id user namespace.
+  const auto& shared = inputs.shared_user_namespace;
+  if (!inputs.rootless || (shared && id_is_mapped(shared->gids, 5))) devpts.push_back("gid=5");
   std::string sys_ro = config.privileged ? "rw" : "ro";
   // sysfs belongs to the network namespace: an unprivileged user can mount one only for a
   // network namespace it owns. Sharing the host's, it binds the host's /sys instead.

@@ -11,11 +11,23 @@
 #include <string_view>
 #include <vector>
 
+#include "base/file_io.h"
 #include "base/unique_fd.h"
+#include "base/user_namespace.h"
 #include "engine/spec_builder.h"
 #include "engine/spec_internal.h"
 
 namespace krill::engine {
+
+Result<std::optional<SharedUserNamespace>> current_shared_user_namespace() {
+  if (in_initial_user_namespace()) return std::nullopt;
+  SharedUserNamespace shared;
+  shared.uids = KRILL_TRY(parse_id_map(KRILL_TRY(read_file("/proc/self/uid_map"))));
+  shared.gids = KRILL_TRY(parse_id_map(KRILL_TRY(read_file("/proc/self/gid_map"))));
+  auto setgroups = read_file("/proc/self/setgroups");
+  shared.setgroups_allowed = setgroups && setgroups->starts_with("allow");
+  return shared;
+}
 
 namespace spec_detail {
 

@@ -19,6 +19,7 @@
 #include "base/unique_fd.h"
 #include "network/cni_conflist.h"
 #include "network/netns.h"
+#include "network/pasta.h"
 
 namespace krill::network {
 namespace {
@@ -178,7 +179,8 @@ std::string container_network_state_to_json(const ContainerNetworkState& state) 
   return json{{"container_name", state.container_name},
               {"netns", state.netns_path},
               {"networks", networks},
-              {"ports", ports}}
+              {"ports", ports},
+              {"pasta", state.pasta}}
       .dump(2);
 }
 
@@ -189,6 +191,7 @@ Result<ContainerNetworkState> container_network_state_from_json(std::string_view
   try {
     state.container_name = doc.value("container_name", "");
     state.netns_path = doc.value("netns", "");
+    state.pasta = doc.value("pasta", false);
     for (const auto& n : doc.value("networks", json::array())) {
       AttachedNetwork network;
       network.network = n.value("network", "");
@@ -311,6 +314,10 @@ std::string container_network_state_path(const std::string& run_root, const std:
   return run_root + "/networks/containers/" + id + ".json";
 }
 
+std::string container_pasta_pid_path(const std::string& run_root, const std::string& id) {
+  return run_root + "/networks/containers/" + id + ".pasta.pid";
+}
+
 Result<FileLock> ContainerNetworks::lock() const {
   KRILL_CHECK(mkdir_all(run_root_ + "/networks", 0700));
   return FileLock::exclusive(run_root_ + "/networks/attach.lock");
@@ -426,16 +433,8 @@ Result<void> ContainerNetworks::detach(const std::string& id, const std::string&
   return list.del(invocation, network.cni_result, plugin_dirs_, executor_);
 }
 
-Result<ContainerNetworkState> ContainerNetworks::setup(
-    const std::string& id, const std::string& name, const std::vector<AttachRequest>& attachments,
-    std::vector<PortMapping> ports) {
-  for (const char* dir : {"/networks", "/networks/netns", "/networks/containers", "/networks/ipam"})
-    KRILL_CHECK(mkdir_all(run_root_ + dir, 0700));
-  // One setup at a time: the published-port check and the rules that claim the ports.
-  auto held = KRILL_TRY(lock());
-  if (attachments.empty() && !ports.empty())
-    return std::unexpected(Error("publishing ports needs a network (not --network none)", EINVAL));
-
+Result<std::vector<PortMapping>> ContainerNetworks::claim_ports(
+    const std::string& id, std::vector<PortMapping> ports) const {
   // Published ports: not twice in one request, not published by another container, not bound
   // by a host program; host port 0 becomes a free one.
   auto others = KRILL_TRY(all_states());
@@ -482,6 +481,11 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
     }
   }
 
+  return ports;
+}
+
+Result<ContainerNetworkState> ContainerNetworks::fresh_state(
+    const std::string& id, const std::string& name, const std::vector<PortMapping>& ports) {
   ContainerNetworkState state;
   state.container_name = name;
   state.netns_path = netns_path(id);
@@ -497,6 +501,20 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
   }
   (void)remove_persistent_netns(state.netns_path);
   KRILL_CHECK(create_persistent_netns(state.netns_path));
+  return state;
+}
+
+Result<ContainerNetworkState> ContainerNetworks::setup(
+    const std::string& id, const std::string& name, const std::vector<AttachRequest>& attachments,
+    std::vector<PortMapping> ports) {
+  for (const char* dir : {"/networks", "/networks/netns", "/networks/containers", "/networks/ipam"})
+    KRILL_CHECK(mkdir_all(run_root_ + dir, 0700));
+  // One setup at a time: the published-port check and the rules that claim the ports.
+  auto held = KRILL_TRY(lock());
+  if (attachments.empty() && !ports.empty())
+    return std::unexpected(Error("publishing ports needs a network (not --network none)", EINVAL));
+  ports = KRILL_TRY(claim_ports(id, std::move(ports)));
+  ContainerNetworkState state = KRILL_TRY(fresh_state(id, name, ports));
   auto undo = [&](Error error) -> Result<ContainerNetworkState> {
     (void)save(id, state);
     (void)teardown_unlocked(id);
@@ -509,6 +527,28 @@ Result<ContainerNetworkState> ContainerNetworks::setup(
     state.networks.push_back(std::move(*attached));
   }
   if (auto saved = save(id, state); !saved) return undo(std::move(saved.error()));
+  return state;
+}
+
+Result<ContainerNetworkState> ContainerNetworks::setup_pasta(const std::string& id,
+                                                             const std::string& name,
+                                                             std::vector<PortMapping> ports) {
+  for (const char* dir : {"/networks", "/networks/netns", "/networks/containers"})
+    KRILL_CHECK(mkdir_all(run_root_ + dir, 0700));
+  auto held = KRILL_TRY(lock());
+  ports = KRILL_TRY(claim_ports(id, std::move(ports)));
+  ContainerNetworkState state = KRILL_TRY(fresh_state(id, name, ports));
+  state.pasta = true;
+  PastaRequest request;
+  request.netns_path = state.netns_path;
+  request.ports = ports;
+  request.pid_file = container_pasta_pid_path(run_root_, id);
+  auto saved = save(id, state);
+  auto started = saved ? start_pasta(request) : Result<void>(std::unexpected(saved.error()));
+  if (!started) {
+    (void)teardown_unlocked(id);
+    return std::unexpected(std::move(started.error()));
+  }
   return state;
 }
 
@@ -550,6 +590,10 @@ Result<void> ContainerNetworks::teardown_unlocked(const std::string& id) {
         first_error =
             std::move(removed.error()).context("disconnect from " + s.networks[i].network);
     }
+  }
+  if (*current && (*current)->pasta) {
+    if (auto stopped = stop_pasta(container_pasta_pid_path(run_root_, id)); !stopped)
+      first_error = std::move(stopped.error());
   }
   if (auto removed = remove_persistent_netns(netns); !removed && !first_error)
     first_error = removed.error();

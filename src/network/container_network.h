@@ -51,11 +51,15 @@ struct ContainerNetworkState {
   std::string netns_path;
   std::vector<AttachedNetwork> networks;
   std::vector<PortMapping> ports;
+  // Rootless: pasta (network/pasta.h) connects the namespace and publishes `ports`; no CNI
+  // networks. Its pid file is container_pasta_pid_path.
+  bool pasta = false;
 };
 
 // Where a container's namespace and state live under the run root.
 std::string container_netns_path(const std::string& run_root, const std::string& id);
 std::string container_network_state_path(const std::string& run_root, const std::string& id);
+std::string container_pasta_pid_path(const std::string& run_root, const std::string& id);
 
 std::string container_network_state_to_json(const ContainerNetworkState& state);
 Result<ContainerNetworkState> container_network_state_from_json(std::string_view text);
@@ -86,6 +90,10 @@ class ContainerNetworks {
   Result<ContainerNetworkState> setup(const std::string& id, const std::string& name,
                                       const std::vector<AttachRequest>& attachments,
                                       std::vector<PortMapping> ports);
+  // Rootless: makes the namespace and connects it through pasta, which also publishes `ports`
+  // (checked as for setup). On any failure everything made so far is torn down again.
+  Result<ContainerNetworkState> setup_pasta(const std::string& id, const std::string& name,
+                                            std::vector<PortMapping> ports);
   // nullopt when the container has no network state (not started, or torn down).
   Result<std::optional<ContainerNetworkState>> state(const std::string& id) const;
   // Every container's state, by id.
@@ -108,6 +116,13 @@ class ContainerNetworks {
   Result<void> detach(const std::string& id, const std::string& netns,
                       const AttachedNetwork& network, const std::vector<PortMapping>& ports);
   Result<void> teardown_unlocked(const std::string& id);
+  // Published ports checked (not twice, not another container's, not bound on the host) and
+  // host port 0 made a free one.
+  Result<std::vector<PortMapping>> claim_ports(const std::string& id,
+                                               std::vector<PortMapping> ports) const;
+  // The state of a new start: what an earlier one left torn down, the namespace made.
+  Result<ContainerNetworkState> fresh_state(const std::string& id, const std::string& name,
+                                            const std::vector<PortMapping>& ports);
   // Deletes the network's bridge when no container is on the network any more (the bridge
   // plugin makes bridges but never removes them).
   void release_unused_bridge(const AttachedNetwork& network);

@@ -14,12 +14,13 @@
 
 #include <cstring>
 
+#include "base/user_namespace.h"
 #include "runtime/hooks.h"
-#include "runtime/process_init.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/process/host_names.h"
 #include "runtime/process/scheduling.h"
 #include "runtime/process/sysctl.h"
+#include "runtime/process_init.h"
 #include "runtime/rootfs/rootfs.h"
 
 namespace krill::runtime {
@@ -90,10 +91,13 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   rootfs::RootfsConfig rootfs_config;
   rootfs_config.spec = &spec;
   rootfs_config.rootfs = request.rootfs;
-  rootfs_config.in_user_namespace = in_user_namespace;
+  // Also when the runtime itself runs as root of an unprivileged user's namespace (rootless
+  // krill, podman): devices are bind-mounted there too, sysfs falls back to a bind.
+  rootfs_config.in_user_namespace = in_user_namespace || !in_initial_user_namespace();
   // In a joined cgroup namespace /proc/self/cgroup is relative to its root,
   // so cgroupfs is mounted directly, as with a new one.
-  rootfs_config.new_cgroup_namespace = plan.new_cgroup || plan.joins_type(oci::NamespaceType::kCgroup);
+  rootfs_config.new_cgroup_namespace =
+      plan.new_cgroup || plan.joins_type(oci::NamespaceType::kCgroup);
   rootfs_config.no_pivot = request.no_pivot;
   auto mount_ops = rootfs::make_real_mount_ops();
   const bool own_mount_namespace = linux_config.has_namespace(oci::NamespaceType::kMount);

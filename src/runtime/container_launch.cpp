@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "base/fd_passing.h"
+#include "base/user_namespace.h"
 #include "oci/spec_json.h"
 #include "runtime/cgroup_birth.h"
 #include "runtime/cgroups/devices.h"
@@ -16,6 +17,9 @@
 
 namespace krill::runtime {
 namespace {
+
+// An unprivileged user, or root of a user namespace such a user made.
+bool runtime_is_rootless() { return ::geteuid() != 0 || !in_initial_user_namespace(); }
 
 using linux_ns::SyncMessage;
 
@@ -66,7 +70,7 @@ Result<void> wait_for_exec(linux_ns::SyncChannel& channel) {
 // cannot use the devices cgroup, and the user namespace limits devices anyway.
 oci::Resources resources_with_devices(const oci::Linux& linux_config) {
   oci::Resources resources = linux_config.resources.value_or(oci::Resources{});
-  if (::geteuid() == 0) {
+  if (!runtime_is_rootless()) {
     for (auto& rule : cgroups::default_allowed_device_rules()) resources.devices.push_back(rule);
   }
   return resources;
@@ -93,7 +97,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
 
   // The init is born in its cgroups when we may create them (root); an
   // unprivileged runtime may only have some of them, so it adds the pid later.
-  const bool born_in_cgroup = request.cgroup && !request.exec_mode && ::geteuid() == 0;
+  const bool born_in_cgroup = request.cgroup && !request.exec_mode && !runtime_is_rootless();
   CgroupBirth birth;
   if (born_in_cgroup) {
     KRILL_CHECK(request.cgroup->create());

@@ -16,11 +16,12 @@
 #include "base/fd_passing.h"
 #include "base/file_io.h"
 #include "base/process_stat.h"
+#include "base/user_namespace.h"
 #include "oci/spec_json.h"
+#include "runtime/cgroups/manager.h"
 #include "runtime/container_created.h"
 #include "runtime/container_launch.h"
 #include "runtime/container_status.h"
-#include "runtime/cgroups/manager.h"
 #include "runtime/hooks.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/terminal.h"
@@ -136,7 +137,9 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.rootfs = rootfs;
   record.created = rfc3339_nano_now();
   record.owner = user_name(::geteuid());
-  record.rootless = ::geteuid() != 0;
+  // Root of a user namespace an unprivileged user made is rootless too (runc's rule): the
+  // host's cgroups and devices are not its to change.
+  record.rootless = ::geteuid() != 0 || !in_initial_user_namespace();
   record.annotations = spec.annotations;
   record.config_json = config_json;
   if (spec.linux_config) record.cgroups_path = spec.linux_config->cgroups_path;
@@ -236,7 +239,13 @@ Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
     return fail("cannot kill container " + id + ": container is not running");
   if (all) {
     auto cgroup = KRILL_TRY(open_cgroup(record));
-    return cgroup.signal_all(signal);
+    KRILL_CHECK(cgroup.signal_all(signal));
+    if (!record.rootless) return {};
+    // A rootless container may have no cgroup of its own (it could not be made): its init is
+    // signalled in any case, as runc does.
+    if (::kill(record.init_pid, signal) != 0 && errno != ESRCH)
+      return fail_errno("send signal " + std::to_string(signal) + " to container " + id);
+    return {};
   }
   if (::kill(record.init_pid, signal) != 0)
     return fail_errno("send signal " + std::to_string(signal) + " to container " + id);
@@ -254,8 +263,8 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
   // runtime.md: deleting a container that is not stopped MUST fail (runc
   // deletes created containers anyway; we follow the spec).
   if (status != oci::Status::kStopped && !force)
-    return fail("cannot delete container " + id + " that is not stopped: " +
-                oci::to_string(status) + " (use --force)");
+    return fail("cannot delete container " + id +
+                " that is not stopped: " + oci::to_string(status) + " (use --force)");
   auto cgroup = KRILL_TRY(open_cgroup(record));
   if (status != oci::Status::kStopped) {
     if (status == oci::Status::kPaused) (void)cgroup.thaw();

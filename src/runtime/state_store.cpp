@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
+#include "base/user_namespace.h"
 
 namespace krill::runtime {
 namespace {
@@ -41,13 +42,6 @@ std::string quoted(std::string_view id) {
 
 std::unexpected<Error> does_not_exist(const std::string& id) {
   return std::unexpected(Error("container \"" + id + "\" does not exist", ENOENT));
-}
-
-bool running_in_initial_user_namespace() {
-  auto map = read_file("/proc/self/uid_map");
-  if (!map) return true;
-  // The initial namespace maps the whole range: "0 0 4294967295".
-  return map->find("4294967295") != std::string::npos;
 }
 
 }  // namespace
@@ -129,7 +123,7 @@ std::string default_state_root() {
     // Root in a user namespace (rootless podman and the like) cannot write
     // /run; follow runc and honour $XDG_RUNTIME_DIR there unless $USER=root.
     const char* user = std::getenv("USER");
-    const bool honour_xdg = has_xdg && !running_in_initial_user_namespace() &&
+    const bool honour_xdg = has_xdg && !in_initial_user_namespace() &&
                             !(user != nullptr && std::string_view(user) == "root");
     return honour_xdg ? std::string(xdg) + "/krill" : "/run/krill";
   }

@@ -1,6 +1,11 @@
 // The rootless tests' user (test_user.h).
 #include "test_user.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <sstream>
 
 #include "harness.h"
@@ -19,6 +24,69 @@ void remove_test_user_lines(const std::string& path) {
 bool has_test_user_line(const std::string& path) {
   return read_file(path).find(std::string("\n") + kTestUser + ":") != std::string::npos ||
          read_file(path).rfind(std::string(kTestUser) + ":", 0) == 0;
+}
+
+namespace {
+
+constexpr const char* kLockFile = "/run/krill-test-user.lock";
+// What the tests created: "user" and/or the files that got a range, one per line.
+constexpr const char* kCreatedMarker = "/run/krill-test-user.created";
+
+}  // namespace
+
+TestUser::TestUser() {
+  lock_fd_ = ::open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX) != 0) {
+    error_ = "lock " + std::string(kLockFile) + " failed";
+    return;
+  }
+  std::string created;
+  if (!getpwnam(kTestUser)) {
+    CommandResult r = run_command(
+        {"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", kTestUser});
+    if (!r.ok())
+      error_ = r.describe();
+    else
+      created += "user\n";
+  }
+  for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    if (!error_.empty() || has_test_user_line(file)) continue;
+    std::ofstream(file, std::ios::app) << kTestUser << ":3100000:65536\n";
+    created += std::string(file) + "\n";
+  }
+  if (!created.empty()) std::ofstream(kCreatedMarker, std::ios::app) << created;
+  struct passwd* pw = getpwnam(kTestUser);
+  if (error_.empty() && !pw) error_ = "user lookup failed after useradd";
+  if (pw) {
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+  }
+  ::flock(lock_fd_, LOCK_SH);  // others may use the user now; the last one out cleans up
+}
+
+unsigned long TestUser::subordinate_start(const std::string& file) const {
+  std::istringstream lines(read_file(file));
+  const std::string prefix = std::string(kTestUser) + ":";
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(prefix, 0) == 0) return std::stoul(line.substr(prefix.size()));
+  return 0;
+}
+
+TestUser::~TestUser() {
+  if (lock_fd_ < 0) return;
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) == 0) {
+    std::istringstream created(read_file(kCreatedMarker));
+    bool remove_user = false;
+    for (std::string line; std::getline(created, line);) {
+      if (line == "user")
+        remove_user = true;
+      else if (!line.empty())
+        remove_test_user_lines(line);
+    }
+    if (remove_user) run_command({"userdel", kTestUser});
+    ::unlink(kCreatedMarker);
+  }
+  ::close(lock_fd_);
 }
 
 }  // namespace krill::it

@@ -5,7 +5,6 @@
 #include <pwd.h>
 #include <sys/types.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -19,38 +18,21 @@ inline constexpr const char* kTestUser = "krill-test-user";
 void remove_test_user_lines(const std::string& path);
 bool has_test_user_line(const std::string& path);
 
-// Creates the user and its subordinate id ranges if absent; undoes exactly what it did.
+// Creates the user and its subordinate id ranges if absent, and undoes exactly that once the
+// last TestUser of any test process on the machine is gone (ctest runs tests in parallel
+// processes: a shared lock on /run/krill-test-user.lock is held while one lives, and a marker
+// file records what the tests created).
 class TestUser {
  public:
-  TestUser() {
-    if (!getpwnam(kTestUser)) {
-      CommandResult r = run_command({"useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                                     "--user-group", kTestUser});
-      if (!r.ok()) {
-        error_ = r.describe();
-        return;
-      }
-      created_user_ = true;
-    }
-    for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
-      if (has_test_user_line(file)) continue;
-      std::ofstream(file, std::ios::app) << kTestUser << ":3100000:65536\n";
-      added_ranges_.push_back(file);
-    }
-    struct passwd* pw = getpwnam(kTestUser);
-    if (!pw) {
-      error_ = "user lookup failed after useradd";
-      return;
-    }
-    uid_ = pw->pw_uid;
-    gid_ = pw->pw_gid;
-  }
-  ~TestUser() {
-    for (const auto& file : added_ranges_) remove_test_user_lines(file);
-    if (created_user_) run_command({"userdel", kTestUser});
-  }
+  TestUser();
+  ~TestUser();
+  TestUser(const TestUser&) = delete;
+  TestUser& operator=(const TestUser&) = delete;
   const std::string& error() const { return error_; }
   uid_t uid() const { return uid_; }
+  // The first id of the user's first range in /etc/subuid or /etc/subgid (useradd may have made
+  // one itself): container id N (N >= 1) is this + N - 1 on the host.
+  unsigned long subordinate_start(const std::string& file = "/etc/subuid") const;
   gid_t gid() const { return gid_; }
   // argv prefix that runs a command as the user with a clean environment.
   std::vector<std::string> as_user(const std::string& home) const {
@@ -68,8 +50,7 @@ class TestUser {
   }
 
  private:
-  bool created_user_ = false;
-  std::vector<std::string> added_ranges_;
+  int lock_fd_ = -1;
   std::string error_;
   uid_t uid_ = 0;
   gid_t gid_ = 0;

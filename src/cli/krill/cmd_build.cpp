@@ -133,36 +133,9 @@ class TempDir {
   std::string path_;
 };
 
-// This command line again, from /proc/self/cmdline, with the store and run root the caller's
-// uid chose (inside the user namespace the uid is 0).
-Result<std::vector<std::string>> command_line_for_user_namespace(const Context& ctx) {
-  std::string cmdline = KRILL_TRY(read_file("/proc/self/cmdline"));
-  std::vector<std::string> argv;
-  for (size_t start = 0; start < cmdline.size();) {
-    size_t end = cmdline.find('\0', start);
-    if (end == std::string::npos) end = cmdline.size();
-    argv.push_back(cmdline.substr(start, end - start));
-    start = end + 1;
-  }
-  if (argv.empty()) return fail("read /proc/self/cmdline: empty");
-  char self[4096];
-  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return fail_errno("readlink /proc/self/exe");
-  argv[0].assign(self, static_cast<size_t>(n));
-  std::vector<std::string> globals;
-  if (ctx.global.root.empty()) globals.insert(globals.end(), {"--root", ctx.store_root()});
-  if (ctx.global.runroot.empty()) globals.insert(globals.end(), {"--runroot", ctx.run_root()});
-  argv.insert(argv.begin() + 1, globals.begin(), globals.end());
-  return argv;
-}
-
 Result<int> run_build(Context& ctx, const BuildFlags& o) {
-  if (::geteuid() != 0 && !in_krill_user_namespace()) {
-    // Rootless: mounting overlayfs and owning files as other ids need a user namespace.
-    auto argv = KRILL_TRY(command_line_for_user_namespace(ctx));
-    ctx.out.flush();
-    return run_in_user_namespace(argv);
-  }
+  // Rootless builds run in the user's krill namespace (cmd_rootless.cpp), where mounting
+  // overlayfs and owning files as other ids are allowed.
   auto store = KRILL_TRY(open_store(ctx));
   const std::string build_root = store.root() + "/build";
   auto temp = KRILL_TRY(TempDir::create(build_root + "/tmp"));

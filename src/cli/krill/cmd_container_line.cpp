@@ -146,6 +146,13 @@ std::vector<std::string> KrillCommandLine::take_trailing_command(
     if (!app) return args;
     ++i;
   }
+  if (verb == "unshare") {
+    // `krill unshare [CMD ARGS...]`: every word after the verb is the command (--help aside).
+    if (i < args.size() && (args[i] == "--help" || args[i] == "-h")) return args;
+    if (i < args.size() && args[i] == "--") ++i;
+    unshare_command_.assign(args.begin() + static_cast<long>(i), args.end());
+    return std::vector<std::string>(args.begin(), args.begin() + static_cast<long>(i));
+  }
   if (!takes_trailing_command(verb)) return args;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];

@@ -5,6 +5,7 @@
 #include "cli/krill/cmd_container_fs.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/krill_cli.h"
+#include "cli/krill/rootless_session.h"
 #include "cli/runtime/command.h"
 #include "cli/runtime/runtime_cli.h"
 #include "image/store_paths.h"
@@ -156,6 +157,7 @@ void KrillCommandLine::register_commands() {
     c->add_flag("-r,--repair", o.check.repair, "remove damaged images and stray files");
     c->add_flag("-q,--quick", o.check.quick, "accepted for podman compatibility");
   }
+  register_rootless_commands(*system);
 
   // `krill runtime ...` is handled before parsing (krill_main); listed here for --help.
   auto* runtime =
@@ -455,6 +457,10 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     ctx.in_is_terminal = isatty(STDIN_FILENO) == 1;
   }
   ctx.debug("running command " + line.command_name());
+  if (auto entered = enter_rootless_namespace(ctx, line.command_name()); !entered) {
+    err << "Error: " << entered.error().message() << "\n";
+    return kExitEngineError;
+  }
   try {
     auto status = line.action()(ctx);
     out.flush();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <ostream>
 
 #include "base/user_namespace.h"
@@ -28,11 +29,24 @@ void Context::debug(std::string_view message) const {
   if (log_level >= KrillLogLevel::kDebug) err << "DEBU[0000] " << message << "\n";
 }
 
+namespace {
+// Inside krill's rootless namespace the uid is 0, but the store is still the user's: the
+// command that joined it left the paths in the environment (cmd_rootless.cpp).
+std::string rootless_env(const char* name) {
+  const char* value = in_krill_user_namespace() ? std::getenv(name) : nullptr;
+  return value != nullptr && value[0] == '/' ? value : "";
+}
+}  // namespace
+
 std::string Context::store_root() const {
-  return global.root.empty() ? image::default_store_root() : global.root;
+  if (!global.root.empty()) return global.root;
+  std::string inherited = rootless_env(kRootlessStoreEnv);
+  return inherited.empty() ? image::default_store_root() : inherited;
 }
 std::string Context::run_root() const {
-  return global.runroot.empty() ? image::default_run_root() : global.runroot;
+  if (!global.runroot.empty()) return global.runroot;
+  std::string inherited = rootless_env(kRootlessRunRootEnv);
+  return inherited.empty() ? image::default_run_root() : inherited;
 }
 // Also inside the user namespace a rootless build re-executes in (base/user_namespace.h): root
 // there, but the store is the user's.

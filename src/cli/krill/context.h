@@ -21,6 +21,11 @@ inline constexpr int kExitNotFound = 1;       // e.g. rmi of an image that does 
 enum class KrillLogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 Result<KrillLogLevel> parse_krill_log_level(std::string_view text);
 
+// The store and run root of the user whose rootless namespace this is, set by the command that
+// joined it for everything it runs (`krill unshare` shells, monitors).
+inline constexpr const char* kRootlessStoreEnv = "KRILL_STORE";
+inline constexpr const char* kRootlessRunRootEnv = "KRILL_RUNROOT";
+
 struct Context {
   GlobalOptions global;
   std::istream& in;

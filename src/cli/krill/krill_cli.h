@@ -108,6 +108,8 @@ class KrillCommandLine {
   void register_working_container_commands();
   // cp, diff, commit, stats, port at the top and under `container` (cmd_container_fs.cpp).
   void register_container_fs_commands(CLI::App& parent, bool container_group);
+  // unshare, system migrate (cmd_rootless.cpp).
+  void register_rootless_commands(CLI::App& system);
   // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first
   // positional are the container's command, not krill's flags. Returns the arguments CLI11
   // parses (up to and with the first positional) and stores the rest in the options.
@@ -118,6 +120,7 @@ class KrillCommandLine {
   std::vector<CLI::App*> groups_;
   KrillAction selected_;
   std::string selected_name_;
+  std::vector<std::string> unshare_command_;  // `krill unshare CMD...` (take_trailing_command)
 };
 
 }  // namespace krill::cli

@@ -309,7 +309,9 @@ Result<void> Manager::add_process(pid_t pid) {
     if (place.skipped) continue;
     auto written = write_file(place.dir, "cgroup.procs", std::to_string(pid));
     if (!written) {
-      if (options_.rootless && is_permission_error(written.error().errno_value())) {
+      // Rootless: a cgroup the container's create could not make (exec joins what exists).
+      const int err = written.error().errno_value();
+      if (options_.rootless && (is_permission_error(err) || err == ENOENT)) {
         place.skipped = true;
         continue;
       }

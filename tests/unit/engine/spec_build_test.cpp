@@ -473,6 +473,41 @@ TEST_F(SpecBuildTest, Rootless) {
   EXPECT_NE(build_error().find("not mapped"), std::string::npos);
 }
 
+TEST_F(SpecBuildTest, RootlessInsideKrillsUserNamespace) {
+  inputs_.rootless = true;
+  SharedUserNamespace shared;
+  shared.uids = {{0, 1000, 1}, {1, 3100000, 65536}};
+  shared.gids = shared.uids;
+  shared.setgroups_allowed = true;
+  inputs_.shared_user_namespace = shared;
+  inputs_.config.user = "1000:1000";
+  inputs_.config.group_add = {"5"};
+  BuiltSpec built = build();
+  const oci::Linux& lx = *built.spec.linux_config;
+  // The container shares the namespace: no user namespace of its own, image users as they are.
+  EXPECT_FALSE(lx.has_namespace(oci::NamespaceType::kUser));
+  EXPECT_TRUE(lx.uid_mappings.empty());
+  EXPECT_EQ(built.spec.process->user.uid, 1000u);
+  const auto& gids = built.spec.process->user.additional_gids;
+  EXPECT_NE(std::find(gids.begin(), gids.end(), 5u), gids.end());
+  EXPECT_TRUE(lx.resources->devices.empty());
+  EXPECT_TRUE(contains(find_mount(built.spec, "/dev/pts")->options, "gid=5"));
+
+  // Without subordinate group ids: setgroups is denied and gid 5 is not mapped.
+  inputs_.shared_user_namespace->setgroups_allowed = false;
+  inputs_.shared_user_namespace->gids = {{0, 1000, 1}};
+  inputs_.config.user = "0:0";
+  BuiltSpec single = build();
+  EXPECT_TRUE(single.spec.process->user.additional_gids.empty());
+  EXPECT_FALSE(contains(find_mount(single.spec, "/dev/pts")->options, "gid=5"));
+  EXPECT_FALSE(single.warnings.empty());
+
+  inputs_.config.group_add.clear();
+  inputs_.config.user = "70000";
+  EXPECT_NE(build_error().find("uid 70000 is not mapped in the rootless user namespace"),
+            std::string::npos);
+}
+
 TEST(SpecEtcFilesTest, HostsContent) {
   std::vector<spec_detail::HostEntry> extra = {{"db", "10.0.0.5"}, {"v6", "fd00::1"}};
   std::string hosts = spec_detail::hosts_content("box", extra, false, "");

@@ -1,0 +1,249 @@
+// Rootless engine: the container commands as an unprivileged user with subordinate ids. Every
+// command joins the user's krill namespace (a pause process keeps it), so a container started by
+// one command is exec'd into, copied from and stopped by the next, and image users other than
+// root are mapped to the user's subordinate ids.
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "engine_test_support.h"
+#include "rootless_session.h"
+
+namespace krill::it {
+namespace {
+
+constexpr const char* kImage = "localhost/rootless-box:1";
+
+class EngineRootless : public ::testing::Test {
+ protected:
+  // What the host needs before the user's first command (which makes its namespace).
+  virtual void PrepareHost() {}
+  void SetUp() override {
+    if (!session_.skip_reason().empty()) GTEST_SKIP() << session_.skip_reason();
+    ASSERT_TRUE(session_.error().empty()) << session_.error();
+    PrepareHost();
+    if (HasFatalFailure() || IsSkipped()) return;
+    const std::string tar = session_.home() + "/rootfs.tar";
+    std::filesystem::copy_file(busybox_rootfs_tar(), tar);
+    session_.give(tar);
+    auto imported = session_.krill({"import", "-q", tar, kImage});
+    ASSERT_TRUE(imported.ok()) << imported.describe();
+  }
+  CommandResult krill(const std::vector<std::string>& args) const { return session_.krill(args); }
+  // Container ids of the user (`ps -a -q`).
+  std::string all_ids() const { return krill({"ps", "-a", "-q"}).out; }
+
+  RootlessSession session_;
+};
+
+TEST_F(EngineRootless, RunsAsRootOfTheUsersNamespace) {
+  auto ran = krill({"run", "--rm", kImage, "sh", "-c", "id -u; cat /proc/self/uid_map"});
+  ASSERT_TRUE(ran.ok()) << ran.describe();
+  // Container root is the user; 1.. are the subordinate ids.
+  EXPECT_EQ(ran.out.substr(0, 2), "0\n") << ran.out;
+  EXPECT_NE(ran.out.find(" " + std::to_string(session_.user().uid()) + " "), std::string::npos)
+      << ran.out;
+  const unsigned long subordinate = session_.user().subordinate_start();
+  ASSERT_NE(subordinate, 0u);
+  EXPECT_NE(ran.out.find(" " + std::to_string(subordinate) + " "), std::string::npos) << ran.out;
+  EXPECT_EQ(all_ids(), "");
+  // The store belongs to the user, and nothing of it is mounted in the host's namespace.
+  struct stat st {};
+  ASSERT_EQ(::stat((session_.store_root() + "/images.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, session_.user().uid());
+  EXPECT_EQ(read_file("/proc/self/mountinfo").find(session_.home()), std::string::npos);
+}
+
+TEST_F(EngineRootless, ImageUsersMapToSubordinateIds) {
+  const std::string volume = session_.home() + "/vol";
+  std::filesystem::create_directories(volume);
+  session_.give(volume);
+  std::filesystem::permissions(volume, std::filesystem::perms::all);  // uid 1000 writes too
+  auto ran = krill({"run", "--rm", "-u", "1000:1000", "-v", volume + ":/vol", kImage, "sh", "-c",
+                    "id -u; id -g; touch /vol/made"});
+  ASSERT_TRUE(ran.ok()) << ran.describe();
+  EXPECT_EQ(ran.out, "1000\n1000\n");
+  struct stat st {};
+  ASSERT_EQ(::stat((volume + "/made").c_str(), &st), 0);
+  // Container uid 1000 = the 1000th subordinate id.
+  EXPECT_EQ(st.st_uid, session_.user().subordinate_start("/etc/subuid") + 999);
+  EXPECT_EQ(st.st_gid, session_.user().subordinate_start("/etc/subgid") + 999);
+}
+
+TEST_F(EngineRootless, LaterCommandsReachADetachedContainer) {
+  auto started = krill({"run", "-d", "--name", "web", kImage, "sh", "-c",
+                        "echo started; echo data > /tmp/f; sleep 300"});
+  ASSERT_TRUE(started.ok()) << started.describe();
+  auto ps = krill({"ps", "--format", "{{.Names}} {{.Status}}"});
+  EXPECT_EQ(ps.out.substr(0, 6), "web Up") << ps.describe();
+  auto exec = krill({"exec", "web", "cat", "/tmp/f"});
+  EXPECT_EQ(exec.out, "data\n") << exec.describe();
+  const std::string copy = session_.home() + "/copied";
+  auto cp = krill({"cp", "web:/tmp/f", copy});
+  EXPECT_TRUE(cp.ok()) << cp.describe();
+  EXPECT_EQ(read_file(copy), "data\n");
+  auto logs = krill({"logs", "web"});
+  EXPECT_EQ(logs.out, "started\n") << logs.describe();
+  auto stopped = krill({"stop", "-t", "1", "web"});
+  EXPECT_TRUE(stopped.ok()) << stopped.describe();
+  auto status = krill({"inspect", "--format", "{{.State.Status}}", "web"});
+  EXPECT_EQ(status.out, "exited\n") << status.describe();
+  // Started again: the namespace still holds what start needs.
+  auto restarted = krill({"start", "web"});
+  EXPECT_TRUE(restarted.ok()) << restarted.describe();
+  auto removed = krill({"rm", "-f", "web"});
+  EXPECT_TRUE(removed.ok()) << removed.describe();
+  EXPECT_EQ(all_ids(), "");
+}
+
+TEST_F(EngineRootless, ParallelRunsShareOneNamespace) {
+  constexpr int kRuns = 6;
+  std::vector<CommandResult> results(kRuns);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRuns; ++i)
+    threads.emplace_back([&, i] {
+      results[i] = krill({"run", "--rm", kImage, "echo", "run" + std::to_string(i)});
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < kRuns; ++i) {
+    EXPECT_TRUE(results[i].ok()) << results[i].describe();
+    EXPECT_EQ(results[i].out, "run" + std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(all_ids(), "");
+}
+
+TEST_F(EngineRootless, UnshareAndMigrate) {
+  auto inside = krill({"unshare", "sh", "-c", "id -u; echo $KRILL_STORE"});
+  ASSERT_TRUE(inside.ok()) << inside.describe();
+  EXPECT_EQ(inside.out, "0\n" + session_.store_root() + "\n");
+  // A layer file owned by a subordinate id: the user cannot remove it outside, can inside.
+  auto owner = krill({"unshare", "stat", "-c", "%u", session_.store_root()});
+  EXPECT_EQ(owner.out, "0\n") << owner.describe();
+  EXPECT_EQ(krill({"unshare", "sh", "-c", "exit 7"}).exit_code, 7);
+  EXPECT_EQ(krill({"unshare", "/nonexistent/cmd"}).exit_code, 127);
+
+  const pid_t pause = session_.pause_pid();
+  ASSERT_NE(pause, 0);
+  ASSERT_TRUE(krill({"run", "-d", "--name", "sleeper", kImage, "sleep", "300"}).ok());
+  auto migrated = krill({"system", "migrate"});
+  ASSERT_TRUE(migrated.ok()) << migrated.describe();
+  EXPECT_EQ(session_.pause_pid(), 0);
+  // Its containers were stopped first; the next command makes a new namespace.
+  auto status = krill({"inspect", "--format", "{{.State.Status}}", "sleeper"});
+  EXPECT_EQ(status.out, "exited\n") << status.describe();
+  EXPECT_NE(session_.pause_pid(), 0);
+  EXPECT_NE(session_.pause_pid(), pause);
+  EXPECT_TRUE(krill({"rm", "sleeper"}).ok());
+}
+
+// pasta needs a route to copy into the container, and /dev/net/tun. The route: a veth pair in
+// this test process's own network namespace (tests/integration/main.cpp), its peer down, so
+// whatever is sent there goes nowhere. /dev/net/tun is 0666 where udev runs; a host without udev
+// keeps the kernel's 0600, so this process gets a private mount namespace with a 0666 node of
+// the same device bound over it (the user's namespace, made next, inherits that view).
+class EngineRootlessPasta : public EngineRootless {
+ protected:
+  void PrepareHost() override {
+    if (!have_program("pasta")) GTEST_SKIP() << "pasta (passt) missing";
+    struct stat st {};
+    if (::stat("/dev/net/tun", &st) != 0) GTEST_SKIP() << "no /dev/net/tun";
+    if ((st.st_mode & 0006) != 0006) {
+      ASSERT_EQ(::unshare(CLONE_NEWNS), 0) << "unshare a mount namespace: " << strerror(errno);
+      ASSERT_EQ(::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0);
+      const std::string node = tun_dir_.path() + "/tun";
+      ASSERT_EQ(::mknod(node.c_str(), S_IFCHR | 0666, st.st_rdev), 0) << strerror(errno);
+      ASSERT_EQ(::chmod(node.c_str(), 0666), 0);
+      ASSERT_EQ(::mount(node.c_str(), "/dev/net/tun", nullptr, MS_BIND, nullptr), 0)
+          << strerror(errno);
+    }
+    for (const auto& argv : std::vector<std::vector<std::string>>{
+             {"ip", "link", "add", "krill-rl0", "type", "veth", "peer", "name", "krill-rl1"},
+             {"ip", "addr", "add", "10.213.0.1/24", "dev", "krill-rl0"},
+             {"ip", "link", "set", "krill-rl0", "up"},
+             {"ip", "route", "add", "default", "via", "10.213.0.254", "dev", "krill-rl0"}}) {
+      auto done = run_command(argv);
+      ASSERT_TRUE(done.ok()) << done.describe();
+    }
+  }
+  void TearDown() override { run_command({"ip", "link", "del", "krill-rl0"}); }
+
+  TempDir tun_dir_{"tun"};
+};
+
+// The pid of a running container's pasta (from its pid file), 0 when none.
+pid_t pasta_of(const RootlessSession& session, const std::string& id) {
+  std::string text = read_file(session.run_root() + "/networks/containers/" + id + ".pasta.pid");
+  pid_t pid = static_cast<pid_t>(std::atol(text.c_str()));
+  // Debian's pasta runs as passt.avx2 where the processor has it.
+  std::string comm = pid > 1 ? read_file("/proc/" + std::to_string(pid) + "/comm") : "";
+  return comm.starts_with("pasta") || comm.starts_with("passt") ? pid : 0;
+}
+
+TEST_F(EngineRootlessPasta, ConnectsAndPublishesPorts) {
+  auto started = krill({"run", "-d", "--name", "web", "-p", "18084:80", kImage, "httpd", "-f", "-p",
+                        "80", "-h", "/etc"});
+  ASSERT_TRUE(started.ok()) << started.describe();
+  const std::string full_id = started.out.substr(0, 64);
+  const std::string id = started.out.substr(0, 12);
+  CommandResult fetched;
+  for (int i = 0; i < 50; ++i) {
+    fetched = run_command({"curl", "-s", "--max-time", "2", "http://127.0.0.1:18084/hostname"});
+    if (fetched.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(fetched.out, id + "\n") << fetched.describe();
+  // The host's address and route, copied in by pasta.
+  auto inside = krill({"exec", "web", "sh", "-c", "ip -4 addr; ip route"});
+  EXPECT_NE(inside.out.find("10.213.0.1/24"), std::string::npos) << inside.describe();
+  EXPECT_NE(inside.out.find("default via 10.213.0.254"), std::string::npos) << inside.out;
+  auto port = krill({"port", "web"});
+  EXPECT_NE(port.out.find("80/tcp -> 0.0.0.0:18084"), std::string::npos) << port.describe();
+  const pid_t pasta = pasta_of(session_, full_id);
+  EXPECT_NE(pasta, 0) << "no pasta for the container: pid file \""
+                      << read_file(session_.run_root() + "/networks/containers/" + full_id +
+                                   ".pasta.pid")
+                      << "\"";
+  // The same port again: refused, nothing started.
+  auto twice = krill({"run", "-d", "-p", "18084:80", kImage, "sleep", "100"});
+  EXPECT_EQ(twice.exit_code, 125) << twice.describe();
+  EXPECT_NE(twice.err.find("18084"), std::string::npos) << twice.err;
+
+  ASSERT_TRUE(krill({"rm", "-f", "web"}).ok());
+  EXPECT_EQ(all_ids().find(id), std::string::npos);
+  for (int i = 0; i < 50 && pasta != 0 && ::kill(pasta, 0) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (pasta != 0) EXPECT_NE(::kill(pasta, 0), 0) << "pasta left running";
+  EXPECT_FALSE(run_command({"curl", "-s", "--max-time", "1", "http://127.0.0.1:18084/"}).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(session_.run_root() + "/networks/containers"));
+}
+
+TEST_F(EngineRootless, BadInputLeavesNothing) {
+  // A uid beyond the subordinate range.
+  auto unmapped = krill({"run", "--rm", "-u", "200000", kImage, "true"});
+  EXPECT_EQ(unmapped.exit_code, 125) << unmapped.describe();
+  EXPECT_NE(unmapped.err.find("uid 200000 is not mapped"), std::string::npos) << unmapped.err;
+  // Bridge networks need root.
+  auto network = krill({"run", "--rm", "--network", "backend", kImage, "true"});
+  EXPECT_EQ(network.exit_code, 125) << network.describe();
+  EXPECT_NE(network.err.find("backend"), std::string::npos) << network.err;
+  // No route for pasta in this test's namespace: ports cannot be published.
+  auto published = krill({"run", "--rm", "-p", "8080:80", kImage, "true"});
+  EXPECT_EQ(published.exit_code, 125) << published.describe();
+  EXPECT_NE(published.err.find("default route"), std::string::npos) << published.err;
+  auto missing = krill({"run", "--rm", "--pull=never", "localhost/none:1", "true"});
+  EXPECT_EQ(missing.exit_code, 125) << missing.describe();
+  EXPECT_EQ(all_ids(), "");
+}
+
+}  // namespace
+}  // namespace krill::it
