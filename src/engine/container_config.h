@@ -60,6 +60,8 @@ struct PublishedPort {
   uint16_t host_port = 0;
   uint16_t container_port = 0;
   std::string protocol = "tcp";
+  // Docker's -p 8000-8010:80: any free host port of [host_port, host_port_last]; 0 = just one.
+  uint16_t host_port_last = 0;
   friend bool operator==(const PublishedPort&, const PublishedPort&) = default;
 };
 

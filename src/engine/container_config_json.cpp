@@ -135,6 +135,7 @@ ContainerConfig config_from(const json& j) {
       PublishedPort port;
       get_if(p, "host_ip", port.host_ip);
       get_if(p, "host_port", port.host_port);
+      get_if(p, "host_port_last", port.host_port_last);
       get_if(p, "container_port", port.container_port);
       get_if(p, "protocol", port.protocol);
       c.ports.push_back(std::move(port));
@@ -211,11 +212,14 @@ std::string container_config_to_json(const ContainerConfig& c) {
         json{{"name", n.name}, {"aliases", n.aliases}, {"ip", n.ip}, {"mac", n.mac}});
   j["networks"] = std::move(networks);
   json ports = json::array();
-  for (const auto& p : c.ports)
-    ports.push_back(json{{"host_ip", p.host_ip},
-                         {"host_port", p.host_port},
-                         {"container_port", p.container_port},
-                         {"protocol", p.protocol}});
+  for (const auto& p : c.ports) {
+    json port{{"host_ip", p.host_ip},
+              {"host_port", p.host_port},
+              {"container_port", p.container_port},
+              {"protocol", p.protocol}};
+    if (p.host_port_last != 0) port["host_port_last"] = p.host_port_last;
+    ports.push_back(std::move(port));
+  }
   j["ports"] = std::move(ports);
   j["publish_all"] = c.publish_all;
   j["userns"] = c.userns;

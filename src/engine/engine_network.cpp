@@ -40,7 +40,8 @@ Result<std::vector<network::PortMapping>> published_ports(
     const ContainerConfig& config, const image::ContainerConfig& image_config) {
   std::vector<network::PortMapping> ports;
   for (const auto& port : config.ports)
-    ports.push_back({port.host_ip, port.host_port, port.container_port, port.protocol});
+    ports.push_back(
+        {port.host_ip, port.host_port, port.container_port, port.protocol, port.host_port_last});
   if (config.publish_all) {
     for (const auto& text : image_config.exposed_ports) {
       auto exposed = KRILL_TRY(exposed_port(text));

@@ -276,12 +276,11 @@ Result<std::vector<PortMapping>> parse_port_mappings(std::string_view text) {
   uint16_t host_first = 0;
   if (!host_ports.empty()) {
     auto [first, host_count] = KRILL_TRY(parse_port_range(host_ports, text));
-    if (count == 1 && host_count > 1)
-      return std::unexpected(Error("a host port range for one container port in \"" +
-                                       std::string(text) +
-                                       "\" is not supported: give one host port, or none for "
-                                       "any free one",
-                                   EINVAL));
+    if (count == 1 && host_count > 1) {
+      // Docker's "any free port of the range".
+      return std::vector<PortMapping>{PortMapping{host_ip, first, container_first, protocol,
+                                                  static_cast<uint16_t>(first + host_count - 1)}};
+    }
     if (host_count != count && host_count != 1)
       return std::unexpected(
           Error("port ranges in \"" + std::string(text) + "\" differ in length", EINVAL));
@@ -438,7 +437,35 @@ Result<std::vector<PortMapping>> ContainerNetworks::claim_ports(
   // Published ports: not twice in one request, not published by another container, not bound
   // by a host program; host port 0 becomes a free one.
   auto others = KRILL_TRY(all_states());
+  // Another port of this request (earlier ones are final, later ones explicit or still 0) or
+  // another container's port is the same host port as `candidate`.
+  auto clashes = [&](const PortMapping& candidate, size_t i) {
+    for (size_t j = 0; j < ports.size(); ++j)
+      if (j != i && ports[j].host_port != 0 && same_host_port(candidate, ports[j])) return true;
+    for (const auto& [other_id, other] : others)
+      for (const auto& taken : other.ports)
+        if (other_id != id && same_host_port(candidate, taken)) return true;
+    return false;
+  };
   for (size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i].host_port_last != 0) {
+      // -p 8000-8010:80: the first port of the range that nothing else has.
+      PortMapping candidate = ports[i];
+      candidate.host_port_last = 0;
+      bool found = false;
+      for (uint32_t port = ports[i].host_port; port <= ports[i].host_port_last && !found; ++port) {
+        candidate.host_port = static_cast<uint16_t>(port);
+        found = !clashes(candidate, i) && probe_host_port(candidate).has_value();
+      }
+      if (!found)
+        return std::unexpected(Error("no free host port in " + std::to_string(ports[i].host_port) +
+                                         "-" + std::to_string(ports[i].host_port_last) + " for " +
+                                         std::to_string(ports[i].container_port) + "/" +
+                                         ports[i].protocol,
+                                     EADDRINUSE));
+      ports[i] = candidate;
+      continue;
+    }
     for (size_t j = 0; j < i; ++j)
       if (ports[i].host_port != 0 && same_host_port(ports[i], ports[j]))
         return std::unexpected(
@@ -461,15 +488,7 @@ Result<std::vector<PortMapping>> ContainerNetworks::claim_ports(
     for (int attempt = 0;; ++attempt) {
       PortMapping candidate = ports[i];
       candidate.host_port = KRILL_TRY(probe_host_port(ports[i]));
-      bool clash = false;
-      // Every other port of this request (earlier ones are final, later ones are explicit or
-      // still 0) and every port another container publishes.
-      for (size_t j = 0; j < ports.size(); ++j)
-        clash = clash || (j != i && ports[j].host_port != 0 && same_host_port(candidate, ports[j]));
-      for (const auto& [other_id, other] : others)
-        for (const auto& taken : other.ports)
-          clash = clash || (other_id != id && same_host_port(candidate, taken));
-      if (!clash || !picked) {
+      if (!clashes(candidate, i) || !picked) {
         ports[i].host_port = candidate.host_port;
         break;
       }

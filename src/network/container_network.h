@@ -23,6 +23,9 @@ struct PortMapping {
   uint16_t host_port = 0;
   uint16_t container_port = 0;
   std::string protocol = "tcp";  // "tcp" | "udp" | "sctp"
+  // Docker's -p 8000-8010:80: setup takes the first free host port of [host_port,
+  // host_port_last] (and records that one alone); 0 = host_port only.
+  uint16_t host_port_last = 0;
   friend bool operator==(const PortMapping&, const PortMapping&) = default;
 };
 

@@ -18,6 +18,7 @@
 
 #include "engine_test_support.h"
 #include "rootless_session.h"
+#include "ship_harness.h"
 
 namespace krill::it {
 namespace {
@@ -206,6 +207,17 @@ TEST_F(EngineRootlessPasta, ConnectsAndPublishesPorts) {
   auto inside = krill({"exec", "web", "sh", "-c", "ip -4 addr; ip route"});
   EXPECT_NE(inside.out.find("10.213.0.1/24"), std::string::npos) << inside.describe();
   EXPECT_NE(inside.out.find("default via 10.213.0.254"), std::string::npos) << inside.out;
+  // Outbound: pasta carries connections to the gateway address to the host itself.
+  const std::string www = session_.home() + "/www";
+  std::filesystem::create_directories(www);
+  std::ofstream(www + "/index.html") << "from the host\n";
+  ship::BackgroundProcess host_server(
+      {"/bin/busybox", "httpd", "-f", "-p", "18095", "-h", www}, {},
+      session_.home() + "/httpd.log");
+  auto outbound = krill({"exec", "web", "sh", "-c",
+                         "for i in 1 2 3 4 5 6 7 8 9 10; do timeout 2 wget -q -O- "
+                         "http://10.213.0.254:18095/ && exit 0; sleep 0.2; done; exit 1"});
+  EXPECT_EQ(outbound.out, "from the host\n") << outbound.describe();
   auto port = krill({"port", "web"});
   EXPECT_NE(port.out.find("80/tcp -> 0.0.0.0:18084"), std::string::npos) << port.describe();
   const pid_t pasta = pasta_of(session_, full_id);
@@ -222,7 +234,9 @@ TEST_F(EngineRootlessPasta, ConnectsAndPublishesPorts) {
   EXPECT_EQ(all_ids().find(id), std::string::npos);
   for (int i = 0; i < 50 && pasta != 0 && ::kill(pasta, 0) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (pasta != 0) EXPECT_NE(::kill(pasta, 0), 0) << "pasta left running";
+  if (pasta != 0) {
+    EXPECT_NE(::kill(pasta, 0), 0) << "pasta left running";
+  }
   EXPECT_FALSE(run_command({"curl", "-s", "--max-time", "1", "http://127.0.0.1:18084/"}).ok());
   EXPECT_TRUE(std::filesystem::is_empty(session_.run_root() + "/networks/containers"));
 }

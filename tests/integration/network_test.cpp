@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "engine_test_support.h"
+#include "ship_harness.h"
 
 namespace krill::it {
 namespace {
@@ -129,6 +130,26 @@ TEST_F(Network, Ipv6WhereAsked) {
   ASSERT_TRUE(fetched.ok()) << fetched.describe();
   EXPECT_NE(fetched.out.find("inet6 fd"), std::string::npos) << fetched.out;
   EXPECT_NE(fetched.out.find(v6 + "\tsix"), std::string::npos) << fetched.out;
+}
+
+TEST_F(Network, HostPortRangeTakesTheFirstFreePort) {
+  std::string first = run_detached({"--name", "r1", "-p", "18090-18092:80", EngineEnv::kImage,
+                                    "httpd", "-f", "-p", "80", "-h", "/etc"});
+  std::string second = run_detached({"--name", "r2", "-p", "18090-18092:80", EngineEnv::kImage,
+                                     "httpd", "-f", "-p", "80", "-h", "/etc"});
+  EXPECT_EQ(trimmed(krill({"port", "r1", "80"}).out), "0.0.0.0:18090");
+  EXPECT_EQ(trimmed(krill({"port", "r2", "80"}).out), "0.0.0.0:18091");
+  EXPECT_EQ(fetch_from_host("http://127.0.0.1:18091/hostname"), second.substr(0, 12) + "\n");
+  // The last port of the range is bound by a host program: nothing is free any more.
+  ship::BackgroundProcess holder({"/bin/busybox", "nc", "-l", "-p", "18092"}, {}, "/dev/null");
+  for (int i = 0; i < 50 && !run_command({"sh", "-c", "grep -qi ':46AC ' /proc/net/tcp"}).ok(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto full = krill(
+      {"run", "-d", "--name", "r3", "-p", "18090-18092:80", EngineEnv::kImage, "sleep", "100"});
+  EXPECT_EQ(full.exit_code, 125) << full.describe();
+  EXPECT_NE(full.err.find("no free host port in 18090-18092 for 80/tcp"), std::string::npos)
+      << full.err;
+  EXPECT_TRUE(krill({"rm", "-f", "r1", "r2", "r3"}).ok());
 }
 
 TEST_F(Network, PublishedPortReachesTheServerFromTheHost) {

@@ -177,7 +177,7 @@ static Result<void> apply_network_flags(const RunFlags& f, engine::ContainerConf
       return fail("invalid argument \"" + text +
                   "\" for \"-p, --publish\" flag: " + mappings.error().message());
     for (const auto& m : *mappings)
-      c.ports.push_back({m.host_ip, m.host_port, m.container_port, m.protocol});
+      c.ports.push_back({m.host_ip, m.host_port, m.container_port, m.protocol, m.host_port_last});
   }
   c.publish_all = f.publish_all;
   if ((!c.ports.empty() || c.publish_all) &&

@@ -29,6 +29,10 @@ TEST(PortMappings, DockerForms) {
   ASSERT_TRUE(range);
   EXPECT_EQ(*range, (std::vector<PortMapping>{
                         {"", 7000, 80, "tcp"}, {"", 7001, 81, "tcp"}, {"", 7002, 82, "tcp"}}));
+  // Docker's host port range for one container port: any free one of it.
+  auto any_of_range = parse_port_mappings("127.0.0.1:8000-8010:80/udp");
+  ASSERT_TRUE(any_of_range) << any_of_range.error().message();
+  EXPECT_EQ(*any_of_range, (std::vector<PortMapping>{{"127.0.0.1", 8000, 80, "udp", 8010}}));
 }
 
 TEST(PortMappings, BadInputNamesWhatIsWrong) {
