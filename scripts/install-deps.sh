@@ -12,6 +12,8 @@ packages=(
   busybox-static
   # peers the tests and benchmarks compare against
   runc crun podman uidmap skopeo umoci buildah docker-registry
+  # the init `run --init` runs as pid 1 (podman's too)
+  catatonit
   # networks: the CNI plugins (bridge, host-local, portmap, firewall, tuning, loopback), the
   # iptables they call, rootless networking, and the throughput benchmark
   containernetworking-plugins iptables passt slirp4netns iperf3

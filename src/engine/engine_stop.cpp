@@ -1,4 +1,4 @@
-// Engine: stop, kill, pause/unpause, wait, rename.
+// Engine: stop, kill, pause/unpause, rename (wait: engine_wait.cpp).
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -133,23 +133,6 @@ Result<void> Engine::unpause(const std::string& name_or_id) {
 Result<void> Engine::rename(const std::string& name_or_id, const std::string& new_name) {
   auto record = KRILL_TRY(store_->find(name_or_id));
   return store_->rename(record.id, new_name);
-}
-
-Result<int> Engine::wait(const std::string& name_or_id) {
-  auto record = KRILL_TRY(find(name_or_id));
-  std::optional<int> last_exit;
-  while (true) {
-    if (!is_live(record.status) && record.status != ContainerStatus::kCreated) break;
-    // Docker waits for a created container to run and exit; one whose start failed is done.
-    if (record.status == ContainerStatus::kCreated && !record.error.empty()) break;
-    auto exit = monitor::read_exit_record(run_dir(record.id));
-    if (exit && *exit) last_exit = (*exit)->exit_code;
-    sleep_ms(50);
-    auto current = store_->find(record.id);
-    if (!current) return last_exit.value_or(record.exit_code);  // removed (--rm)
-    record = KRILL_TRY(reconcile(*current));
-  }
-  return record.exit_code;
 }
 
 }  // namespace krill::engine

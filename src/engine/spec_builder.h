@@ -22,6 +22,15 @@ struct ResolvedVolume {
   bool read_only = false;
 };
 
+// --init: where the init binary is bind-mounted (read-only) in the container, as podman does;
+// the process args become {kContainerInitPath, "--", args...}.
+inline constexpr const char* kContainerInitPath = "/run/podman-init";
+
+// The init binary for --init: `requested` (--init-path; must be an absolute path to an
+// executable file), else catatonit (/usr/libexec/podman/catatonit, /usr/bin/catatonit, $PATH).
+// Error "--init: container-init binary not found on the host: ..." when there is none.
+Result<std::string> find_init_binary(const std::string& requested);
+
 struct SpecInputs {
   std::string id;
   ContainerConfig config;
@@ -32,7 +41,7 @@ struct SpecInputs {
   std::string userdata_dir;
   std::vector<ResolvedVolume> volumes;  // for MountRequest{type="volume"} and image Volumes
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
-  std::string init_path;                // --init: the host binary bind-mounted as /dev/init (pid 1)
+  std::string init_path;  // --init: the host binary bind-mounted at kContainerInitPath (pid 1)
   // The network namespace to join (bridge networks, container:, ns:); "" = a new one, or the
   // host's with --network host.
   std::string network_namespace_path;

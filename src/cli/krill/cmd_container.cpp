@@ -7,6 +7,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/go_duration.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/container_json.h"
 #include "cli/krill/format_template.h"
@@ -101,6 +102,23 @@ Result<std::vector<std::string>> targets(engine::Engine& engine,
   for (const auto& r : KRILL_TRY(engine.list()))
     if (!only_live || is_live(r)) out.push_back(r.id);
   return out;
+}
+
+// podman's --interval: a Go duration, or a bare number of milliseconds; positive.
+Result<int> parse_wait_interval(const std::string& text) {
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  int64_t ns = 0;
+  if (digits) {
+    if (text.size() > 9) return fail("--interval " + text + ": too long");
+    ns = std::stoll(text) * 1000000;
+  } else {
+    auto parsed = parse_go_duration(text);
+    if (!parsed) return fail("--interval " + text + ": " + parsed.error().message());
+    ns = *parsed;
+  }
+  if (ns <= 0) return fail("--interval " + text + ": must be positive");
+  if (ns > int64_t{3600} * 1000000000) return fail("--interval " + text + ": at most 1h");
+  return static_cast<int>(std::max<int64_t>(ns / 1000000, 1));
 }
 
 }  // namespace
@@ -272,13 +290,16 @@ Result<int> run_container_inspect(Context& ctx, const ContainerInspectFlags& o,
 }
 
 Result<int> run_container_wait(Context& ctx, const WaitFlags& o) {
-  if (!o.condition.empty() && o.condition != "stopped" && o.condition != "exited" &&
-      o.condition != "not-running" && o.condition != "next-exit" && o.condition != "removed")
-    return fail("invalid condition \"" + o.condition + "\": use stopped, exited or not-running");
+  engine::WaitRequest request;
+  if (!o.conditions.empty()) request.conditions.clear();
+  for (const auto& name : o.conditions)
+    request.conditions.push_back(KRILL_TRY(engine::parse_wait_condition(name)));
+  request.interval_ms = KRILL_TRY(parse_wait_interval(o.interval));
   auto engine = KRILL_TRY(open_engine(ctx));
   int status = 0;
+  // One after the other, as podman: each code printed once its container is done.
   for (const auto& name : o.containers) {
-    auto code = engine.wait(name);
+    auto code = engine.wait(name, request);
     if (!code) {
       ctx.err << "Error: " << code.error().message() << "\n";
       status = kExitEngineError;
