@@ -77,13 +77,13 @@ Result<Source> open_source(const PathRoot& root, const std::string& given, bool 
   Source source;
   Result<UniqueFd> fd = std::unexpected(Error("unset"));
   if (s.base.empty()) {
-    fd = open_in_root(root, s.parent, O_PATH | O_DIRECTORY);
+    fd = open_at_root(root, s.parent, O_PATH | O_DIRECTORY);
     source.name = ".";
   } else if (follow_link || s.contents || s.trailing_slash) {
-    fd = open_in_root(root, join(s.parent, s.base), O_PATH);
+    fd = open_at_root(root, join(s.parent, s.base), O_PATH);
     source.name = s.contents ? "." : s.base;
   } else {
-    auto parent = open_in_root(root, s.parent, O_PATH | O_DIRECTORY);
+    auto parent = open_at_root(root, s.parent, O_PATH | O_DIRECTORY);
     if (!parent) return not_found(root, given, parent.error().errno_value());
     int raw = ::openat(parent->get(), s.base.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (raw < 0) return not_found(root, given, errno);
@@ -116,14 +116,14 @@ Result<Destination> resolve_destination(const PathRoot& root, const std::string&
     d.parent = s.parent;
     d.base = s.base;
     if (s.base.empty()) {
-      auto fd = open_in_root(root, s.parent, O_PATH);
+      auto fd = open_at_root(root, s.parent, O_PATH);
       struct stat st {};
       d.exists = fd && ::fstat(fd->get(), &st) == 0;
       d.is_dir = d.exists && S_ISDIR(st.st_mode);
       d.parent_is_dir = d.is_dir;
       return d;
     }
-    auto parent = open_in_root(root, s.parent, O_PATH | O_DIRECTORY);
+    auto parent = open_at_root(root, s.parent, O_PATH | O_DIRECTORY);
     d.parent_is_dir = parent.has_value();
     if (!parent) return d;
     struct stat st {};

@@ -31,7 +31,7 @@ Result<PathRoot> contained_root(const std::string& dir, std::string what);
 
 // openat2 of `path` in the root (flags | O_CLOEXEC); a contained root adds RESOLVE_IN_ROOT and
 // RESOLVE_NO_MAGICLINKS. "" and "/" open the root itself. The error carries errno.
-Result<UniqueFd> open_in_root(const PathRoot& root, const std::string& path, int flags);
+Result<UniqueFd> open_at_root(const PathRoot& root, const std::string& path, int flags);
 
 // A tar stream being written to an fd (pax format, numeric owners, no user or group names).
 class TarWriter {

@@ -68,7 +68,7 @@ class Extractor {
     }
     // Directories' mtimes last: their entries changed them.
     for (auto it = dir_times_.rbegin(); it != dir_times_.rend(); ++it) {
-      auto fd = open_in_root(root_, it->path, O_RDONLY | O_DIRECTORY);
+      auto fd = open_at_root(root_, it->path, O_RDONLY | O_DIRECTORY);
       if (!fd) continue;
       timespec times[2] = {it->mtime, it->mtime};
       ::futimens(fd->get(), times);
@@ -95,16 +95,16 @@ class Extractor {
   Result<UniqueFd> parent_of(const std::string& name, const std::vector<std::string>& parts) {
     std::string rel;
     for (size_t i = 0; i + 1 < parts.size(); ++i) rel += (rel.empty() ? "" : "/") + parts[i];
-    if (auto fd = open_in_root(root_, in_dir(rel), O_PATH | O_DIRECTORY)) return fd;
+    if (auto fd = open_at_root(root_, in_dir(rel), O_PATH | O_DIRECTORY)) return fd;
     std::string walked;
-    UniqueFd current = KRILL_TRY(open_in_root(root_, dir_, O_PATH | O_DIRECTORY));
+    UniqueFd current = KRILL_TRY(open_at_root(root_, dir_, O_PATH | O_DIRECTORY));
     for (size_t i = 0; i + 1 < parts.size(); ++i) {
       walked += (walked.empty() ? "" : "/") + parts[i];
-      auto next = open_in_root(root_, in_dir(walked), O_PATH | O_DIRECTORY);
+      auto next = open_at_root(root_, in_dir(walked), O_PATH | O_DIRECTORY);
       if (!next && next.error().errno_value() == ENOENT) {
         if (::mkdirat(current.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST)
           return entry_error(name, "mkdir " + walked + ": " + errno_text());
-        next = open_in_root(root_, in_dir(walked), O_PATH | O_DIRECTORY);
+        next = open_at_root(root_, in_dir(walked), O_PATH | O_DIRECTORY);
       }
       if (!next) return entry_error(name, walked + ": " + next.error().message());
       current = std::move(*next);
@@ -185,7 +185,7 @@ class Extractor {
       std::string target_parent;
       for (size_t i = 0; i + 1 < target->size(); ++i)
         target_parent += (target_parent.empty() ? "" : "/") + (*target)[i];
-      auto target_dir = open_in_root(root_, in_dir(target_parent), O_PATH | O_DIRECTORY);
+      auto target_dir = open_at_root(root_, in_dir(target_parent), O_PATH | O_DIRECTORY);
       if (!target_dir) return entry_error(name, "hard link target \"" + std::string(link) + "\" not found");
       KRILL_TRY(prepare(name, parent.get(), leaf, false));
       if (::linkat(target_dir->get(), target->back().c_str(), parent.get(), leaf.c_str(), 0) != 0)

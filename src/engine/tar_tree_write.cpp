@@ -36,7 +36,7 @@ Result<PathRoot> contained_root(const std::string& dir, std::string what) {
   return root;
 }
 
-Result<UniqueFd> open_in_root(const PathRoot& root, const std::string& path, int flags) {
+Result<UniqueFd> open_at_root(const PathRoot& root, const std::string& path, int flags) {
   std::string rel = path;
   if (root.contained) {
     while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);

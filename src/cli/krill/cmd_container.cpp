@@ -204,13 +204,14 @@ Result<int> run_container_rm(Context& ctx, const RmFlags& o) {
 Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
   auto all = KRILL_TRY(engine.list());
-  std::vector<engine::ContainerRecord> shown;
+  std::vector<const engine::ContainerRecord*> shown;  // into `all`: no copies of records
+  shown.reserve(all.size());
   bool everything = o.all || !o.filters.empty() || o.latest || o.last >= 0;
   for (const auto& r : all) {
     if (!everything && !is_live(r)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
-    if (!KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
-    shown.push_back(r);
+    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
+    shown.push_back(&r);
   }
   // Newest first, as Docker and podman list them.
   std::reverse(shown.begin(), shown.end());
@@ -219,14 +220,17 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   if (o.last >= 0) keep = std::min<size_t>(keep, static_cast<size_t>(o.last));
   shown.resize(keep);
   if (o.quiet) {
-    for (const auto& r : shown) ctx.out << (o.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
+    std::string ids;
+    for (const auto* r : shown) ids += (o.no_trunc ? r->id : r->id.substr(0, 12)) + "\n";
+    ctx.out << ids;
     return 0;
   }
   ImageConfigs images(engine);
   int64_t now = now_ns();
   std::vector<json> rows;
-  for (const auto& r : shown)
-    rows.push_back(ps_row(r, paths_for(engine, r, images), o.no_trunc, now));
+  rows.reserve(shown.size());
+  for (const auto* r : shown)
+    rows.push_back(ps_row(*r, paths_for(engine, *r, images), o.no_trunc, now));
   static const std::map<std::string, std::string> headers = {
       {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}};
   std::string table =
