@@ -1,4 +1,5 @@
 // Engine: stop, kill, pause/unpause, rename (wait: engine_wait.cpp).
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -28,7 +29,7 @@ std::string improper(const ContainerRecord& record, const std::string& what) {
 // (-1: forever). Error when it is still running then.
 Result<void> Engine::wait_for_exit(const ContainerRecord& record, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
+  for (int round = 0;; ++round) {
     auto exit = monitor::read_exit_record(run_dir(record.id));
     if (exit && *exit) return {};
     if (record.monitor_pid > 0 && !process_alive(record.monitor_pid, record.monitor_start_ticks))
@@ -38,7 +39,7 @@ Result<void> Engine::wait_for_exit(const ContainerRecord& record, int timeout_ms
       return {};
     if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline)
       return fail("container " + record.id + " did not exit in time");
-    sleep_ms(50);
+    sleep_ms(std::min(50, 5 << std::min(round, 4)));  // a killed container is gone in ms
   }
 }
 
