@@ -49,7 +49,7 @@ __krill_command_flags() {
     "image prune" | "system prune") echo "--all -a --force -f" ;;
     "system df") echo "--format --verbose -v" ;;
     "system check") echo "--repair -r --quick -q" ;;
-    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
+    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --init-path --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
     start | "container start") echo "--attach -a --interactive -i --detach-keys --sig-proxy" ;;
     stop | "container stop") echo "--time -t --all -a --ignore -i" ;;
     restart | "container restart") echo "--time -t --all -a" ;;
@@ -59,14 +59,14 @@ __krill_command_flags() {
     logs | "container logs") echo "--follow -f --since --until --tail -n --timestamps -t --details" ;;
     inspect) echo "--format -f --size -s --type -t" ;;
     "container inspect") echo "--format -f --size -s" ;;
-    wait | "container wait") echo "--condition" ;;
+    wait | "container wait") echo "--condition --interval -i" ;;
     attach | "container attach") echo "--no-stdin --detach-keys --sig-proxy" ;;
     exec | "container exec") echo "--detach -d --interactive -i --tty -t --env -e --env-file --user -u --workdir -w --privileged --detach-keys" ;;
     pause | unpause | "container pause" | "container unpause") echo "--all -a" ;;
-    cp | "container cp") echo "--archive -a --follow-link -L" ;;
+    cp | "container cp") echo "--archive -a --follow-link -L --overwrite" ;;
     diff | "container diff") echo "--format" ;;
     commit | "container commit") echo "--message -m --author -a --change -c --pause -p --quiet -q" ;;
-    stats | "container stats") echo "--no-stream --all -a --no-trunc --format" ;;
+    stats | "container stats") echo "--no-stream --all -a --no-trunc --no-reset --interval -i --format" ;;
     "container prune") echo "--force -f --filter" ;;
     "volume create") echo "--driver -d --label -l --opt -o --ignore" ;;
     "network create") echo "--driver -d --subnet --gateway --ip-range --internal --ipv6 --label -l --opt -o --interface-name --ignore" ;;
@@ -163,6 +163,8 @@ _krill() {
       case "$full" in
         push | "image push" | "image copy" | "image sync") COMPREPLY=($(compgen -W "oci v2s2" -- "$cur")); return ;;
       esac ;;
+    --condition) COMPREPLY=($(compgen -W "stopped exited created configured running paused stopping removing not-running next-exit removed" -- "$cur")); return ;;
+    --init-path) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     --src | -s | --dest | -d) COMPREPLY=($(compgen -W "docker dir" -- "$cur")); return ;;
     --network | --net) COMPREPLY=($(compgen -W "$(__krill_networks "$krill") bridge none host container: ns:" -- "$cur")); return ;;
     --platform) COMPREPLY=($(compgen -W "linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x linux/riscv64" -- "$cur")); return ;;

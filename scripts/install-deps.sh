@@ -12,7 +12,8 @@ packages=(
   busybox-static
   # peers the tests and benchmarks compare against
   runc crun podman uidmap skopeo umoci buildah docker-registry
-  # rootless: the pause process that keeps the user namespace (catatonit -P), as podman uses it
+  # the init `run --init` runs as pid 1, and the pause process that keeps a rootless user's
+  # namespace (catatonit -P): podman uses it for both
   catatonit
   # networks: the CNI plugins (bridge, host-local, portmap, firewall, tuning, loopback), the
   # iptables they call, rootless networking, and the throughput benchmark

@@ -124,7 +124,9 @@ struct ContainerConfig {
   bool interactive = false;  // -i: stdin kept open
   bool read_only = false;
   bool privileged = false;
-  bool init = false;  // --init: a tiny init as pid 1 (krill's own, like catatonit)
+  bool init = false;  // --init: catatonit as pid 1 (forwards signals, reaps), as podman runs it
+  // --init-path: the host binary to run as the init ("" = catatonit found on the host).
+  std::string init_path;
   bool auto_remove = false;
   std::vector<std::string> cap_add;  // "NET_ADMIN" or "CAP_NET_ADMIN" or "ALL"
   std::vector<std::string> cap_drop;

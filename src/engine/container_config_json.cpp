@@ -85,6 +85,7 @@ ContainerConfig config_from(const json& j) {
   get_if(j, "read_only", c.read_only);
   get_if(j, "privileged", c.privileged);
   get_if(j, "init", c.init);
+  get_if(j, "init_path", c.init_path);
   get_if(j, "auto_remove", c.auto_remove);
   get_if(j, "cap_add", c.cap_add);
   get_if(j, "cap_drop", c.cap_drop);
@@ -183,6 +184,7 @@ std::string container_config_to_json(const ContainerConfig& c) {
   j["read_only"] = c.read_only;
   j["privileged"] = c.privileged;
   j["init"] = c.init;
+  if (!c.init_path.empty()) j["init_path"] = c.init_path;
   j["auto_remove"] = c.auto_remove;
   j["cap_add"] = c.cap_add;
   j["cap_drop"] = c.cap_drop;

@@ -88,6 +88,10 @@ Result<ContainerRecord> Engine::find(const std::string& name_or_id) {
 Result<std::vector<ContainerRecord>> Engine::list() {
   auto records = KRILL_TRY(store_->list());
   for (auto& record : records) {
+    // Only a live record can be stale (reconcile returns the others as they are: no copy).
+    if (record.status != ContainerStatus::kRunning && record.status != ContainerStatus::kPaused &&
+        record.status != ContainerStatus::kStopping)
+      continue;
     auto reconciled = reconcile(record);
     if (reconciled) record = std::move(*reconciled);
   }

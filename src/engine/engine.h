@@ -21,6 +21,7 @@
 #include "engine/container_config.h"
 #include "engine/container_record.h"
 #include "engine/container_store.h"
+#include "engine/tar_tree.h"
 #include "image/image_store.h"
 #include "monitor/monitor_protocol.h"
 #include "network/container_network.h"
@@ -88,6 +89,30 @@ struct ExecRequest {
   bool privileged = false;
 };
 
+// `wait --condition`: podman's words (stopped and exited are one; configured is created) and
+// Docker's (not-running, next-exit, removed).
+enum class WaitCondition {
+  kStopped,     // stopped, exited (the default): exited; a created one is waited for to run
+  kNotRunning,  // Docker's not-running: created or exited
+  kNextExit,    // Docker's next-exit: the next exit after the wait began
+  kRemoved,     // Docker's removed: the container is gone
+  kCreated,     // created, configured
+  kRunning,
+  kPaused,
+  kStopping,
+  kRemoving,  // being removed (or already gone)
+};
+// Errors: "unknown container state: x: invalid argument"; healthy/unhealthy and initialized
+// say why they are not supported.
+Result<WaitCondition> parse_wait_condition(std::string_view name);
+// True for the conditions whose wait ends with the exit code (the others print -1, as podman).
+bool wait_condition_reports_exit(WaitCondition condition);
+
+struct WaitRequest {
+  std::vector<WaitCondition> conditions = {WaitCondition::kStopped};  // any one of them
+  int interval_ms = 50;                                               // how often to look
+};
+
 // Why a start failed, as Docker's exit statuses: 127 (command not found), 126 (cannot invoke),
 // 125 (anything else).
 int exit_status_for_start_error(const Error& error);
@@ -134,6 +159,11 @@ class Engine {
   Result<void> rename(const std::string& name_or_id, const std::string& new_name);
   // Blocks until the container is not running; returns its exit code.
   Result<int> wait(const std::string& name_or_id);
+  // Blocks until one of the request's conditions holds: the exit code when the one that held
+  // reports it (wait_condition_reports_exit), else -1. The conditions are checked at once,
+  // then every interval. Error "no such container" when it is removed while waiting for a
+  // state it can then never reach.
+  Result<int> wait(const std::string& name_or_id, const WaitRequest& request);
   // Removes the container (force: kills it first) and, with `volumes`, its anonymous volumes.
   Result<void> remove(const std::string& name_or_id, bool force, bool volumes);
   // The monitor's exit command: records the exit, unmounts, --rm, --restart.
@@ -161,6 +191,12 @@ class Engine {
   Result<void> with_rootfs(
       const std::string& name_or_id,
       const std::function<Result<void>(const ContainerRecord&, const std::string&)>& fn);
+  // Runs `fn` with the container's root as a contained path root (tar_tree.h): while it runs,
+  // its init's root (/proc/PID/root: the container's own view, with its volumes, tmpfs and
+  // /etc files); else its root file system as with_rootfs.
+  Result<void> with_container_root(
+      const std::string& name_or_id,
+      const std::function<Result<void>(const ContainerRecord&, const PathRoot&)>& fn);
   // `krill mount`: the container's root file system mounted (it stays mounted until `umount`,
   // the container's clean-up or its removal); returns the path.
   Result<std::string> mount(const std::string& name_or_id);

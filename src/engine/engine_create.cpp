@@ -48,6 +48,7 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
       request.name = KRILL_TRY(networks_store->find(request.name)).name;
     }
   }
+  if (config.init) KRILL_TRY(find_init_binary(config.init_path));  // before anything is made
   auto image_record = KRILL_TRY(images_->find(config.image_id));
   if (!image_record) return fail(config.image_ref + ": image not known");
   auto image_config = KRILL_TRY(image_container_config(*images_, config.image_id));

@@ -12,8 +12,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "base/file_io.h"
+#include "base/process_stat.h"
 #include "base/unique_fd.h"
 #include "engine/config_change.h"
 #include "engine/engine.h"
@@ -22,6 +24,7 @@
 #include "image/layer_file.h"
 #include "image/media_types.h"
 #include "image/snapshot.h"
+#include "oci/spec_json.h"
 
 namespace krill::engine {
 
@@ -92,6 +95,40 @@ json merged_env(const json& base, const std::vector<std::string>& overrides) {
   return env;
 }
 
+// The changes without the engine's mount points (Docker and podman do not list them): the
+// destinations of the mounts the container last ran with, what is below them, and directories
+// that changed only to hold them (e.g. /etc for /etc/hosts, /run for /run/podman-init).
+std::vector<std::pair<char, std::string>> without_mount_points(
+    std::vector<std::pair<char, std::string>> changes, const std::set<std::string>& mount_points) {
+  if (mount_points.empty()) return changes;
+  auto under_mount = [&](const std::string& path) {
+    for (const auto& m : mount_points)
+      if (path == m || (path.size() > m.size() && path.starts_with(m) && path[m.size()] == '/'))
+        return true;
+    return false;
+  };
+  std::set<std::string> holders;  // the parent directories of mount points
+  for (std::string m : mount_points)
+    for (auto slash = m.rfind('/'); slash != std::string::npos && slash > 0; slash = m.rfind('/')) {
+      m.resize(slash);
+      holders.insert(m);
+    }
+  // Backwards: a directory's descendants follow it (walk_upper is depth first), so whether one
+  // of them stays is known when the directory is reached.
+  std::vector<std::pair<char, std::string>> kept;
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    const std::string& path = it->second;
+    if (under_mount(path)) continue;
+    if (it->first != 'D' && holders.count(path)) {
+      bool has_kept_child = !kept.empty() && kept.back().second.starts_with(path + "/");
+      if (!has_kept_child) continue;
+    }
+    kept.push_back(*it);
+  }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
+}
+
 class TempPath {
  public:
   explicit TempPath(std::string path) : path_(std::move(path)) {}
@@ -119,6 +156,28 @@ Result<void> Engine::with_rootfs(
   auto unmounted = mounted.unmount();
   if (!result) return result;
   return unmounted;
+}
+
+Result<void> Engine::with_container_root(
+    const std::string& name_or_id,
+    const std::function<Result<void>(const ContainerRecord&, const PathRoot&)>& fn) {
+  auto record = KRILL_TRY(find(name_or_id));
+  std::string what = "container " + name_or_id;
+  bool running =
+      record.status == ContainerStatus::kRunning || record.status == ContainerStatus::kPaused;
+  if (running && record.pid > 0) {
+    auto root = contained_root("/proc/" + std::to_string(record.pid) + "/root", what);
+    // Opened while the record still names that process: the fd keeps that root either way.
+    auto again = store_->find(record.id);
+    if (root && again && again->pid == record.pid && again->status == record.status &&
+        process_alive(record.monitor_pid, record.monitor_start_ticks))
+      return fn(*again, *root);
+  }
+  return with_rootfs(record.id,
+                     [&](const ContainerRecord& current, const std::string& rootfs) -> Result<void> {
+                       auto root = KRILL_TRY(contained_root(rootfs, what));
+                       return fn(current, root);
+                     });
 }
 
 Result<std::string> Engine::mount(const std::string& name_or_id) {
@@ -152,7 +211,16 @@ Result<std::vector<std::pair<char, std::string>>> Engine::changes(const std::str
     return fail("diff " + name_or_id + ": not supported for the vfs storage driver");
   std::vector<std::pair<char, std::string>> out;
   walk_upper(snapshot.upper_dir(), "", snapshot.lower_dirs(), out);
-  return out;
+  // The spec it last ran with (none: it never started, so no mount point was made).
+  std::set<std::string> mount_points;
+  if (auto spec = oci::load_spec_file(userdata_dir(record.id) + "/config.json"))
+    for (const auto& mount : spec->mounts) {
+      std::string destination = mount.destination;
+      while (destination.size() > 1 && destination.back() == '/') destination.pop_back();
+      if (!destination.empty() && destination.front() == '/' && destination != "/")
+        mount_points.insert(destination);
+    }
+  return without_mount_points(std::move(out), mount_points);
 }
 
 Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,

@@ -130,14 +130,9 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     inputs.volumes.push_back(ResolvedVolume{host_path, mount.destination, mount.read_only});
   }
   if (record.config.init) {
-    for (const std::string& candidate :
-         {options_.helper_dir + "/krill-init", find_on_path("catatonit"), find_on_path("tini"),
-          find_on_path("tini-static")}) {
-      if (!candidate.empty() && ::access(candidate.c_str(), X_OK) == 0) {
-        inputs.init_path = candidate;
-        break;
-      }
-    }
+    auto init = find_init_binary(record.config.init_path);
+    if (!init) return fail_start(init.error(), 125);
+    inputs.init_path = *init;
   }
   auto network_setup = setup_network(record, image_config);
   if (!network_setup) return fail_start(network_setup.error(), 125);

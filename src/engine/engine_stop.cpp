@@ -1,4 +1,5 @@
-// Engine: stop, kill, pause/unpause, wait, rename.
+// Engine: stop, kill, pause/unpause, rename (wait: engine_wait.cpp).
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -28,7 +29,7 @@ std::string improper(const ContainerRecord& record, const std::string& what) {
 // (-1: forever). Error when it is still running then.
 Result<void> Engine::wait_for_exit(const ContainerRecord& record, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (true) {
+  for (int round = 0;; ++round) {
     auto exit = monitor::read_exit_record(run_dir(record.id));
     if (exit && *exit) return {};
     if (record.monitor_pid > 0 && !process_alive(record.monitor_pid, record.monitor_start_ticks))
@@ -38,7 +39,7 @@ Result<void> Engine::wait_for_exit(const ContainerRecord& record, int timeout_ms
       return {};
     if (timeout_ms >= 0 && std::chrono::steady_clock::now() >= deadline)
       return fail("container " + record.id + " did not exit in time");
-    sleep_ms(50);
+    sleep_ms(std::min(50, 5 << std::min(round, 4)));  // a killed container is gone in ms
   }
 }
 
@@ -133,23 +134,6 @@ Result<void> Engine::unpause(const std::string& name_or_id) {
 Result<void> Engine::rename(const std::string& name_or_id, const std::string& new_name) {
   auto record = KRILL_TRY(store_->find(name_or_id));
   return store_->rename(record.id, new_name);
-}
-
-Result<int> Engine::wait(const std::string& name_or_id) {
-  auto record = KRILL_TRY(find(name_or_id));
-  std::optional<int> last_exit;
-  while (true) {
-    if (!is_live(record.status) && record.status != ContainerStatus::kCreated) break;
-    // Docker waits for a created container to run and exit; one whose start failed is done.
-    if (record.status == ContainerStatus::kCreated && !record.error.empty()) break;
-    auto exit = monitor::read_exit_record(run_dir(record.id));
-    if (exit && *exit) last_exit = (*exit)->exit_code;
-    sleep_ms(50);
-    auto current = store_->find(record.id);
-    if (!current) return last_exit.value_or(record.exit_code);  // removed (--rm)
-    record = KRILL_TRY(reconcile(*current));
-  }
-  return record.exit_code;
 }
 
 }  // namespace krill::engine

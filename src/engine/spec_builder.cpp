@@ -205,7 +205,7 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
     return fail("--userns " + config.userns + ": not supported (host)");
 
   std::vector<std::string> args = KRILL_TRY(container_args(config, image));
-  if (config.init) args.insert(args.begin(), {"/dev/init", "--"});
+  if (config.init) args.insert(args.begin(), {kContainerInitPath, "--"});
 
   std::string hostname = container_hostname(inputs, host_network);
   ResolvedUser user = KRILL_TRY(resolve_user(

@@ -31,6 +31,15 @@ struct SharedUserNamespace {
   bool setgroups_allowed = false;      // /proc/self/setgroups says "allow"
 };
 
+// --init: where the init binary is bind-mounted (read-only) in the container, as podman does;
+// the process args become {kContainerInitPath, "--", args...}.
+inline constexpr const char* kContainerInitPath = "/run/podman-init";
+
+// The init binary for --init: `requested` (--init-path; must be an absolute path to an
+// executable file), else catatonit (/usr/libexec/podman/catatonit, /usr/bin/catatonit, $PATH).
+// Error "--init: container-init binary not found on the host: ..." when there is none.
+Result<std::string> find_init_binary(const std::string& requested);
+
 struct SpecInputs {
   std::string id;
   ContainerConfig config;
@@ -43,6 +52,8 @@ struct SpecInputs {
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
   std::optional<SharedUserNamespace> shared_user_namespace;  // rootless, inside krill's namespace
   std::string init_path;  // --init: the host binary bind-mounted as /dev/init (pid 1)
+
+  std::string init_path;  // --init: the host binary bind-mounted at kContainerInitPath (pid 1)
   // The network namespace to join (bridge networks, container:, ns:); "" = a new one, or the
   // host's with --network host.
   std::string network_namespace_path;

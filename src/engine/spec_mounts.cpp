@@ -151,7 +151,8 @@ Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network) 
     struct stat st {};
     if (::stat(inputs.init_path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
       return fail("--init: init binary " + inputs.init_path + " not found");
-    KRILL_CHECK(add(make_mount("/dev/init", "bind", inputs.init_path, {"bind", "ro"})));
+    KRILL_CHECK(
+        add(make_mount(kContainerInitPath, "bind", inputs.init_path, {"bind", "ro", "nosuid"})));
   }
   // The /etc files unless the user mounted something there; read-only with --read-only.
   const std::string& dir = inputs.userdata_dir;

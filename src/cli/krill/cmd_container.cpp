@@ -3,10 +3,12 @@
 #include "cli/krill/cmd_container.h"
 
 #include <chrono>
+#include <csignal>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/go_duration.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/container_json.h"
 #include "cli/krill/format_template.h"
@@ -103,6 +105,23 @@ Result<std::vector<std::string>> targets(engine::Engine& engine,
   return out;
 }
 
+// podman's --interval: a Go duration, or a bare number of milliseconds; positive.
+Result<int> parse_wait_interval(const std::string& text) {
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  int64_t ns = 0;
+  if (digits) {
+    if (text.size() > 9) return fail("--interval " + text + ": too long");
+    ns = std::stoll(text) * 1000000;
+  } else {
+    auto parsed = parse_go_duration(text);
+    if (!parsed) return fail("--interval " + text + ": " + parsed.error().message());
+    ns = *parsed;
+  }
+  if (ns <= 0) return fail("--interval " + text + ": must be positive");
+  if (ns > int64_t{3600} * 1000000000) return fail("--interval " + text + ": at most 1h");
+  return static_cast<int>(std::max<int64_t>(ns / 1000000, 1));
+}
+
 }  // namespace
 
 Result<int> run_container_stop(Context& ctx, const StopFlags& o) {
@@ -167,6 +186,12 @@ Result<int> run_container_kill(Context& ctx, const KillFlags& o) {
 Result<int> run_container_rm(Context& ctx, const RmFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
   auto names = KRILL_TRY(targets(engine, o.containers, o.all, false));
+  // rm -f of several: SIGKILL every live one first, so that they all die at once rather than
+  // one after the other inside each removal.
+  if (o.force && names.size() > 1)
+    for (const auto& name : names)
+      if (auto record = engine.find(name); record && is_live(*record))
+        (void)engine.kill(record->id, SIGKILL);
   int status = 0;
   for (const auto& name : names) {
     auto removed = engine.remove(name, o.force, o.volumes);
@@ -186,13 +211,14 @@ Result<int> run_container_rm(Context& ctx, const RmFlags& o) {
 Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
   auto all = KRILL_TRY(engine.list());
-  std::vector<engine::ContainerRecord> shown;
+  std::vector<const engine::ContainerRecord*> shown;  // into `all`: no copies of records
+  shown.reserve(all.size());
   bool everything = o.all || !o.filters.empty() || o.latest || o.last >= 0;
   for (const auto& r : all) {
     if (!everything && !is_live(r)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
-    if (!KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
-    shown.push_back(r);
+    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
+    shown.push_back(&r);
   }
   // Newest first, as Docker and podman list them.
   std::reverse(shown.begin(), shown.end());
@@ -201,14 +227,17 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   if (o.last >= 0) keep = std::min<size_t>(keep, static_cast<size_t>(o.last));
   shown.resize(keep);
   if (o.quiet) {
-    for (const auto& r : shown) ctx.out << (o.no_trunc ? r.id : r.id.substr(0, 12)) << "\n";
+    std::string ids;
+    for (const auto* r : shown) ids += (o.no_trunc ? r->id : r->id.substr(0, 12)) + "\n";
+    ctx.out << ids;
     return 0;
   }
   ImageConfigs images(engine);
   int64_t now = now_ns();
   std::vector<json> rows;
-  for (const auto& r : shown)
-    rows.push_back(ps_row(r, paths_for(engine, r, images), o.no_trunc, now));
+  rows.reserve(shown.size());
+  for (const auto* r : shown)
+    rows.push_back(ps_row(*r, paths_for(engine, *r, images), o.no_trunc, now));
   static const std::map<std::string, std::string> headers = {
       {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {"Names", "NAMES"}};
   std::string table =
@@ -272,13 +301,16 @@ Result<int> run_container_inspect(Context& ctx, const ContainerInspectFlags& o,
 }
 
 Result<int> run_container_wait(Context& ctx, const WaitFlags& o) {
-  if (!o.condition.empty() && o.condition != "stopped" && o.condition != "exited" &&
-      o.condition != "not-running" && o.condition != "next-exit" && o.condition != "removed")
-    return fail("invalid condition \"" + o.condition + "\": use stopped, exited or not-running");
+  engine::WaitRequest request;
+  if (!o.conditions.empty()) request.conditions.clear();
+  for (const auto& name : o.conditions)
+    request.conditions.push_back(KRILL_TRY(engine::parse_wait_condition(name)));
+  request.interval_ms = KRILL_TRY(parse_wait_interval(o.interval));
   auto engine = KRILL_TRY(open_engine(ctx));
   int status = 0;
+  // One after the other, as podman: each code printed once its container is done.
   for (const auto& name : o.containers) {
-    auto code = engine.wait(name);
+    auto code = engine.wait(name, request);
     if (!code) {
       ctx.err << "Error: " << code.error().message() << "\n";
       status = kExitEngineError;

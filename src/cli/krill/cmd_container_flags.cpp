@@ -252,6 +252,7 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
   c.read_only = f.read_only;
   c.privileged = f.privileged;
   c.init = f.init;
+  c.init_path = f.init_path;
   c.auto_remove = f.rm;
   c.cap_add = f.cap_add;
   c.cap_drop = f.cap_drop;

@@ -66,7 +66,9 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   c->add_option("--shm-size", f.shm_size, "size of /dev/shm (default 64m)");
   multi(c, "--ulimit", f.ulimit, "ulimit NAME=SOFT[:HARD]");
   multi(c, "--device", f.device, "add a host device HOST[:CONTAINER[:PERMS]]");
-  c->add_flag("--init", f.init, "run an init as pid 1 that forwards signals and reaps");
+  c->add_flag("--init", f.init,
+              "run catatonit as pid 1 (at /run/podman-init): it forwards signals and reaps");
+  c->add_option("--init-path", f.init_path, "the init binary for --init (default: catatonit)");
   c->add_option("--restart", f.restart, "no, always, on-failure[:N], unless-stopped");
   multi(c, "-l,--label", f.label, "set a label K=V");
   multi(c, "--label-file", f.label_file, "read labels from a file");
@@ -308,9 +310,17 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
   {
     auto* cmd =
         add(p, "wait", "Wait for containers to exit and print their exit codes", "CONTAINER...",
-            "krill wait web", [&c](Context& ctx) { return run_container_wait(ctx, c.wait); });
+            "krill wait web db\n  krill wait --condition running --interval 100ms web",
+            [&c](Context& ctx) { return run_container_wait(ctx, c.wait); });
     cmd->add_option("CONTAINER", c.wait.containers, "names or ids")->required();
-    cmd->add_option("--condition", c.wait.condition, "stopped (default), exited, not-running");
+    cmd->add_option("--condition", c.wait.conditions,
+                    "state to wait for, repeatable (any one ends the wait): stopped (default), "
+                    "exited, created, configured, running, paused, stopping, removing; Docker's "
+                    "not-running, next-exit, removed")
+        ->delimiter(',');
+    cmd->add_option("-i,--interval", c.wait.interval,
+                    "time between polls (Go duration; a bare number is milliseconds)")
+        ->default_str("250ms");
   }
   {
     auto* cmd = add(p, "attach", "Attach to a running container's stdio", "CONTAINER",

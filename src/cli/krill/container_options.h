@@ -36,6 +36,7 @@ struct RunFlags {
   std::vector<std::string> ulimit;
   std::vector<std::string> device;
   bool init = false;
+  std::string init_path;
   std::string restart;
   std::vector<std::string> label;
   std::vector<std::string> label_file;
@@ -127,7 +128,8 @@ struct ContainerInspectFlags {
 
 struct WaitFlags {
   std::vector<std::string> containers;
-  std::string condition;  // accepted: stopped/exited (default), not-running
+  std::vector<std::string> conditions;  // engine::parse_wait_condition; none = stopped
+  std::string interval = "250ms";       // podman's default
 };
 
 struct AttachFlags {
@@ -182,6 +184,7 @@ struct CpFlags {
   std::string destination;
   bool archive = false;
   bool follow_link = false;
+  bool overwrite = false;  // podman's --overwrite
 };
 
 struct DiffFlags {
@@ -204,6 +207,8 @@ struct StatsFlags {
   bool no_stream = false;
   bool all = false;
   bool no_trunc = false;
+  bool no_reset = false;  // podman's: no clearing of the terminal between samples
+  int interval = 1;       // seconds between samples while streaming
   std::string format;
 };
 

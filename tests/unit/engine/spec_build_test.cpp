@@ -439,8 +439,8 @@ TEST_F(SpecBuildTest, HostNetworkAndInit) {
   char host[256] = {};
   ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
   EXPECT_EQ(built.spec.hostname, host);
-  EXPECT_EQ(built.spec.process->args, (Strings{"/dev/init", "--", "sh"}));
-  const oci::Mount* init_mount = find_mount(built.spec, "/dev/init");
+  EXPECT_EQ(built.spec.process->args, (Strings{"/run/podman-init", "--", "sh"}));
+  const oci::Mount* init_mount = find_mount(built.spec, "/run/podman-init");
   ASSERT_NE(init_mount, nullptr);
   EXPECT_EQ(init_mount->source, init);
   EXPECT_TRUE(contains(init_mount->options, "ro"));
