@@ -51,7 +51,6 @@ struct SpecInputs {
   std::vector<ResolvedVolume> volumes;  // for MountRequest{type="volume"} and image Volumes
   bool rootless = false;                // geteuid() != 0: a user namespace and rootless defaults
   std::optional<SharedUserNamespace> shared_user_namespace;  // rootless, inside krill's namespace
-
   std::string init_path;  // --init: the host binary bind-mounted at kContainerInitPath (pid 1)
   // The network namespace to join (bridge networks, container:, ns:); "" = a new one, or the
   // host's with --network host.
