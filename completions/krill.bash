@@ -16,7 +16,7 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network login logout pull push images rmi tag history save load import export image registry system runtime help"
+__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network healthcheck login logout pull push images rmi tag history save load import export image registry system runtime help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
@@ -133,7 +133,7 @@ _krill() {
 
   local full="$command"
   case "$command" in
-    image | registry | system | container | volume | network)
+    image | registry | system | container | volume | network | healthcheck)
       if [[ $((i + 1)) -eq $COMP_CWORD ]]; then
         case "$command" in
           image) COMPREPLY=($(compgen -W "$__krill_image_commands" -- "$cur")) ;;
@@ -142,6 +142,7 @@ _krill() {
           network) COMPREPLY=($(compgen -W "$__krill_network_commands" -- "$cur")) ;;
           registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
           system) COMPREPLY=($(compgen -W "df prune check" -- "$cur")) ;;
+          healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
         esac
         return
       fi
@@ -183,7 +184,7 @@ _krill() {
       COMPREPLY=($(compgen -W "$(__krill_networks "$krill")" -- "$cur")) ;;
     run | create | "container run" | "container create")
       COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
-    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "*)
+    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "* | "healthcheck run")
       COMPREPLY=($(compgen -W "$(__krill_containers "$krill")" -- "$cur")) ;;
   esac
 }

@@ -174,6 +174,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     monitor_config.exit_command.push_back(arg);
   for (const char* arg : {"container", "cleanup", ""}) monitor_config.exit_command.push_back(arg);
   monitor_config.exit_command.back() = id;
+  prepare_health(record, image_config, monitor_config);
   std::string monitor_json = rundir + "/monitor.json";
   if (auto written =
           write_file_atomic(monitor_json, monitor::monitor_config_to_json(monitor_config), 0600,
@@ -211,6 +212,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     (void)run_runtime(record.config, {"delete", "--force", id});
     return std::unexpected(running.error());
   }
+  reset_health(*running, monitor_config.health_interval_ns > 0);
 
   auto runtime_start = [&]() -> Result<void> {
     auto started = run_runtime(record.config, {"start", id});

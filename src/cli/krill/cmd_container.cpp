@@ -73,8 +73,11 @@ ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& 
     else
       p.mount_sources.push_back(m.source);
   }
-  auto args = engine::container_args(r.config, images.get(r.config.image_id));
+  const image::ContainerConfig& image_config = images.get(r.config.image_id);
+  auto args = engine::container_args(r.config, image_config);
   if (args) p.args = *args;
+  p.healthcheck = engine::merged_healthcheck(r.config, image_config.healthcheck);
+  p.health = engine.health(r);
   if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
     p.network = engine.network_state(r).value_or(std::nullopt);
   if (r.config.network.empty() && r.config.networks.empty()) {
@@ -191,7 +194,11 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   for (const auto& r : all) {
     if (!everything && !is_live(r)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
-    if (!KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
+    auto health_of = [&engine](const engine::ContainerRecord& c) -> std::string {
+      auto health = engine.health(c);
+      return health ? health->status : "none";
+    };
+    if (!KRILL_TRY(ps_filter_matches(r, o.filters, all, health_of))) continue;
     shown.push_back(r);
   }
   // Newest first, as Docker and podman list them.

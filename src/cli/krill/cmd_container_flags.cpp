@@ -347,6 +347,8 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
       if (v.empty()) return 0;
       auto d = KRILL_TRY(flag_value(flag, v, parse_go_duration(v)));
       if (d < 0) return bad_value(flag, v, Error("must not be negative"));
+      // Docker's minimum ("Interval in Healthcheck cannot be less than 1ms"); 0 = the default.
+      if (d > 0 && d < 1000000) return bad_value(flag, v, Error("must be at least 1ms"));
       return d;
     };
     h.interval_ns = KRILL_TRY(duration("--health-interval", f.health_interval));
@@ -354,6 +356,8 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     h.start_period_ns = KRILL_TRY(duration("--health-start-period", f.health_start_period));
     if (!f.health_retries.empty())
       h.retries = static_cast<int>(KRILL_TRY(parse_integer("--health-retries", f.health_retries)));
+    if (h.retries < 0)
+      return bad_value("--health-retries", f.health_retries, Error("must not be negative"));
     c.healthcheck = h;
   }
   c.no_healthcheck = f.no_healthcheck;

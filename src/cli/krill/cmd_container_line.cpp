@@ -261,7 +261,8 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
     cmd->add_option("-n,--last", c.ps.last, "only the N newest containers");
     cmd->add_flag("-s,--size", c.ps.size, "accepted (sizes are not computed)");
     multi(cmd, "-f,--filter", c.ps.filters,
-          "status=, name=, id=, label=, ancestor=, exited=, before=, since=, volume=");
+          "status=, name=, id=, label=, ancestor=, exited=, before=, since=, volume=, "
+          "health=");
     cmd->add_option("--format", c.ps.format,
                     "json, or a Go template (.ID .Names .Image .Command .CreatedAt .RunningFor "
                     ".Status .Ports .Labels .State); 'table ...' for columns");
