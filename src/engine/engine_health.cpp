@@ -1,7 +1,12 @@
 // Engine: healthchecks. krill-monitor runs `krill healthcheck run ID` every interval (see
 // docs/architecture.md); that command runs the check through the runtime's exec and records the
 // result in <userdata>/health.json (engine/health_check.h).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include "engine/engine_internal.h"
 #include "engine/health_check.h"
@@ -12,6 +17,34 @@ namespace {
 bool is_live(ContainerStatus status) {
   return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
          status == ContainerStatus::kStopping;
+}
+
+// Starts argv (argv[0] a path) in a session of its own with no stdio and does not wait for it:
+// it must outlive this process, which the monitor kills when the container exits.
+Result<void> spawn_detached(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t middle = ::fork();
+  if (middle < 0) return fail_errno("fork for " + argv[0]);
+  if (middle == 0) {
+    ::setsid();
+    const pid_t child = ::fork();
+    if (child != 0) ::_exit(child < 0 ? 1 : 0);
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fail("fork for " + argv[0] + " failed");
+  return {};
 }
 
 }  // namespace
@@ -56,14 +89,27 @@ Result<HealthCheckRun> Engine::run_healthcheck(const std::string& name_or_id) {
   RuntimeBinary runtime = runtime_for(record.config);
   if (runtime.path.find('/') == std::string::npos)
     return fail("OCI runtime \"" + runtime.path + "\" not found in $PATH");
-  const std::string pid_file = run_dir(record.id) + "/health-" + std::to_string(::getpid()) + ".pid";
-  std::vector<std::string> argv = {runtime.path, "--root",   runtime.root, "exec",
+  const std::string pid_file =
+      run_dir(record.id) + "/health-" + std::to_string(::getpid()) + ".pid";
+  std::vector<std::string> argv = {runtime.path, "--root", runtime.root, "exec",
                                    "--pid-file", pid_file, record.id};
   argv.insert(argv.end(), process.begin(), process.end());
   ProbeRunner probe = [&](int64_t timeout_ns) {
     return run_probe_process(argv, timeout_ns, pid_file);
   };
-  return run_health_check(files, *health.check, record.started_ns, probe, [] { return now_ns(); });
+  auto run = KRILL_TRY(
+      run_health_check(files, *health.check, record.started_ns, probe, [] { return now_ns(); }));
+  const std::string& action = record.config.health_on_failure;
+  if (run.recorded && run.result.exit_code != 0 && run.state.status == kHealthUnhealthy &&
+      (action == "kill" || action == "stop" || action == "restart")) {
+    // podman's --health-on-failure, by the verb of the same name in a process of its own.
+    std::vector<std::string> argv = {options_.krill_binary};
+    argv.insert(argv.end(), options_.exit_command_global_args.begin(),
+                options_.exit_command_global_args.end());
+    argv.insert(argv.end(), {action, record.id});
+    KRILL_CHECK_CTX(spawn_detached(argv), "--health-on-failure " + action);
+  }
+  return run;
 }
 
 void Engine::prepare_health(const ContainerRecord& record, const image::ContainerConfig& image,

@@ -47,8 +47,7 @@ Result<std::vector<std::string>> healthcheck_process_args(const HealthcheckReque
     std::vector<std::string> args =
         shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : shell;
     std::string command;
-    for (size_t i = 1; i < check.test.size(); ++i)
-      command += (i == 1 ? "" : " ") + check.test[i];
+    for (size_t i = 1; i < check.test.size(); ++i) command += (i == 1 ? "" : " ") + check.test[i];
     args.push_back(command);
     return args;
   }

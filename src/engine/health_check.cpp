@@ -56,7 +56,8 @@ Result<HealthCheckRun> run_health_check(const HealthFiles& files, const Healthch
     run.result.output = outcome.error().message();
   } else if (outcome->timed_out) {
     run.result.exit_code = -1;
-    run.result.output = "Health check exceeded timeout (" + go_duration_text(check.timeout_ns) + ")";
+    run.result.output =
+        "Health check exceeded timeout (" + go_duration_text(check.timeout_ns) + ")";
   } else {
     run.result.exit_code = outcome->exit_code;
     run.result.output = std::move(outcome->output);
@@ -140,8 +141,8 @@ Result<ProbeOutcome> run_probe_process(const std::vector<std::string>& argv, int
       break;
     }
     if (outcome.output.size() < kHealthOutputLimit)
-      outcome.output.append(buffer, std::min(static_cast<size_t>(n),
-                                             kHealthOutputLimit - outcome.output.size()));
+      outcome.output.append(
+          buffer, std::min(static_cast<size_t>(n), kHealthOutputLimit - outcome.output.size()));
   }
   int status = 0;
   if (outcome.timed_out) {

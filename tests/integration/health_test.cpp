@@ -86,8 +86,9 @@ TEST(Health, StartingUntilTheFirstCheck) {
 
 TEST(Health, FailingChecksMakeUnhealthyAfterRetries) {
   EngineEnv env;
-  run_detached(env, "bad", {"--health-cmd", "echo broken; exit 1", "--health-interval", "1h",
-                            "--health-retries", "2"});
+  run_detached(
+      env, "bad",
+      {"--health-cmd", "echo broken; exit 1", "--health-interval", "1h", "--health-retries", "2"});
   auto first = env.krill({"healthcheck", "run", "bad"});
   EXPECT_EQ(first.exit_code, 1) << first.describe();
   EXPECT_EQ(first.out, "unhealthy\n");
@@ -109,8 +110,8 @@ TEST(Health, FailingChecksMakeUnhealthyAfterRetries) {
 
 TEST(Health, MonitorDrivenFailuresBecomeUnhealthy) {
   EngineEnv env;
-  run_detached(env, "bad", {"--health-cmd", "exit 3", "--health-interval", "200ms",
-                            "--health-retries", "2"});
+  run_detached(env, "bad",
+               {"--health-cmd", "exit 3", "--health-interval", "200ms", "--health-retries", "2"});
   ASSERT_TRUE(eventually(
       [&] { return env.inspect("bad", "{{.State.Health.Status}}") == "unhealthy"; }, seconds(20)))
       << env.inspect("bad", "{{json .State}}");
@@ -121,8 +122,9 @@ TEST(Health, MonitorDrivenFailuresBecomeUnhealthy) {
 
 TEST(Health, TimeoutKillsTheCheckAndCountsAsFailure) {
   EngineEnv env;
-  run_detached(env, "hang", {"--health-cmd", "sleep 77", "--health-timeout", "500ms",
-                             "--health-interval", "1h", "--health-retries", "1"});
+  run_detached(env, "hang",
+               {"--health-cmd", "sleep 77", "--health-timeout", "500ms", "--health-interval", "1h",
+                "--health-retries", "1"});
   auto started = std::chrono::steady_clock::now();
   auto run = env.krill({"healthcheck", "run", "hang"});
   auto took = std::chrono::steady_clock::now() - started;
@@ -144,8 +146,9 @@ TEST(Health, TimeoutKillsTheCheckAndCountsAsFailure) {
 
 TEST(Health, StartPeriodFailuresDoNotCountAndSuccessEndsIt) {
   EngineEnv env;
-  run_detached(env, "warm", {"--health-cmd", "test -e /tmp/ready", "--health-interval", "1h",
-                             "--health-start-period", "1h", "--health-retries", "1"});
+  run_detached(env, "warm",
+               {"--health-cmd", "test -e /tmp/ready", "--health-interval", "1h",
+                "--health-start-period", "1h", "--health-retries", "1"});
   EXPECT_EQ(env.krill({"healthcheck", "run", "warm"}).exit_code, 1);
   json health = health_of(env, "warm");
   EXPECT_EQ(health["Status"], "starting") << health.dump();
@@ -208,13 +211,47 @@ TEST_F(HealthImage, FlagsOverrideAndDisableTheImages) {
     EXPECT_EQ(env.inspect(name, "{{json .Config.Healthcheck.Test}}"), R"(["NONE"])") << name;
     auto run = env.krill({"healthcheck", "run", name});
     EXPECT_EQ(run.exit_code, 125) << run.describe();
-    EXPECT_NE(run.err.find("container " + name + " has no defined healthcheck"),
-              std::string::npos)
+    EXPECT_NE(run.err.find("container " + name + " has no defined healthcheck"), std::string::npos)
         << run.err;
   }
   std::string none = ps_names(env, "health=none");
   EXPECT_NE(none.find("off\n"), std::string::npos) << none;
   EXPECT_NE(none.find("none\n"), std::string::npos) << none;
+}
+
+TEST(Health, OnFailureKillAndRestart) {
+  EngineEnv env;
+  const std::vector<std::string> failing = {"--health-cmd", "exit 1",           "--health-interval",
+                                            "1h",           "--health-retries", "1"};
+  auto with = [&](const std::string& action) {
+    auto flags = failing;
+    flags.insert(flags.end(), {"--health-on-failure", action});
+    return flags;
+  };
+  run_detached(env, "killed", with("kill"));
+  EXPECT_EQ(env.inspect("killed", "{{.Config.HealthcheckOnFailureAction}}"), "kill");
+  EXPECT_EQ(env.krill({"healthcheck", "run", "killed"}).exit_code, 1);
+  EXPECT_TRUE(eventually([&] { return env.inspect("killed", "{{.State.Status}}") == "exited"; },
+                         seconds(20)))
+      << env.inspect("killed", "{{json .State}}");
+
+  run_detached(env, "again", with("restart"));
+  std::string started = env.inspect("again", "{{.State.StartedAt}}");
+  EXPECT_EQ(env.krill({"healthcheck", "run", "again"}).exit_code, 1);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return env.inspect("again", "{{.State.Status}}") == "running" &&
+               env.inspect("again", "{{.State.StartedAt}}") != started;
+      },
+      seconds(30)))
+      << env.inspect("again", "{{json .State}}");
+  EXPECT_EQ(env.inspect("again", "{{.State.Health.Status}}"), "starting");
+
+  // Without an action an unhealthy container keeps running.
+  run_detached(env, "kept", failing);
+  EXPECT_EQ(env.krill({"healthcheck", "run", "kept"}).exit_code, 1);
+  EXPECT_EQ(env.inspect("kept", "{{.State.Health.Status}}"), "unhealthy");
+  EXPECT_EQ(env.inspect("kept", "{{.State.Status}}"), "running");
 }
 
 TEST(Health, RunErrorsAndStoppedContainers) {
@@ -223,8 +260,8 @@ TEST(Health, RunErrorsAndStoppedContainers) {
   EXPECT_EQ(missing.exit_code, 125) << missing.describe();
   EXPECT_NE(missing.err.find("no such container"), std::string::npos) << missing.err;
 
-  auto created = env.krill({"create", "--name", "idle", "--health-cmd", "true",
-                            EngineEnv::kImage, "sleep", "1000"});
+  auto created = env.krill(
+      {"create", "--name", "idle", "--health-cmd", "true", EngineEnv::kImage, "sleep", "1000"});
   ASSERT_EQ(created.exit_code, 0) << created.describe();
   auto idle = env.krill({"healthcheck", "run", "idle"});
   EXPECT_EQ(idle.exit_code, 125) << idle.describe();
@@ -257,6 +294,7 @@ TEST(Health, BadFlagsAreClearErrorsAndLeaveNothing) {
            {{"--health-interval", "10us"}, "at least 1ms"},
            {{"--health-retries", "many"}, "--health-retries"},
            {{"--health-cmd", "true", "--no-healthcheck"}, "conflicts"},
+           {{"--health-on-failure", "reboot"}, "want none, kill, restart or stop"},
        }) {
     std::vector<std::string> args = {"run", "-d"};
     args.insert(args.end(), c.flags.begin(), c.flags.end());

@@ -361,6 +361,12 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     c.healthcheck = h;
   }
   c.no_healthcheck = f.no_healthcheck;
+  if (!f.health_on_failure.empty()) {
+    const std::string& action = f.health_on_failure;
+    if (action != "none" && action != "kill" && action != "restart" && action != "stop")
+      return bad_value("--health-on-failure", action, Error("want none, kill, restart or stop"));
+    c.health_on_failure = action;
+  }
   std::string driver = f.log_driver.empty() ? "k8s-file" : f.log_driver;
   if (driver == "json-file" || driver == "k8s-file" || driver == "none") {
     c.log_driver = driver;

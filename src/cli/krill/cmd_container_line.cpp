@@ -81,6 +81,8 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   c->add_option("--health-start-period", f.health_start_period, "grace period after start");
   c->add_option("--health-retries", f.health_retries, "failures before unhealthy (3)");
   c->add_flag("--no-healthcheck", f.no_healthcheck, "disable the image's HEALTHCHECK");
+  c->add_option("--health-on-failure", f.health_on_failure,
+                "once unhealthy: none (default), kill, restart or stop the container");
   c->add_option("--userns", f.userns, "user namespace: host, keep-id, auto");
   multi(c, "--group-add", f.group_add, "add a supplementary group");
   c->add_option("--pull", f.pull, "pull the image: always, missing (default), never");

@@ -331,6 +331,7 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
     health["Retries"] = paths.healthcheck->retries;
     config["Healthcheck"] = health;
   }
+  config["HealthcheckOnFailureAction"] = c.health_on_failure;
   doc["Config"] = config;
 
   nlohmann::ordered_json host;

@@ -1,5 +1,7 @@
 // Healthchecks without a container: Docker's merge and defaults, the state machine (start
 // period, retries, log), the state file and one check run with a fake probe and clock.
+#include "engine/health.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,7 +9,6 @@
 #include <filesystem>
 
 #include "base/file_io.h"
-#include "engine/health.h"
 #include "engine/health_check.h"
 
 namespace krill::engine {
@@ -88,8 +89,7 @@ TEST(HealthMerge, DockerDefaults) {
 TEST(HealthProcess, CmdAndShell) {
   HealthcheckRequest h;
   h.test = {"CMD", "/bin/check", "--fast"};
-  EXPECT_EQ(*healthcheck_process_args(h, {}),
-            (std::vector<std::string>{"/bin/check", "--fast"}));
+  EXPECT_EQ(*healthcheck_process_args(h, {}), (std::vector<std::string>{"/bin/check", "--fast"}));
   h.test = {"CMD-SHELL", "test -e /tmp/ok"};
   EXPECT_EQ(*healthcheck_process_args(h, {}),
             (std::vector<std::string>{"/bin/sh", "-c", "test -e /tmp/ok"}));
@@ -280,16 +280,16 @@ TEST_F(HealthRunTest, AResultOfAnEarlierRunIsDropped) {
 
 TEST_F(HealthRunTest, RealProbeCapturesOutputAndTimesOut) {
   const std::string pid_file = dir_ + "/probe.pid";
-  auto ok = run_probe_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5 * kSecond,
-                              pid_file);
+  auto ok =
+      run_probe_process({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5 * kSecond, pid_file);
   ASSERT_TRUE(ok) << ok.error().message();
   EXPECT_FALSE(ok->timed_out);
   EXPECT_EQ(ok->exit_code, 3);
   EXPECT_EQ(ok->output, "out\nerr\n");
 
   // The pid file names the process to kill at the timeout (the check inside the container).
-  auto slow = run_probe_process(
-      {"/bin/sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"}, kSecond / 5, pid_file);
+  auto slow = run_probe_process({"/bin/sh", "-c", "sleep 30 & echo $! > " + pid_file + "; wait"},
+                                kSecond / 5, pid_file);
   ASSERT_TRUE(slow) << slow.error().message();
   EXPECT_TRUE(slow->timed_out);
   EXPECT_NE(::access(pid_file.c_str(), F_OK), 0);  // removed
