@@ -143,7 +143,6 @@ struct ContainerConfig {
   RestartPolicy restart;
   std::optional<HealthcheckRequest> healthcheck;
   bool no_healthcheck = false;                     // --no-healthcheck
-  std::string health_on_failure = "none";          // podman's: none | kill | restart | stop
   std::string log_driver = "k8s-file";             // "k8s-file" | "json-file" | "none"
   std::map<std::string, std::string> log_options;  // max-size=10m, max-file=3, path=...
   std::string runtime;  // "" = krill's built-in runtime; else a name on PATH or a path (runc)

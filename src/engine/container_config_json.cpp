@@ -151,7 +151,6 @@ ContainerConfig config_from(const json& j) {
   if (auto it = j.find("healthcheck"); it != j.end() && it->is_object())
     c.healthcheck = healthcheck_from_json(*it);
   get_if(j, "no_healthcheck", c.no_healthcheck);
-  get_if(j, "health_on_failure", c.health_on_failure);
   get_if(j, "log_driver", c.log_driver);
   get_if(j, "log_options", c.log_options);
   get_if(j, "runtime", c.runtime);
@@ -225,7 +224,6 @@ std::string container_config_to_json(const ContainerConfig& c) {
   j["restart"] = json{{"name", c.restart.name}, {"max_retries", c.restart.max_retries}};
   j["healthcheck"] = c.healthcheck ? healthcheck_to_json(*c.healthcheck) : json(nullptr);
   j["no_healthcheck"] = c.no_healthcheck;
-  j["health_on_failure"] = c.health_on_failure;
   j["log_driver"] = c.log_driver;
   j["log_options"] = c.log_options;
   j["runtime"] = c.runtime;

@@ -21,7 +21,6 @@
 #include "engine/container_config.h"
 #include "engine/container_record.h"
 #include "engine/container_store.h"
-#include "engine/health_check.h"
 #include "image/image_store.h"
 #include "monitor/monitor_protocol.h"
 #include "network/container_network.h"
@@ -89,13 +88,6 @@ struct ExecRequest {
   bool privileged = false;
 };
 
-// A container's healthcheck: flags over the image's HEALTHCHECK with Docker's defaults (nullopt:
-// none or disabled), and the image's SHELL for CMD-SHELL.
-struct ContainerHealthcheck {
-  std::optional<HealthcheckRequest> check;
-  std::vector<std::string> shell;
-};
-
 // Why a start failed, as Docker's exit statuses: 127 (command not found), 126 (cannot invoke),
 // 125 (anything else).
 int exit_status_for_start_error(const Error& error);
@@ -150,16 +142,6 @@ class Engine {
   Result<int> exec(const std::string& name_or_id, const ExecRequest& request);
   // `ps` of the container's processes: header + rows as text.
   Result<std::string> top(const std::string& name_or_id, const std::vector<std::string>& ps_args);
-
-  // Healthchecks (engine_health.cpp).
-  Result<ContainerHealthcheck> healthcheck_of(const ContainerRecord& record);
-  // The recorded health (nullopt: no check ever ran); "unhealthy" for a container that is not
-  // running any more, as Docker reports it.
-  std::optional<HealthState> health(const ContainerRecord& record) const;
-  // `healthcheck run`: one check now, its result recorded. Errors: "container x has no defined
-  // healthcheck", "container x is not running".
-  Result<HealthCheckRun> run_healthcheck(const std::string& name_or_id);
-  HealthFiles health_files(const std::string& id) const;
 
   // The runtime binary with `args` (after --root), stdout/stderr captured.
   Result<RuntimeOutput> run_runtime(const ContainerConfig& config,
@@ -223,10 +205,6 @@ class Engine {
                                     ContainerLock& lock);
   Result<void> remove_locked(const ContainerRecord& record, bool volumes);
   Result<void> wait_for_exit(const ContainerRecord& record, int timeout_ms);
-  // At start: the monitor's healthcheck command and interval; the state reset (or removed).
-  void prepare_health(const ContainerRecord& record, const image::ContainerConfig& image,
-                      monitor::MonitorConfig& monitor_config) const;
-  void reset_health(const ContainerRecord& record, bool has_healthcheck) const;
   // What start needs from the networks: the namespace to join and the hosts-file entries.
   struct NetworkSetup {
     std::string netns_path;  // "" = a new namespace of the runtime's (none) or the host's

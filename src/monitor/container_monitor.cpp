@@ -24,6 +24,7 @@
 #include "base/file_io.h"
 #include "monitor/attach_socket.h"
 #include "monitor/child_process.h"
+#include "monitor/health_config.h"
 #include "monitor/health_schedule.h"
 #include "monitor/log_file.h"
 #include "monitor/monitor_protocol.h"
@@ -204,6 +205,7 @@ class ContainerMonitor {
   uint64_t next_client_id_ = kFirstClient;
 
   std::optional<HealthSchedule> health_;
+  std::vector<std::string> health_command_;
   UniqueFd health_timer_;
   pid_t health_pid_ = 0;
 };
@@ -691,12 +693,14 @@ void ContainerMonitor::update_stdin_events() {
 // ---- healthchecks -------------------------------------------------------------------------
 
 Result<void> ContainerMonitor::start_health_checks() {
-  if (config_.health_interval_ns <= 0 || config_.health_command.empty()) return {};
+  auto config = KRILL_TRY(read_health_monitor_config(config_.run_dir));
+  if (!config) return {};
+  health_command_ = std::move(config->command);
   health_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!health_timer_) return fail_errno("create the healthcheck timer");
   KRILL_CHECK(watch(health_timer_.get(), kTagHealthTimer, EPOLLIN));
-  health_.emplace(config_.health_interval_ns,
-                  std::max<int64_t>(config_.health_timeout_ns, 0) + kHealthCheckGraceMs * 1000000);
+  health_.emplace(config->interval_ns,
+                  std::max<int64_t>(config->timeout_ns, 0) + kHealthCheckGraceMs * 1000000);
   health_->start(monotonic_ns());
   arm_health_timer();
   return {};
@@ -721,7 +725,7 @@ void ContainerMonitor::health_tick() {
   if (!health_) return;
   switch (health_->due(monotonic_ns())) {
     case HealthSchedule::Action::kRunCheck: {
-      auto pid = spawn_process(config_.health_command, -1, -1, -1, /*new_session=*/true);
+      auto pid = spawn_process(health_command_, -1, -1, -1, /*new_session=*/true);
       if (!pid) {
         log_.write_once("run the healthcheck: " + pid.error().message());
         health_->check_finished(monotonic_ns());

@@ -46,9 +46,6 @@ std::string monitor_config_to_json(const MonitorConfig& config) {
       {"log_max_size", config.log_max_size},
       {"log_max_files", config.log_max_files},
       {"exit_command", config.exit_command},
-      {"health_interval_ns", config.health_interval_ns},
-      {"health_timeout_ns", config.health_timeout_ns},
-      {"health_command", config.health_command},
   };
   return value.dump();
 }
@@ -69,9 +66,6 @@ Result<MonitorConfig> monitor_config_from_json(std::string_view text) {
   KRILL_CHECK(read_member(value, "log_max_size", config.log_max_size, kWhat));
   KRILL_CHECK(read_member(value, "log_max_files", config.log_max_files, kWhat));
   KRILL_CHECK(read_member(value, "exit_command", config.exit_command, kWhat));
-  KRILL_CHECK(read_member(value, "health_interval_ns", config.health_interval_ns, kWhat));
-  KRILL_CHECK(read_member(value, "health_timeout_ns", config.health_timeout_ns, kWhat));
-  KRILL_CHECK(read_member(value, "health_command", config.health_command, kWhat));
   if (config.id.empty()) return fail("parse monitor config: \"id\" is missing");
   if (config.run_dir.empty()) return fail("parse monitor config: \"run_dir\" is missing");
   if (config.runtime_path.empty()) return fail("parse monitor config: \"runtime_path\" is missing");
@@ -80,9 +74,6 @@ Result<MonitorConfig> monitor_config_from_json(std::string_view text) {
     return fail("parse monitor config: unknown log driver \"" + config.log_driver + "\"");
   if (config.log_driver != "none" && config.log_path.empty())
     return fail("parse monitor config: \"log_path\" is missing");
-  if (config.health_interval_ns > 0 && config.health_command.empty())
-    return fail("parse monitor config: \"health_command\" is missing");
-  if (config.health_interval_ns < 0) config.health_interval_ns = 0;
   if (config.log_max_files < 1) config.log_max_files = 1;
   if (config.log_max_size < 0) config.log_max_size = 0;
   return config;

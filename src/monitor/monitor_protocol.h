@@ -40,14 +40,6 @@ struct MonitorConfig {
   // Run (with no stdio, after the runtime's delete) once the container has exited, e.g.
   // {"/usr/bin/krill", "--root", R, "--runroot", RR, "container", "cleanup", ID}.
   std::vector<std::string> exit_command;
-  // The container's healthcheck: `health_command` (e.g. {"/usr/bin/krill", ..., "healthcheck",
-  // "run", ID}, no stdio, a session of its own) runs health_interval_ns after the container was
-  // created and after each previous check ended; 0 = no healthcheck. A check still running
-  // health_timeout_ns + kHealthCheckGraceMs later is killed (the command enforces the timeout
-  // itself; this is for a hung one).
-  int64_t health_interval_ns = 0;
-  int64_t health_timeout_ns = 0;
-  std::vector<std::string> health_command;
 };
 
 std::string monitor_config_to_json(const MonitorConfig& config);

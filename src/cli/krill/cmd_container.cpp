@@ -12,6 +12,7 @@
 #include "cli/krill/format_template.h"
 #include "cli/krill/image_json.h"
 #include "cli/krill/store_access.h"
+#include "engine/engine_health.h"
 #include "engine/spec_builder.h"
 #include "image/manifest.h"
 
@@ -77,7 +78,7 @@ ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& 
   auto args = engine::container_args(r.config, image_config);
   if (args) p.args = *args;
   p.healthcheck = engine::merged_healthcheck(r.config, image_config.healthcheck);
-  p.health = engine.health(r);
+  p.health = engine::container_health(engine, r);
   if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
     p.network = engine.network_state(r).value_or(std::nullopt);
   if (r.config.network.empty() && r.config.networks.empty()) {
@@ -195,7 +196,7 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
     if (!everything && !is_live(r)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
     auto health_of = [&engine](const engine::ContainerRecord& c) -> std::string {
-      auto health = engine.health(c);
+      auto health = engine::container_health(engine, c);
       return health ? health->status : "none";
     };
     if (!KRILL_TRY(ps_filter_matches(r, o.filters, all, health_of))) continue;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/engine_health.h"
 #include "engine/spec_builder.h"
 #include "monitor/log_file.h"
 #include "network/container_network.h"
@@ -361,11 +362,11 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     c.healthcheck = h;
   }
   c.no_healthcheck = f.no_healthcheck;
-  if (!f.health_on_failure.empty()) {
-    const std::string& action = f.health_on_failure;
+  // --health-on-failure arrives as its annotation (cmd_container_line.cpp).
+  if (auto it = c.annotations.find(engine::kHealthOnFailureAnnotation); it != c.annotations.end()) {
+    const std::string& action = it->second;
     if (action != "none" && action != "kill" && action != "restart" && action != "stop")
       return bad_value("--health-on-failure", action, Error("want none, kill, restart or stop"));
-    c.health_on_failure = action;
   }
   std::string driver = f.log_driver.empty() ? "k8s-file" : f.log_driver;
   if (driver == "json-file" || driver == "k8s-file" || driver == "none") {

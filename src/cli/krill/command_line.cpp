@@ -122,7 +122,6 @@ void KrillCommandLine::register_commands() {
   register_build_commands(top);
   register_build_commands(*image);
   register_working_container_commands();
-  register_healthcheck_commands();
 
   // registry
   CLI::App* registry = add_group("registry", "Talk to a registry directly");

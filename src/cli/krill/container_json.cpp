@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "cli/krill/image_json.h"
+#include "engine/engine_health.h"
 
 namespace krill::cli {
 
@@ -331,7 +332,7 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
     health["Retries"] = paths.healthcheck->retries;
     config["Healthcheck"] = health;
   }
-  config["HealthcheckOnFailureAction"] = c.health_on_failure;
+  config["HealthcheckOnFailureAction"] = engine::health_on_failure(c);
   doc["Config"] = config;
 
   nlohmann::ordered_json host;

@@ -46,7 +46,6 @@ struct RunFlags {
   std::vector<std::string> log_opt;
   std::string health_cmd, health_interval, health_timeout, health_start_period, health_retries;
   bool no_healthcheck = false;
-  std::string health_on_failure;  // none | kill | restart | stop
   std::string userns;
   std::vector<std::string> group_add;
   std::string pull = "missing";  // always | missing | never

@@ -106,8 +106,6 @@ class KrillCommandLine {
   void register_build_commands(CLI::App& parent);
   // buildah's from, copy, config, mount, umount (cmd_working_container.cpp).
   void register_working_container_commands();
-  // healthcheck run (cmd_healthcheck.cpp).
-  void register_healthcheck_commands();
   // cp, diff, commit, stats, port at the top and under `container` (cmd_container_fs.cpp).
   void register_container_fs_commands(CLI::App& parent, bool container_group);
   // `run`/`create IMAGE COMMAND...`, `exec CONTAINER COMMAND...`: the words after the first

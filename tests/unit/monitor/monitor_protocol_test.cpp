@@ -57,27 +57,6 @@ TEST(MonitorProtocol, ConfigRoundTrip) {
   EXPECT_EQ(parsed->exit_command, config.exit_command);
 }
 
-TEST(MonitorProtocol, HealthcheckConfigRoundTrip) {
-  MonitorConfig config;
-  config.id = "c1";
-  config.run_dir = "/run/krill/containers/c1";
-  config.runtime_path = "/usr/bin/krill-runtime";
-  config.log_driver = "none";
-  config.health_interval_ns = 500000000;
-  config.health_timeout_ns = 2000000000;
-  config.health_command = {"/usr/bin/krill", "healthcheck", "run", "c1"};
-  auto parsed = monitor_config_from_json(monitor_config_to_json(config));
-  ASSERT_TRUE(parsed) << parsed.error().message();
-  EXPECT_EQ(parsed->health_interval_ns, 500000000);
-  EXPECT_EQ(parsed->health_timeout_ns, 2000000000);
-  EXPECT_EQ(parsed->health_command, config.health_command);
-  // An interval without a command to run is a broken config.
-  config.health_command.clear();
-  auto broken = monitor_config_from_json(monitor_config_to_json(config));
-  ASSERT_FALSE(broken);
-  EXPECT_NE(broken.error().message().find("health_command"), std::string::npos);
-}
-
 TEST(MonitorProtocol, ConfigErrors) {
   EXPECT_FALSE(monitor_config_from_json("not json"));
   EXPECT_FALSE(monitor_config_from_json("[1]"));
