@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +37,7 @@ Result<void> spawn_detached(const std::vector<std::string>& argv) {
     if (child != 0) ::_exit(child < 0 ? 1 : 0);
     const int null_fd = ::open("/dev/null", O_RDWR);
     for (int fd = 0; fd < 3; ++fd) ::dup2(null_fd, fd);
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,6 +113,7 @@ Result<ProbeOutcome> run_probe_process(const std::vector<std::string>& argv, int
     if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_write.get(), 1) < 0 ||
         ::dup2(out_write.get(), 2) < 0)
       ::_exit(127);
+    ::syscall(SYS_close_range, 3u, ~0u, 0u);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
