@@ -16,7 +16,7 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
   unset __krill_dir
 fi
 
-__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network login logout pull push images rmi tag history save load import export image registry system runtime unshare help"
+__krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network healthcheck login logout pull push images rmi tag history save load import export image registry system runtime unshare help"
 __krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
@@ -49,7 +49,7 @@ __krill_command_flags() {
     "image prune" | "system prune") echo "--all -a --force -f" ;;
     "system df") echo "--format --verbose -v" ;;
     "system check") echo "--repair -r --quick -q" ;;
-    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --init-path --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
+    run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --init-path --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --health-on-failure --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
     start | "container start") echo "--attach -a --interactive -i --detach-keys --sig-proxy" ;;
     stop | "container stop") echo "--time -t --all -a --ignore -i" ;;
     restart | "container restart") echo "--time -t --all -a" ;;
@@ -133,7 +133,7 @@ _krill() {
 
   local full="$command"
   case "$command" in
-    image | registry | system | container | volume | network)
+    image | registry | system | container | volume | network | healthcheck)
       if [[ $((i + 1)) -eq $COMP_CWORD ]]; then
         case "$command" in
           image) COMPREPLY=($(compgen -W "$__krill_image_commands" -- "$cur")) ;;
@@ -142,6 +142,7 @@ _krill() {
           network) COMPREPLY=($(compgen -W "$__krill_network_commands" -- "$cur")) ;;
           registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
           system) COMPREPLY=($(compgen -W "df prune check migrate" -- "$cur")) ;;
+          healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
         esac
         return
       fi
@@ -185,7 +186,7 @@ _krill() {
       COMPREPLY=($(compgen -W "$(__krill_networks "$krill")" -- "$cur")) ;;
     run | create | "container run" | "container create")
       COMPREPLY=($(compgen -W "$(__krill_local_images "$krill")" -- "$cur")) ;;
-    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "*)
+    start | stop | restart | kill | rm | logs | inspect | wait | attach | exec | pause | unpause | rename | top | diff | commit | stats | port | export | "container "* | "healthcheck run")
       COMPREPLY=($(compgen -W "$(__krill_containers "$krill")" -- "$cur")) ;;
   esac
 }

@@ -12,6 +12,7 @@
 
 #include "base/file_io.h"
 #include "base/process_stat.h"
+#include "engine/engine_health.h"
 #include "engine/engine_internal.h"
 #include "engine/spec_builder.h"
 #include "engine/volumes.h"
@@ -174,6 +175,8 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     monitor_config.exit_command.push_back(arg);
   for (const char* arg : {"container", "cleanup", ""}) monitor_config.exit_command.push_back(arg);
   monitor_config.exit_command.back() = id;
+  auto has_healthcheck = prepare_health(*this, record, image_config);
+  if (!has_healthcheck) return fail_start(has_healthcheck.error(), 125);
   std::string monitor_json = rundir + "/monitor.json";
   if (auto written =
           write_file_atomic(monitor_json, monitor::monitor_config_to_json(monitor_config), 0600,
@@ -211,6 +214,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     (void)run_runtime(record.config, {"delete", "--force", id});
     return std::unexpected(running.error());
   }
+  reset_health(*this, *running, *has_healthcheck);
 
   auto runtime_start = [&]() -> Result<void> {
     auto started = run_runtime(record.config, {"start", id});

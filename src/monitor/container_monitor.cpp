@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 #include "base/file_io.h"
 #include "monitor/attach_socket.h"
 #include "monitor/child_process.h"
+#include "monitor/health_config.h"
+#include "monitor/health_schedule.h"
 #include "monitor/log_file.h"
 #include "monitor/monitor_protocol.h"
 #include "monitor/oom_watch.h"
@@ -39,6 +42,8 @@ constexpr int kDeleteTimeoutMs = 60 * 1000;
 constexpr int kExitCommandTimeoutMs = 30 * 1000;
 constexpr int kClientFlushTimeoutMs = 5 * 1000;
 constexpr int kPartialLineFlushMs = 1000;
+// How long a healthcheck command may outlive its own timeout before it is killed.
+constexpr int64_t kHealthCheckGraceMs = 30 * 1000;
 
 // epoll tags; attach clients get ids from kFirstClient on.
 enum : uint64_t {
@@ -48,6 +53,7 @@ enum : uint64_t {
   kTagStderr,
   kTagStdin,
   kTagPty,
+  kTagHealthTimer,
   kFirstClient = 16,
 };
 
@@ -57,11 +63,13 @@ int64_t now_ns() {
   return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-int64_t monotonic_ms() {
+int64_t monotonic_ns() {
   struct timespec ts {};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
+
+int64_t monotonic_ms() { return monotonic_ns() / 1000000; }
 
 std::string trim(std::string_view text) {
   const char* space = " \t\r\n";
@@ -163,6 +171,13 @@ class ContainerMonitor {
   void update_stdin_events();
   int stdin_fd() const { return config_.tty ? pty_.get() : stdin_.get(); }
 
+  // Healthchecks: the health command on a timerfd schedule (monitor/health_schedule.h).
+  Result<void> start_health_checks();
+  void health_tick();
+  void arm_health_timer();
+  void reap_health_check();
+  void stop_health_check();
+
   // After the container's exit.
   void finish(int wait_status);
   void send_exit_to_clients(int exit_code);
@@ -188,6 +203,11 @@ class ContainerMonitor {
 
   std::map<uint64_t, AttachClient> clients_;
   uint64_t next_client_id_ = kFirstClient;
+
+  std::optional<HealthSchedule> health_;
+  std::vector<std::string> health_command_;
+  UniqueFd health_timer_;
+  pid_t health_pid_ = 0;
 };
 
 Result<void> ContainerMonitor::prepare() {
@@ -389,6 +409,7 @@ Result<void> ContainerMonitor::event_loop() {
     KRILL_CHECK(watch(stderr_.get(), kTagStderr, EPOLLIN));
     if (stdin_) KRILL_CHECK(watch(stdin_.get(), kTagStdin, 0));
   }
+  if (auto started = start_health_checks(); !started) log_.write(started.error().message());
   // The container's init may already be gone (reaped during create).
   container_status_ = reaper_.take_status(container_pid_);
 
@@ -412,7 +433,11 @@ Result<void> ContainerMonitor::event_loop() {
           for (int sig : reaper_.handle_signals())
             log_.write("ignored signal " + std::to_string(sig));
           container_status_ = reaper_.take_status(container_pid_);
+          reap_health_check();
           reaper_.forget_statuses();
+          break;
+        case kTagHealthTimer:
+          health_tick();
           break;
         case kTagAttachListen:
           accept_clients();
@@ -665,6 +690,83 @@ void ContainerMonitor::update_stdin_events() {
   }
 }
 
+// ---- healthchecks -------------------------------------------------------------------------
+
+Result<void> ContainerMonitor::start_health_checks() {
+  auto config = KRILL_TRY(read_health_monitor_config(config_.run_dir));
+  if (!config) return {};
+  health_command_ = std::move(config->command);
+  health_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!health_timer_) return fail_errno("create the healthcheck timer");
+  KRILL_CHECK(watch(health_timer_.get(), kTagHealthTimer, EPOLLIN));
+  health_.emplace(config->interval_ns,
+                  std::max<int64_t>(config->timeout_ns, 0) + kHealthCheckGraceMs * 1000000);
+  health_->start(monotonic_ns());
+  arm_health_timer();
+  return {};
+}
+
+void ContainerMonitor::arm_health_timer() {
+  if (!health_ || !health_timer_) return;
+  const int64_t next = health_->next_ns();
+  struct itimerspec spec {};
+  if (next > 0) {
+    spec.it_value.tv_sec = static_cast<time_t>(next / 1000000000);
+    spec.it_value.tv_nsec = static_cast<long>(next % 1000000000);
+  }
+  // A zero it_value disarms the timer (a killed check not reaped yet).
+  if (::timerfd_settime(health_timer_.get(), TFD_TIMER_ABSTIME, &spec, nullptr) != 0)
+    log_.write_once("arm the healthcheck timer: " + std::string(strerror(errno)));
+}
+
+void ContainerMonitor::health_tick() {
+  uint64_t expirations = 0;
+  (void)!::read(health_timer_.get(), &expirations, sizeof expirations);
+  if (!health_) return;
+  switch (health_->due(monotonic_ns())) {
+    case HealthSchedule::Action::kRunCheck: {
+      auto pid = spawn_process(health_command_, -1, -1, -1, /*new_session=*/true);
+      if (!pid) {
+        log_.write_once("run the healthcheck: " + pid.error().message());
+        health_->check_finished(monotonic_ns());
+        break;
+      }
+      health_pid_ = *pid;
+      health_->check_started(monotonic_ns());
+      break;
+    }
+    case HealthSchedule::Action::kKillCheck:
+      log_.write("the healthcheck command did not finish in time: killed it");
+      if (health_pid_ > 0) ::kill(-health_pid_, SIGKILL);
+      break;
+    case HealthSchedule::Action::kNothing:
+      break;
+  }
+  arm_health_timer();
+}
+
+void ContainerMonitor::reap_health_check() {
+  if (health_pid_ <= 0 || !health_) return;
+  if (!reaper_.take_status(health_pid_)) return;
+  health_pid_ = 0;
+  health_->check_finished(monotonic_ns());
+  arm_health_timer();
+}
+
+void ContainerMonitor::stop_health_check() {
+  if (health_timer_) {
+    unwatch(health_timer_.get());
+    health_timer_.reset();
+  }
+  health_.reset();
+  if (health_pid_ <= 0) return;
+  // The container is gone, so is what the check was checking; nothing of it may outlive us.
+  ::kill(-health_pid_, SIGKILL);
+  ::kill(health_pid_, SIGKILL);  // it may not have made its session yet
+  (void)reaper_.wait_for(health_pid_, 5000);
+  health_pid_ = 0;
+}
+
 // ---- exit ---------------------------------------------------------------------------------
 
 void ContainerMonitor::send_exit_to_clients(int exit_code) {
@@ -758,6 +860,7 @@ void ContainerMonitor::run_exit_command() {
 
 void ContainerMonitor::finish(int wait_status) {
   const int64_t finished_ns = now_ns();
+  stop_health_check();
   // What the container wrote before it exited is in the pipes (or the pty) already.
   if (pty_) handle_output(kTagPty, true);
   if (stdout_) handle_output(kTagStdout, true);

@@ -14,6 +14,7 @@
 #include "cli/krill/format_template.h"
 #include "cli/krill/image_json.h"
 #include "cli/krill/store_access.h"
+#include "engine/engine_health.h"
 #include "engine/spec_builder.h"
 #include "image/manifest.h"
 
@@ -75,8 +76,11 @@ ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& 
     else
       p.mount_sources.push_back(m.source);
   }
-  auto args = engine::container_args(r.config, images.get(r.config.image_id));
+  const image::ContainerConfig& image_config = images.get(r.config.image_id);
+  auto args = engine::container_args(r.config, image_config);
   if (args) p.args = *args;
+  p.healthcheck = engine::merged_healthcheck(r.config, image_config.healthcheck);
+  p.health = engine::container_health(engine, r);
   if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
     p.network = engine.network_state(r).value_or(std::nullopt);
   if (r.config.network.empty() && r.config.networks.empty()) {
@@ -217,7 +221,12 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   for (const auto& r : all) {
     if (!everything && !is_live(r)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
-    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all))) continue;
+    auto health_of = [&engine](const engine::ContainerRecord& c) -> std::string {
+      auto health = engine::container_health(engine, c);
+      return health ? health->status : "none";
+    };
+    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all, health_of)))
+      continue;
     shown.push_back(&r);
   }
   // Newest first, as Docker and podman list them.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "engine/engine_health.h"
 #include "engine/spec_builder.h"
 #include "monitor/log_file.h"
 #include "network/container_network.h"
@@ -348,6 +349,8 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
       if (v.empty()) return 0;
       auto d = KRILL_TRY(flag_value(flag, v, parse_go_duration(v)));
       if (d < 0) return bad_value(flag, v, Error("must not be negative"));
+      // Docker's minimum ("Interval in Healthcheck cannot be less than 1ms"); 0 = the default.
+      if (d > 0 && d < 1000000) return bad_value(flag, v, Error("must be at least 1ms"));
       return d;
     };
     h.interval_ns = KRILL_TRY(duration("--health-interval", f.health_interval));
@@ -355,9 +358,17 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     h.start_period_ns = KRILL_TRY(duration("--health-start-period", f.health_start_period));
     if (!f.health_retries.empty())
       h.retries = static_cast<int>(KRILL_TRY(parse_integer("--health-retries", f.health_retries)));
+    if (h.retries < 0)
+      return bad_value("--health-retries", f.health_retries, Error("must not be negative"));
     c.healthcheck = h;
   }
   c.no_healthcheck = f.no_healthcheck;
+  // --health-on-failure arrives as its annotation (cmd_container_line.cpp).
+  if (auto it = c.annotations.find(engine::kHealthOnFailureAnnotation); it != c.annotations.end()) {
+    const std::string& action = it->second;
+    if (action != "none" && action != "kill" && action != "restart" && action != "stop")
+      return bad_value("--health-on-failure", action, Error("want none, kill, restart or stop"));
+  }
   std::string driver = f.log_driver.empty() ? "k8s-file" : f.log_driver;
   if (driver == "json-file" || driver == "k8s-file" || driver == "none") {
     c.log_driver = driver;

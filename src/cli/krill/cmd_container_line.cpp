@@ -1,12 +1,15 @@
 // The container and volume commands' command line: docker's verbs at the top (run, ps, rm, ...),
 // podman's under `container` (ls, rm, prune, ...), `volume ...`.
 #include <algorithm>
+#include <memory>
 
 #include "cli/krill/cmd_container.h"
+#include "cli/krill/cmd_healthcheck.h"
 #include "cli/krill/cmd_network.h"
 #include "cli/krill/cmd_volume.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/krill_cli.h"
+#include "engine/engine_health.h"
 
 namespace krill::cli {
 namespace {
@@ -83,6 +86,12 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   c->add_option("--health-start-period", f.health_start_period, "grace period after start");
   c->add_option("--health-retries", f.health_retries, "failures before unhealthy (3)");
   c->add_flag("--no-healthcheck", f.no_healthcheck, "disable the image's HEALTHCHECK");
+  c->add_option_function<std::string>(
+      "--health-on-failure",
+      [&f](const std::string& action) {
+        f.annotation.push_back(std::string(engine::kHealthOnFailureAnnotation) + "=" + action);
+      },
+      "once unhealthy: none (default), kill, restart or stop the container");
   c->add_option("--userns", f.userns, "user namespace: host, keep-id, auto");
   multi(c, "--group-add", f.group_add, "add a supplementary group");
   c->add_option("--pull", f.pull, "pull the image: always, missing (default), never");
@@ -270,7 +279,8 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
     cmd->add_option("-n,--last", c.ps.last, "only the N newest containers");
     cmd->add_flag("-s,--size", c.ps.size, "accepted (sizes are not computed)");
     multi(cmd, "-f,--filter", c.ps.filters,
-          "status=, name=, id=, label=, ancestor=, exited=, before=, since=, volume=");
+          "status=, name=, id=, label=, ancestor=, exited=, before=, since=, volume=, "
+          "health=");
     cmd->add_option("--format", c.ps.format,
                     "json, or a Go template (.ID .Names .Image .Command .CreatedAt .RunningFor "
                     ".Status .Ports .Labels .State); 'table ...' for columns");
@@ -378,7 +388,22 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
     cmd->add_option("CONTAINER", c.top.container, "name or id")->required();
     cmd->add_option("PS_OPTIONS", c.top.ps_args, "ps(1) options (after the container)");
   }
-  if (!g) return;
+  if (!g) {
+    // podman's `healthcheck run` (a group of its own at the top).
+    CLI::App* group = add_group("healthcheck", "Run containers' healthchecks");
+    auto flags = std::make_shared<HealthcheckRunFlags>();
+    auto* cmd = add(*group, "run", "Run a container's healthcheck once now and record the result",
+                    "CONTAINER",
+                    "krill run -d --name web --health-cmd 'wget -q -O /dev/null localhost' "
+                    "--health-interval 10s busybox httpd -f\n"
+                    "  krill healthcheck run web && echo healthy\n"
+                    "Exit status: 0 healthy, 1 unhealthy (prints \"unhealthy\"), 125 the check "
+                    "could not run (no such container, no healthcheck defined, container not "
+                    "running).",
+                    [flags](Context& ctx) { return run_healthcheck_run(ctx, *flags); });
+    cmd->add_option("CONTAINER", flags->container, "name or id")->required();
+    return;
+  }
   {
     auto* cmd = add(p, "prune", "Remove every container that is not running", "",
                     "krill container prune -f",

@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "cli/krill/image_json.h"
+#include "engine/engine_health.h"
 
 namespace krill::cli {
 
@@ -36,6 +37,13 @@ std::string status_text(const ContainerRecord& r, int64_t now_ns) {
       return "Removal In Progress";
   }
   return "Unknown";
+}
+
+std::string health_suffix(const ContainerRecord& r,
+                          const std::optional<engine::HealthState>& health) {
+  if (!health || r.status != ContainerStatus::kRunning) return "";
+  if (health->status == engine::kHealthStarting) return " (health: starting)";
+  return " (" + health->status + ")";
 }
 
 std::string command_text(const std::vector<std::string>& args, bool no_trunc) {
@@ -227,7 +235,7 @@ json ps_row(const ContainerRecord& r, const ContainerPaths& paths, bool no_trunc
   row["Created"] = r.created_ns / 1000000000;
   row["CreatedAt"] = created_at_text(r.created_ns);
   row["RunningFor"] = human_duration_ns(now_ns - r.created_ns) + " ago";
-  row["Status"] = status_text(r, now_ns);
+  row["Status"] = status_text(r, now_ns) + health_suffix(r, paths.health);
   row["State"] = engine::status_name(r.status);
   row["Ports"] = paths.network ? ports_text(paths.network->ports) : "";
   row["Labels"] = r.config.labels.empty() ? json::object() : json(r.config.labels);
@@ -267,6 +275,21 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
   state["Error"] = r.error;
   state["StartedAt"] = time_text(r.started_ns);
   state["FinishedAt"] = time_text(r.finished_ns);
+  if (paths.health) {
+    // Docker's State.Health; podman also calls it State.Healthcheck.
+    nlohmann::ordered_json health;
+    health["Status"] = paths.health->status;
+    health["FailingStreak"] = paths.health->failing_streak;
+    nlohmann::ordered_json log = nlohmann::ordered_json::array();
+    for (const auto& entry : paths.health->log)
+      log.push_back({{"Start", time_text(entry.start_ns)},
+                     {"End", time_text(entry.end_ns)},
+                     {"ExitCode", entry.exit_code},
+                     {"Output", entry.output}});
+    health["Log"] = log;
+    state["Health"] = health;
+    state["Healthcheck"] = health;
+  }
   doc["State"] = state;
   doc["Image"] = c.image_id;
   doc["ImageName"] = image_display(r);
@@ -300,15 +323,16 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
   config["AttachStdin"] = c.interactive;
   config["AttachStdout"] = true;
   config["AttachStderr"] = true;
-  if (c.healthcheck) {
+  if (paths.healthcheck) {
     nlohmann::ordered_json health;
-    health["Test"] = c.healthcheck->test;
-    health["Interval"] = c.healthcheck->interval_ns;
-    health["Timeout"] = c.healthcheck->timeout_ns;
-    health["StartPeriod"] = c.healthcheck->start_period_ns;
-    health["Retries"] = c.healthcheck->retries;
+    health["Test"] = paths.healthcheck->test;
+    health["Interval"] = paths.healthcheck->interval_ns;
+    health["Timeout"] = paths.healthcheck->timeout_ns;
+    health["StartPeriod"] = paths.healthcheck->start_period_ns;
+    health["Retries"] = paths.healthcheck->retries;
     config["Healthcheck"] = health;
   }
+  config["HealthcheckOnFailureAction"] = engine::health_on_failure(c);
   doc["Config"] = config;
 
   nlohmann::ordered_json host;
@@ -390,8 +414,10 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
   return doc;
 }
 
-Result<bool> ps_filter_matches(const ContainerRecord& r, const std::vector<std::string>& filters,
-                               const std::vector<ContainerRecord>& all) {
+Result<bool> ps_filter_matches(
+    const ContainerRecord& r, const std::vector<std::string>& filters,
+    const std::vector<ContainerRecord>& all,
+    const std::function<std::string(const ContainerRecord&)>& health_of) {
   std::map<std::string, std::vector<std::string>> by_key;
   for (const auto& f : filters) {
     auto eq = f.find('=');
@@ -453,12 +479,17 @@ Result<bool> ps_filter_matches(const ContainerRecord& r, const std::vector<std::
         auto t = find_created(v);
         if (!t) return fail("no container with name or ID \"" + v + "\" found: no such container");
         match = r.created_ns > *t;
+      } else if (key == "health") {
+        if (v != "starting" && v != "healthy" && v != "unhealthy" && v != "none")
+          return fail("invalid filter \"health=" + v +
+                      "\": want starting, healthy, unhealthy or none");
+        match = (health_of ? health_of(r) : std::string("none")) == v;
       } else if (key == "volume") {
         for (const auto& m : r.config.mounts) match = match || m.source == v || m.destination == v;
       } else {
         return fail("invalid filter \"" + key + "=" + v +
                     "\": supported are status, name, id, label, ancestor, exited, before, "
-                    "since, volume");
+                    "since, volume, health");
       }
       any = any || match;
     }

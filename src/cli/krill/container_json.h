@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "base/error.h"
 #include "engine/container_record.h"
+#include "engine/health.h"
 #include "network/container_network.h"
 
 namespace krill::cli {
@@ -38,7 +40,16 @@ struct ContainerPaths {
   // Its networks while it runs with a namespace of its own (nullopt otherwise).
   std::optional<network::ContainerNetworkState> network;
   std::string default_network = "krill";  // what "" / "bridge" means
+  // Config.Healthcheck: the flags merged over the image's HEALTHCHECK (nullopt: none).
+  std::optional<engine::HealthcheckRequest> healthcheck;
+  // State.Health: the recorded health (nullopt: no check ever ran).
+  std::optional<engine::HealthState> health;
 };
+
+// ps's STATUS suffix of a running container: " (healthy)", " (unhealthy)", " (health: starting)";
+// "" without a recorded health or when it is not running.
+std::string health_suffix(const engine::ContainerRecord& record,
+                          const std::optional<engine::HealthState>& health);
 
 // "0.0.0.0:8080->80/tcp, 0.0.0.0:5353->53/udp" (ps's Ports column).
 std::string ports_text(const std::vector<network::PortMapping>& ports);
@@ -53,11 +64,14 @@ nlohmann::json ps_row(const engine::ContainerRecord& record, const ContainerPath
 nlohmann::ordered_json container_inspect_json(const engine::ContainerRecord& record,
                                               const ContainerPaths& paths);
 
-// ps --filter: status=, name=, id=, label=KEY[=VALUE], ancestor=, exited=N, before=, since=.
-// Values of one key are alternatives; different keys must all match. Error for unknown keys.
-Result<bool> ps_filter_matches(const engine::ContainerRecord& record,
-                               const std::vector<std::string>& filters,
-                               const std::vector<engine::ContainerRecord>& all);
+// ps --filter: status=, name=, id=, label=KEY[=VALUE], ancestor=, exited=N, before=, since=,
+// health=starting|healthy|unhealthy|none (`health_of` gives a record's health status, "none"
+// without one; asked only for health filters). Values of one key are alternatives; different
+// keys must all match. Error for unknown keys.
+Result<bool> ps_filter_matches(
+    const engine::ContainerRecord& record, const std::vector<std::string>& filters,
+    const std::vector<engine::ContainerRecord>& all,
+    const std::function<std::string(const engine::ContainerRecord&)>& health_of = {});
 
 // RFC 3339 with nanoseconds in UTC ("2026-11-28T11:00:00.123456789Z"); "0001-01-01T00:00:00Z"
 // for 0 (Go's zero time, as Docker prints it).

@@ -360,6 +360,11 @@ TEST(ContainerFlags, BadValuesNameTheFlag) {
       {{"run", "--rm", "--restart", "always", "busybox"}, "--restart"},
       {{"run", "--pids-limit", "many", "busybox"}, "--pids-limit"},
       {{"run", "--health-interval", "5", "busybox"}, "--health-interval"},
+      {{"run", "--health-interval", "100us", "busybox"}, "at least 1ms"},
+      {{"run", "--health-timeout", "-1s", "busybox"}, "--health-timeout"},
+      {{"run", "--health-retries", "-2", "busybox"}, "--health-retries"},
+      {{"run", "--health-on-failure", "reboot", "busybox"}, "--health-on-failure"},
+      {{"run", "--health-cmd", "true", "--no-healthcheck", "busybox"}, "--no-healthcheck"},
       {{"run", "--security-opt", "bogus", "busybox"}, "--security-opt"},
       {{"run", "--env-file", "/nonexistent/env", "busybox"}, "/nonexistent/env"},
   };

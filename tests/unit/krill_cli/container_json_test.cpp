@@ -195,5 +195,71 @@ TEST(ContainerJson, Filters) {
   EXPECT_FALSE(ps_filter_matches(a, {"status=sleepy"}, all));
 }
 
+TEST(ContainerJson, HealthInPsStatus) {
+  auto r = sample();
+  r.status = ContainerStatus::kRunning;
+  auto paths = sample_paths();
+  const int64_t now = 1006 * kSecond;
+  EXPECT_EQ(ps_row(r, paths, false, now)["Status"], "Up 5 seconds");
+  paths.health = engine::HealthState{};
+  EXPECT_EQ(ps_row(r, paths, false, now)["Status"], "Up 5 seconds (health: starting)");
+  paths.health->status = engine::kHealthHealthy;
+  EXPECT_EQ(ps_row(r, paths, false, now)["Status"], "Up 5 seconds (healthy)");
+  paths.health->status = engine::kHealthUnhealthy;
+  EXPECT_EQ(ps_row(r, paths, false, now)["Status"], "Up 5 seconds (unhealthy)");
+  r.status = ContainerStatus::kExited;
+  r.finished_ns = 1004 * kSecond;
+  EXPECT_EQ(ps_row(r, paths, false, now)["Status"], "Exited (0) 2 seconds ago");
+}
+
+TEST(ContainerJson, InspectHealth) {
+  auto r = sample();
+  r.status = ContainerStatus::kRunning;
+  auto paths = sample_paths();
+  auto doc = nlohmann::json::parse(container_inspect_json(r, paths).dump());
+  EXPECT_FALSE(doc["State"].contains("Health"));
+  EXPECT_FALSE(doc["Config"].contains("Healthcheck"));
+
+  paths.healthcheck = engine::HealthcheckRequest{{"CMD-SHELL", "true"}, kSecond, 0, 0, 2};
+  engine::HealthState health;
+  health.status = engine::kHealthUnhealthy;
+  health.failing_streak = 2;
+  health.log = {{1002 * kSecond, 1002 * kSecond + 5000, 1, "no"}};
+  paths.health = health;
+  doc = nlohmann::json::parse(container_inspect_json(r, paths).dump());
+  EXPECT_EQ(doc["Config"]["Healthcheck"]["Test"], nlohmann::json::array({"CMD-SHELL", "true"}));
+  EXPECT_EQ(doc["Config"]["Healthcheck"]["Interval"], kSecond);
+  EXPECT_EQ(doc["Config"]["Healthcheck"]["Retries"], 2);
+  const auto& h = doc["State"]["Health"];
+  EXPECT_EQ(h["Status"], "unhealthy");
+  EXPECT_EQ(h["FailingStreak"], 2);
+  ASSERT_EQ(h["Log"].size(), 1u);
+  EXPECT_EQ(h["Log"][0]["Start"], "1970-01-01T00:16:42Z");
+  EXPECT_EQ(h["Log"][0]["End"], "1970-01-01T00:16:42.000005Z");
+  EXPECT_EQ(h["Log"][0]["ExitCode"], 1);
+  EXPECT_EQ(h["Log"][0]["Output"], "no");
+  EXPECT_EQ(doc["State"]["Healthcheck"], h);  // podman's name
+  auto status = render_value("{{.State.Health.Status}}", doc);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, "unhealthy\n");
+}
+
+TEST(ContainerJson, HealthFilter) {
+  auto a = sample();
+  auto b = sample();
+  b.id = std::string(64, 'c');
+  std::vector<ContainerRecord> all = {a, b};
+  auto health_of = [](const ContainerRecord& r) {
+    return r.id[0] == 'a' ? std::string("healthy") : std::string("none");
+  };
+  EXPECT_TRUE(*ps_filter_matches(a, {"health=healthy"}, all, health_of));
+  EXPECT_FALSE(*ps_filter_matches(b, {"health=healthy"}, all, health_of));
+  EXPECT_TRUE(*ps_filter_matches(b, {"health=none"}, all, health_of));
+  EXPECT_TRUE(*ps_filter_matches(b, {"health=unhealthy", "health=none"}, all, health_of));
+  auto bad = ps_filter_matches(a, {"health=sick"}, all, health_of);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("health=sick"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace krill::cli
