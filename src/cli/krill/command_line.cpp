@@ -7,6 +7,7 @@
 #include "cli/krill/krill_cli.h"
 #include "cli/runtime/command.h"
 #include "cli/runtime/runtime_cli.h"
+#include "engine/spec_builder.h"
 #include "image/store_paths.h"
 
 namespace krill::cli {
@@ -57,6 +58,16 @@ KrillCommandLine::KrillCommandLine() : app_(std::make_unique<CLI::App>(kDescript
   app_->add_option("--storage-driver", g.storage_driver, "overlay or vfs")
       ->check(CLI::IsMember({"overlay", "vfs"}));
   app_->add_option("--registries-conf", g.registries_conf, "registries.conf file to use");
+  app_->add_option_function<std::string>(
+          "--max-layer-size",
+          [&g](const std::string& value) {
+            auto bytes = engine::parse_byte_size(value);
+            if (!bytes) throw CLI::ValidationError("--max-layer-size", bytes.error().message());
+            g.max_layer_bytes = static_cast<uint64_t>(*bytes);
+          },
+          "refuse layers larger than SIZE uncompressed (decompression bombs; 0: no limit; "
+          "default 64g)")
+      ->type_name("SIZE");
   app_->add_flag("-v,--version", g.version, "print the version");
   register_commands();
 }
@@ -422,7 +433,8 @@ std::optional<size_t> runtime_command_index(const std::vector<std::string>& args
     if (a == "runtime") return i;
     if (a.empty() || a.front() != '-') return std::nullopt;
     bool takes_value = a == "--root" || a == "--runroot" || a == "--log-level" ||
-                       a == "--storage-driver" || a == "--registries-conf";
+                       a == "--storage-driver" || a == "--registries-conf" ||
+                       a == "--max-layer-size";
     if (takes_value) ++i;
   }
   return std::nullopt;
