@@ -141,6 +141,18 @@ bool exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+// Reads the rest of `fd` into `writer`.
+Result<void> drain_into(int fd, BlobWriter& writer) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read");
+    if (n == 0) return {};
+    KRILL_CHECK(writer.write(std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
 }  // namespace
 
 std::string ImageStore::layer_path(const Digest& diff_id) const {
@@ -274,14 +286,7 @@ Result<Digest> ImageStore::pull_layer(int compressed_fd, const Descriptor& blob,
     if (expected_diff_id && *known != *expected_diff_id)
       return fail(what + ": diffID mismatch: the config says " + expected_diff_id->str() +
                   ", the layer is " + known->str());
-    char buf[1 << 16];
-    for (;;) {
-      ssize_t n = ::read(compressed_fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return fail_errno(what + ": read");
-      if (n == 0) break;
-      KRILL_CHECK_CTX(writer.write(std::string_view(buf, static_cast<size_t>(n))), what);
-    }
+    KRILL_CHECK_CTX(drain_into(compressed_fd, writer), what);
     KRILL_CHECK_CTX(writer.commit(), what);
     return *known;
   }
@@ -302,13 +307,28 @@ Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor
   ExtractOptions options;
   options.rootless = options_.rootless;
   options.max_uncompressed_bytes = options_.max_layer_bytes;
+  bool sink_failed = false;  // the writer refused bytes (and is discarded)
   if (writer) {
-    options.compressed_sink = [writer](std::span<const std::byte> bytes) {
-      return writer->write(bytes);
+    options.compressed_sink = [writer, &sink_failed](std::span<const std::byte> bytes) {
+      auto written = writer->write(bytes);
+      if (!written) sink_failed = true;
+      return written;
     };
   }
   auto extracted = extract_layer(compressed_fd, diff, options);
-  if (!extracted) return std::unexpected(std::move(extracted.error()).context(what));
+  if (!extracted) {
+    if (writer && !sink_failed) {
+      // A corrupt download usually shows first as a broken gzip or tar stream: when the blob
+      // itself does not match its digest or size, that is the cause to report.
+      auto whole = drain_into(compressed_fd, *writer);
+      Result<Digest> verified =
+          whole ? writer->verify() : Result<Digest>(std::unexpected(whole.error()));
+      if (!verified)
+        return std::unexpected(std::move(verified.error())
+                                   .context(what + " (" + extracted.error().message() + ")"));
+    }
+    return std::unexpected(std::move(extracted.error()).context(what));
+  }
   Descriptor seen = blob;
   if (writer) {
     // Digest and size first: a corrupt blob is reported as such, not as a wrong diffID.

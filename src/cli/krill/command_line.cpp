@@ -144,6 +144,15 @@ void KrillCommandLine::register_commands() {
     c->add_option("--format", o.remote.format, "json or a Go template per repository");
     add_registry_flags(c, o.remote.registry_flags);
   }
+  {
+    auto* c = add(*registry, "layer", "Download one blob (a layer) of a repository, verified",
+                  "HOST/REPOSITORY@DIGEST",
+                  "krill registry layer -o layer.tar.gz localhost:5000/app@sha256:4a6f...",
+                  [&o](Context& ctx) { return run_registry_layer(ctx, o.remote); });
+    c->add_option("BLOB", o.remote.reference, "host/repository@sha256:...")->required();
+    c->add_option("-o,--output", o.remote.output, "the file (default stdout)");
+    add_registry_flags(c, o.remote.registry_flags);
+  }
 
   // system
   CLI::App* system = add_group("system", "Manage the store");

@@ -138,9 +138,10 @@ struct CopyOptionsCli {
   RegistryFlags src, dest;
 };
 
-struct RemoteOptions {  // list-tags, delete, registry catalog
+struct RemoteOptions {  // list-tags, delete, registry catalog, registry layer
   std::string reference;
   std::string format;
+  std::string output;  // registry layer -o: the file ("" or "-": stdout)
   RegistryFlags registry_flags;
 };
 
