@@ -351,6 +351,13 @@ int BackgroundProcess::wait(std::chrono::milliseconds timeout) {
 
 std::string BackgroundProcess::output() const { return read_file(output_path_); }
 
+std::string source_dir() {
+  std::string spec = KRILL_SPEC_DIR;
+  const std::string suffix = "/../shared/specs";
+  if (spec.ends_with(suffix)) spec.resize(spec.size() - suffix.size());
+  return spec;
+}
+
 // ---- token server ---------------------------------------------------------------------------
 
 TokenServer::TokenServer(std::string user, std::string password, std::string service,
@@ -365,7 +372,7 @@ TokenServer::TokenServer(std::string user, std::string password, std::string ser
     return;
   }
   const std::string script =
-      std::string(KRILL_SOURCE_DIR) + "/tests/integration/ship_token_server.py";
+      source_dir() + "/tests/integration/ship_token_server.py";
   const std::string output = dir_.path() + "/output";
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{"/usr/bin/python3", script, certificate(), key, user, password,

@@ -18,7 +18,7 @@ std::string spec_dir() {
 }
 std::string schema_dir() { return spec_dir() + "/image-spec/schema"; }
 std::string validator() {
-  return std::string(KRILL_SOURCE_DIR) + "/tests/integration/oci_layout_validate.py";
+  return source_dir() + "/tests/integration/oci_layout_validate.py";
 }
 
 // Runs the validator on a layout directory.
