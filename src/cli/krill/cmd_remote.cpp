@@ -1,6 +1,7 @@
 // skopeo/reg verbs that talk to a registry without the store: image inspect of TRANSPORT:REF,
 // image list-tags, image delete, registry catalog, registry layer.
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
