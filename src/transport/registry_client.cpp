@@ -222,6 +222,9 @@ Result<bool> RegistryClient::authenticate(const HttpResponse& response, const st
     RegistryAuthCache::Bearer bearer{*realm, c.param("service").value_or("")};
     auth_->set_bearer(bearer);
     std::lock_guard fetching(auth_->fetch_mutex());
+    // The caller dropped the token it was refused with: one here now was fetched by another
+    // client while this one waited for the lock.
+    if (auth_->token(scope)) return true;
     // Also cached under the caller's scope key (the joined list may differ).
     auto token = fetch_token(bearer.realm, bearer.service, scopes, scope);
     if (!token) return std::unexpected(std::move(token.error()));
@@ -310,8 +313,9 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
     ++attempt;
     last_attempts_ = attempt;
     http.headers = request.headers;
+    std::string authorization;  // what this attempt sent
     if (request.authenticate) {
-      std::string authorization = authorization_for(request.scope);
+      authorization = authorization_for(request.scope);
       if (!authorization.empty()) http.headers.push_back("Authorization: " + authorization);
     }
     ++stats_.requests;
@@ -326,7 +330,14 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
     if (response->status == 401 && request.authenticate && !reauthenticated &&
         !request.body_source) {
       reauthenticated = true;
-      auth_->drop_token(request.scope);
+      // Only the token this attempt sent is stale: one that another client of the same transfer
+      // fetched meanwhile is used instead of fetching yet another.
+      auto cached = auth_->token(request.scope);
+      if (cached && *cached != authorization) {
+        --attempt;
+        continue;
+      }
+      if (cached) auth_->drop_token(request.scope);
       auto renewed = authenticate(*response, request.scope);
       if (!renewed) {
         HttpFailure failure;
