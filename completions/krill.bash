@@ -17,7 +17,7 @@ if ! declare -F __krill_runtime_complete >/dev/null; then
 fi
 
 __krill_commands="build from mount umount unmount copy config run create start stop restart kill rm ps logs inspect wait attach exec pause unpause rename top cp diff commit stats port container volume network healthcheck login logout pull push images rmi tag history save load import export image registry system runtime unshare help"
-__krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --version -v --help -h"
+__krill_global_flags="--root --runroot --log-level --storage-driver --registries-conf --max-layer-size --version -v --help -h"
 __krill_image_commands="build pull push ls list rm tag untag inspect history save load import copy list-tags delete sync prune"
 __krill_container_commands="run create start stop restart kill rm remove ls list ps logs inspect wait attach exec pause unpause rename top prune cp diff commit stats port export"
 __krill_volume_commands="create ls list inspect rm remove prune"
@@ -45,6 +45,7 @@ __krill_command_flags() {
     "image inspect") echo "--format -f --raw --config --tls-verify --cert-dir --creds --authfile" ;;
     "image copy") echo "--all -a --format -f --preserve-digests --quiet -q --platform --authfile --src-tls-verify --src-cert-dir --src-creds --src-authfile --dest-tls-verify --dest-cert-dir --dest-creds --dest-authfile" ;;
     "image list-tags" | "image delete" | "registry catalog") echo "--tls-verify --cert-dir --creds --authfile --format" ;;
+    "registry layer") echo "--tls-verify --cert-dir --creds --authfile -o --output" ;;
     "image sync") echo "--src -s --dest -d --all -a --scoped --dry-run --format -f --quiet -q --src-tls-verify --src-creds --dest-tls-verify --dest-creds" ;;
     "image prune" | "system prune") echo "--all -a --force -f" ;;
     "system df") echo "--format --verbose -v" ;;
@@ -107,7 +108,7 @@ _krill() {
   local i=1 command=""
   while [[ $i -lt $COMP_CWORD ]]; do
     case "${COMP_WORDS[i]}" in
-      --root | --runroot | --log-level | --storage-driver | --registries-conf) i=$((i + 2)) ;;
+      --root | --runroot | --log-level | --storage-driver | --registries-conf | --max-layer-size) i=$((i + 2)) ;;
       -*) i=$((i + 1)) ;;
       *) command="${COMP_WORDS[i]}"; break ;;
     esac
@@ -140,7 +141,7 @@ _krill() {
           container) COMPREPLY=($(compgen -W "$__krill_container_commands" -- "$cur")) ;;
           volume) COMPREPLY=($(compgen -W "$__krill_volume_commands" -- "$cur")) ;;
           network) COMPREPLY=($(compgen -W "$__krill_network_commands" -- "$cur")) ;;
-          registry) COMPREPLY=($(compgen -W "catalog" -- "$cur")) ;;
+          registry) COMPREPLY=($(compgen -W "catalog layer" -- "$cur")) ;;
           system) COMPREPLY=($(compgen -W "df prune check migrate" -- "$cur")) ;;
           healthcheck) COMPREPLY=($(compgen -W "run" -- "$cur")) ;;
         esac

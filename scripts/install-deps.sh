@@ -20,6 +20,8 @@ packages=(
   containernetworking-plugins iptables passt slirp4netns iperf3
   # tools used by tests and benchmarks
   iproute2 procps util-linux jq curl bc hyperfine time openssl apache2-utils
+  # validating oci: layouts against the image-spec JSON schemas (ship tests)
+  python3-jsonschema
 )
 
 missing=()

@@ -15,7 +15,9 @@
 # Env: RUNS (timed runs per command, default 5; one warmup run more), LAYERS (default 4),
 # LAYER_MB (uncompressed MB per layer, default 60: 40% random data in 8 MB files, 60% text-like
 # data in 100 KB files), BIG_MB (the single layer of the RSS image, default 240),
-# PODMAN_DRIVER (overlay, or vfs; default overlay), RESULTS_DIR (keep hyperfine's JSON there).
+# PODMAN_DRIVER (overlay, or vfs; default overlay), RESULTS_DIR (keep hyperfine's JSON there),
+# KRILL_BASELINE (another krill binary, e.g. a build of the previous commit: timed in the same
+# run as "krill pull (baseline)" / "krill push (baseline)" for a before/after comparison).
 # Needs: hyperfine, jq, bc, curl, gzip, tar, od, split, /usr/bin/time, docker-registry, skopeo,
 # umoci, podman. Run as root (podman and umoci keep file owners). Nothing outside the temp dir is
 # written (skopeo's and podman's blob-info cache under /var/lib/containers/cache aside); the two
@@ -38,6 +40,9 @@ if [ -z "$KRILL" ]; then
 fi
 [ -n "$KRILL" ] && [ -x "$KRILL" ] || { echo "krill binary not found (pass its path)" >&2; exit 2; }
 KRILL=$(readlink -f "$KRILL")
+BASELINE=${KRILL_BASELINE:-}
+[ -z "$BASELINE" ] || BASELINE=$(readlink -f "$BASELINE")
+[ -z "$BASELINE" ] || [ -x "$BASELINE" ] || { echo "KRILL_BASELINE $BASELINE is not executable" >&2; exit 2; }
 for tool in hyperfine jq bc curl gzip tar od split /usr/bin/time docker-registry skopeo umoci podman; do
   command -v "$tool" >/dev/null || { echo "missing: $tool" >&2; exit 2; }
 done
@@ -236,16 +241,22 @@ chmod +x "$work"/*.sh
 sync
 
 echo "== pull: $LAYERS layers, $uncompressed_mb MB uncompressed, $compressed_mb MB gzip" >&2
+baseline_pull=() baseline_push=()
+if [ -n "$BASELINE" ]; then
+  baseline_pull=(--prepare "rm -rf $work/b-root $work/b-run; sync" -n "krill pull (baseline)"
+    "$BASELINE --root $work/b-root --runroot $work/b-run pull -q --tls-verify=false $ref")
+fi
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$out/pull.json" \
   --prepare "rm -rf $work/k-root $work/k-run; sync" -n "krill pull" \
   "$KRILL --root $work/k-root --runroot $work/k-run pull -q --tls-verify=false $ref" \
+  "${baseline_pull[@]}" \
   --prepare "$work/podman-reset.sh; sync" -n "podman pull ($PODMAN_DRIVER)" \
   "podman --root $work/podman/root --runroot $work/podman/run --tmpdir $work/podman/tmp --storage-driver $PODMAN_DRIVER --cgroup-manager cgroupfs --events-backend file pull -q --tls-verify=false $ref" \
   --prepare "rm -rf $work/su; sync" -n "skopeo copy + umoci unpack" "$work/skopeo-umoci.sh" \
   --prepare "rm -rf $work/floor; sync" -n "floor: curl | gzip -d | tar -x, one layer after another" "$work/floor-seq.sh" \
   --prepare "rm -rf $work/floor; sync" -n "floor: curl | gzip -d | tar -x, all layers at once" "$work/floor-par.sh" >&2
 "$work/podman-reset.sh"
-rm -rf "$work/su" "$work/floor"
+rm -rf "$work/su" "$work/floor" "$work/b-root" "$work/b-run"
 
 # Phases of one krill pull: the per-event lines (non-terminal progress) with timestamps.
 rm -rf "$work/k-root" "$work/k-run"
@@ -273,9 +284,14 @@ EOF
 chmod +x "$work/push-reset.sh"
 # krill pushes from its store: the image pulled above (the phases run).
 echo "== push" >&2
+if [ -n "$BASELINE" ]; then
+  baseline_push=(--prepare "$work/push-reset.sh" -n "krill push (baseline)"
+    "$BASELINE --root $work/k-root --runroot $work/k-run push --tls-verify=false $ref 127.0.0.1:$push_port/bench/pushed:1")
+fi
 hyperfine --style basic --warmup 1 --runs "$RUNS" --export-json "$out/push.json" \
   --prepare "$work/push-reset.sh" -n "krill push" \
   "$KRILL --root $work/k-root --runroot $work/k-run push --tls-verify=false $ref 127.0.0.1:$push_port/bench/pushed:1" \
+  "${baseline_push[@]}" \
   --prepare "$work/push-reset.sh" -n "skopeo copy oci: → docker://" \
   "skopeo --insecure-policy --registries-conf $work/registries.conf copy -q --dest-tls-verify=false oci:$work/layout:bench docker://127.0.0.1:$push_port/bench/pushed:1" \
   --prepare "$work/push-reset.sh" -n "floor: curl PUT of every blob at once + manifest" \
@@ -330,7 +346,9 @@ echo "- $RUNS timed runs per command after one warmup; before every run the dest
 echo
 echo "| pull + unpack | median ms (min–max) | krill / this |"
 echo "|---|---:|---:|"
-for name in "krill pull" "podman pull ($PODMAN_DRIVER)" "skopeo copy + umoci unpack" \
+baseline_rows=()
+[ -z "$BASELINE" ] || baseline_rows=("krill pull (baseline)")
+for name in "krill pull" "${baseline_rows[@]}" "podman pull ($PODMAN_DRIVER)" "skopeo copy + umoci unpack" \
   "floor: curl | gzip -d | tar -x, one layer after another" "floor: curl | gzip -d | tar -x, all layers at once"; do
   m=$(median_ms pull "$name")
   echo "| ${name//|/\\|} | $(f0 "$m") ($(range_ms pull "$name")) | $(ratio "$k" "$m") |"
@@ -338,7 +356,9 @@ done
 echo
 echo "| push (into an empty registry) | median ms (min–max) | krill / this |"
 echo "|---|---:|---:|"
-for name in "krill push" "skopeo copy oci: → docker://" "floor: curl PUT of every blob at once + manifest"; do
+baseline_rows=()
+[ -z "$BASELINE" ] || baseline_rows=("krill push (baseline)")
+for name in "krill push" "${baseline_rows[@]}" "skopeo copy oci: → docker://" "floor: curl PUT of every blob at once + manifest"; do
   m=$(median_ms push "$name")
   echo "| $name | $(f0 "$m") ($(range_ms push "$name")) | $(ratio "$kp" "$m") |"
 done

@@ -207,10 +207,11 @@ Result<void> Engine::unmount(const std::string& name_or_id) {
 Result<std::vector<std::pair<char, std::string>>> Engine::changes(const std::string& name_or_id) {
   auto record = KRILL_TRY(find(name_or_id));
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
-  if (snapshot.driver() == "vfs")
-    return fail("diff " + name_or_id + ": not supported for the vfs storage driver");
+  // vfs: the changes since the snapshot was made, as an upper dir (image/tree_diff).
+  auto changes = image::SnapshotChanges::open(snapshot);
+  if (!changes) return std::unexpected(std::move(changes.error()).context("diff " + name_or_id));
   std::vector<std::pair<char, std::string>> out;
-  walk_upper(snapshot.upper_dir(), "", snapshot.lower_dirs(), out);
+  walk_upper(changes->upper(), "", snapshot.lower_dirs(), out);
   // The spec it last ran with (none: it never started, so no mount point was made).
   std::set<std::string> mount_points;
   if (auto spec = oci::load_spec_file(userdata_dir(record.id) + "/config.json"))

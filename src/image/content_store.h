@@ -49,13 +49,17 @@ class BlobWriter {
   // Bytes written so far.
   uint64_t size() const { return size_; }
 
-  // Verifies the size (if expected) and the digest (if expected), fsyncs the
-  // file, links it into place (when the blob already exists, ours is dropped)
-  // and fsyncs the directory. On failure nothing becomes visible and the temp
-  // file is gone. Errors:
+  // Verifies the size (if expected) and the digest (if expected) and fsyncs the
+  // file, without making it visible: a caller with more to check (the one-pass pull
+  // checks the layer's diffID) calls commit() after. On failure the writer is
+  // discarded. Errors:
   //   blob sha256:ab..: digest mismatch: got sha256:cd..
   //   blob sha256:ab..: size mismatch: expected 10 bytes, got 12
-  // The writer is finished afterwards, whatever the outcome.
+  Result<Digest> verify();
+  // verify() (unless done), then links the blob into place (when the blob already
+  // exists, ours is dropped) and fsyncs the directory. On failure nothing becomes
+  // visible and the temp file is gone. The writer is finished afterwards, whatever
+  // the outcome.
   Result<Digest> commit();
 
  private:
@@ -75,6 +79,8 @@ class BlobWriter {
   std::optional<Digest> expected_;
   std::optional<uint64_t> expected_size_;
   uint64_t size_ = 0;
+  uint64_t writeback_from_ = 0;     // bytes already handed to the kernel's writeback
+  std::optional<Digest> verified_;  // set by verify()
   bool finished_ = false;
 };
 

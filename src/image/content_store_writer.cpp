@@ -12,6 +12,10 @@ namespace krill::image {
 
 using content_store_internal::fsync_dir;
 
+namespace {
+constexpr uint64_t kWritebackChunk = 8 << 20;
+}  // namespace
+
 BlobWriter::BlobWriter(std::string blobs_dir, UniqueFd fd, std::string temp_path, Hasher hasher,
                        std::optional<Digest> expected, std::optional<uint64_t> expected_size)
     : blobs_dir_(std::move(blobs_dir)),
@@ -29,6 +33,8 @@ BlobWriter::BlobWriter(BlobWriter&& other) noexcept
       expected_(std::move(other.expected_)),
       expected_size_(other.expected_size_),
       size_(other.size_),
+      writeback_from_(other.writeback_from_),
+      verified_(std::move(other.verified_)),
       finished_(std::exchange(other.finished_, true)) {}
 
 BlobWriter& BlobWriter::operator=(BlobWriter&& other) noexcept {
@@ -41,6 +47,8 @@ BlobWriter& BlobWriter::operator=(BlobWriter&& other) noexcept {
     expected_ = std::move(other.expected_);
     expected_size_ = other.expected_size_;
     size_ = other.size_;
+    writeback_from_ = other.writeback_from_;
+    verified_ = std::move(other.verified_);
     finished_ = std::exchange(other.finished_, true);
   }
   return *this;
@@ -63,7 +71,7 @@ Result<void> BlobWriter::write(std::string_view data) {
 }
 
 Result<void> BlobWriter::write(std::span<const std::byte> data) {
-  if (finished_) return fail(label() + ": write after the writer finished");
+  if (finished_ || verified_) return fail(label() + ": write after the writer finished");
   if (expected_size_ && data.size() > *expected_size_ - size_) {
     const uint64_t got = size_ + data.size();
     discard();
@@ -85,11 +93,19 @@ Result<void> BlobWriter::write(std::span<const std::byte> data) {
     p += n;
     left -= static_cast<size_t>(n);
   }
+  // Start writing big blobs back as they arrive, so that the fsync at the end has little
+  // left to do (a pull would otherwise wait for a whole layer's writeback).
+  if (size_ - writeback_from_ >= kWritebackChunk) {
+    (void)::sync_file_range(fd_.get(), static_cast<off_t>(writeback_from_),
+                            static_cast<off_t>(size_ - writeback_from_), SYNC_FILE_RANGE_WRITE);
+    writeback_from_ = size_;
+  }
   return {};
 }
 
-Result<Digest> BlobWriter::commit() {
-  if (finished_) return fail(label() + ": commit after the writer finished");
+Result<Digest> BlobWriter::verify() {
+  if (verified_) return *verified_;
+  if (finished_) return fail(label() + ": verify after the writer finished");
   const Digest digest = hasher_.finish();
   const std::string name = "blob " + (expected_ ? expected_->str() : digest.str());
   if (expected_size_ && size_ != *expected_size_) {
@@ -106,6 +122,13 @@ Result<Digest> BlobWriter::commit() {
     discard();
     return std::unexpected(std::move(error));
   }
+  verified_ = digest;
+  return digest;
+}
+
+Result<Digest> BlobWriter::commit() {
+  if (finished_) return fail(label() + ": commit after the writer finished");
+  const Digest digest = KRILL_TRY(verify());
   Result<void> linked = link_into_place(digest);
   discard();  // drops our copy unless it was renamed into place (temp_path_ cleared)
   if (!linked) return std::unexpected(std::move(linked.error()));

@@ -33,6 +33,10 @@ namespace krill::image {
 struct StoreOptions {
   bool rootless = false;           // layers extracted with ExtractOptions::rootless
   std::string driver = "overlay";  // "overlay" | "vfs" (the default for snapshots)
+  // Decompression-bomb limit: a layer whose tar exceeds this many bytes is refused
+  // ("layer exceeds the limit of N bytes uncompressed"); 0 = unlimited.
+  uint64_t max_layer_bytes = kDefaultMaxLayerBytes;
+  static constexpr uint64_t kDefaultMaxLayerBytes = uint64_t{64} << 30;  // 64 GiB
 };
 
 struct ImageRecord {
@@ -124,6 +128,14 @@ class ImageStore {
   // the layer's lock; when another import won, ours is dropped. Returns the diffID.
   // When the blob's layer is already present nothing is read.
   Result<Digest> import_layer(int compressed_fd, const Descriptor& blob);
+  // The one-pass pull of a layer blob: reads `compressed_fd` once, writing the bytes to the
+  // content store as `blob` while extracting them into a temp layer dir (digest, decompression
+  // and diffID on the way). The blob becomes visible only after its digest and size are
+  // verified, the layer only after its diffID is known (and equals `expected_diff_id`, the
+  // config's, when given); on any error neither is, and a killed process leaves only temp files
+  // that open() removes. When the layer is already present only the blob is stored.
+  Result<Digest> pull_layer(int compressed_fd, const Descriptor& blob,
+                            const std::optional<Digest>& expected_diff_id);
   // The same, for a layer already on disk as a directory in the layer format (an overlay upper
   // directory whose tar was just written as `blob` with `diff_id`): the directory is renamed
   // into place (it must be on the store's file system) instead of extracting the tar again;
@@ -158,6 +170,8 @@ class ImageStore {
                                    const ImageRecord& removed);
   Result<void> record_layer(const std::string& dir, const Digest& diff_id, const Descriptor& blob,
                             uint64_t uncompressed);
+  Result<Digest> extract_and_place(int compressed_fd, const Descriptor& blob, BlobWriter* writer,
+                                   const std::optional<Digest>& expected_diff_id);
 
   std::string root_;
   StoreOptions options_;

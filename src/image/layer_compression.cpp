@@ -99,14 +99,20 @@ struct LayerStream::State {
       input_eof = true;
       return size_t{0};
     }
-    account_input(buffer, static_cast<size_t>(n));
+    KRILL_CHECK(account_input(buffer, static_cast<size_t>(n)));
     return static_cast<size_t>(n);
   }
 
-  void account_input(const std::byte* data, size_t n) {
-    compressed_hasher.update(std::span<const std::byte>(data, n));
+  Result<void> account_input(const std::byte* data, size_t n) {
+    std::span<const std::byte> bytes(data, n);
+    if (options.compressed_sink) {
+      KRILL_CHECK(options.compressed_sink(bytes));
+    } else {
+      compressed_hasher.update(bytes);
+    }
     compressed_size += n;
     if (options.progress) options.progress(compressed_size);
+    return {};
   }
 
   static la_ssize_t gzip_read_callback(archive*, void* client, const void** out) {
@@ -215,7 +221,8 @@ Result<std::unique_ptr<LayerStream>> LayerStream::open(int fd, Options options) 
       state->input_eof = true;
       break;
     }
-    state->account_input(state->prefix.data() + state->prefix_size, static_cast<size_t>(n));
+    KRILL_CHECK(
+        state->account_input(state->prefix.data() + state->prefix_size, static_cast<size_t>(n)));
     state->prefix_size += static_cast<size_t>(n);
   }
   if (state->prefix_size == 0) return fail("layer is empty");
@@ -267,7 +274,8 @@ Compression LayerStream::compression() const { return state_->compression; }
 
 std::string LayerStream::compressed_digest() {
   if (!state_->compressed_digest) {
-    state_->compressed_digest = state_->compressed_hasher.finish().str();
+    state_->compressed_digest =
+        state_->options.compressed_sink ? "" : state_->compressed_hasher.finish().str();
   }
   return *state_->compressed_digest;
 }

@@ -37,6 +37,10 @@ class LayerStream {
     uint64_t max_uncompressed_bytes = 0;
     // Called after each read from the fd with the total compressed bytes so far.
     std::function<void(uint64_t compressed_bytes)> progress;
+    // Receives every compressed byte as it is read (the one-pass pull writes the blob with it).
+    // Its error stops the stream. When set, the compressed bytes are not hashed here:
+    // compressed_digest() is then "" and the sink's owner digests them.
+    std::function<Result<void>(std::span<const std::byte>)> compressed_sink;
   };
 
   // Reads the first bytes to detect the compression. Errors: "read layer: ...",
@@ -54,7 +58,8 @@ class LayerStream {
   Result<void> drain();
 
   Compression compression() const;
-  // Valid after read() returned 0 (or drain() succeeded): "sha256:...".
+  // Valid after read() returned 0 (or drain() succeeded): "sha256:..." ("" with a
+  // compressed_sink).
   std::string compressed_digest();
   std::string diff_id();
   uint64_t compressed_size() const;

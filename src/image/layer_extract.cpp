@@ -586,6 +586,7 @@ Result<ExtractResult> extract_layer(int input_fd, const std::string& target_dir,
   LayerStream::Options stream_options;
   stream_options.max_uncompressed_bytes = options.max_uncompressed_bytes;
   stream_options.progress = options.progress;
+  stream_options.compressed_sink = options.compressed_sink;
   auto stream = KRILL_TRY(LayerStream::open(input_fd, std::move(stream_options)));
 
   Extractor extractor(options, *stream, std::move(root));

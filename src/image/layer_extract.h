@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ struct ExtractOptions {
   uint64_t max_uncompressed_bytes = 0;
   // Called as compressed bytes are read, with the total so far.
   std::function<void(uint64_t compressed_bytes)> progress;
+  // Receives every compressed byte as it is read (LayerStream::Options::compressed_sink): the
+  // one-pass pull stores the blob while extracting it. ExtractResult::compressed_digest is then "".
+  std::function<Result<void>(std::span<const std::byte>)> compressed_sink;
 };
 
 struct ExtractResult {

@@ -141,6 +141,18 @@ bool exists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+// Reads the rest of `fd` into `writer`.
+Result<void> drain_into(int fd, BlobWriter& writer) {
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno("read");
+    if (n == 0) return {};
+    KRILL_CHECK(writer.write(std::string_view(buf, static_cast<size_t>(n))));
+  }
+}
+
 }  // namespace
 
 std::string ImageStore::layer_path(const Digest& diff_id) const {
@@ -259,6 +271,34 @@ Result<Digest> ImageStore::import_layer(int compressed_fd, const Descriptor& blo
   if (!blob.digest.empty()) {
     if (auto known = layer_for_blob(blob.digest)) return *known;
   }
+  return extract_and_place(compressed_fd, blob, nullptr, std::nullopt);
+}
+
+Result<Digest> ImageStore::pull_layer(int compressed_fd, const Descriptor& blob,
+                                      const std::optional<Digest>& expected_diff_id) {
+  std::string what = "pull layer " + blob.digest.str();
+  if (blob.digest.empty()) return fail("pull layer: the blob has no digest");
+  std::optional<uint64_t> size;
+  if (blob.size > 0) size = static_cast<uint64_t>(blob.size);
+  BlobWriter writer = KRILL_TRY(content_.writer(blob.digest, size));
+  if (auto known = layer_for_blob(blob.digest)) {
+    // The layer is here (its blob went missing): store the blob, nothing to extract.
+    if (expected_diff_id && *known != *expected_diff_id)
+      return fail(what + ": diffID mismatch: the config says " + expected_diff_id->str() +
+                  ", the layer is " + known->str());
+    KRILL_CHECK_CTX(drain_into(compressed_fd, writer), what);
+    KRILL_CHECK_CTX(writer.commit(), what);
+    return *known;
+  }
+  return extract_and_place(compressed_fd, blob, &writer, expected_diff_id);
+}
+
+// Extracts into a temp dir (with `writer`: storing the compressed bytes as they are read),
+// verifies, then makes the blob and the layer visible: the blob after its digest and size, the
+// layer after its diffID. On any error neither is (the temp dir and the ingest file go).
+Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor& blob,
+                                             BlobWriter* writer,
+                                             const std::optional<Digest>& expected_diff_id) {
   std::string what =
       "import layer " + (blob.digest.empty() ? std::string("blob") : blob.digest.str());
   TempLayerDir temp = KRILL_TRY(TempLayerDir::create(layers_root()));
@@ -266,19 +306,51 @@ Result<Digest> ImageStore::import_layer(int compressed_fd, const Descriptor& blo
   if (mkdir(diff.c_str(), 0755) != 0) return fail_errno(what + ": mkdir " + diff);
   ExtractOptions options;
   options.rootless = options_.rootless;
-  auto extracted = extract_layer(compressed_fd, diff, options);
-  if (!extracted) return std::unexpected(std::move(extracted.error()).context(what));
-  if (!blob.digest.empty() && extracted->compressed_digest != blob.digest.str()) {
-    return fail(what + ": digest mismatch: got " + extracted->compressed_digest);
+  options.max_uncompressed_bytes = options_.max_layer_bytes;
+  bool sink_failed = false;  // the writer refused bytes (and is discarded)
+  if (writer) {
+    options.compressed_sink = [writer, &sink_failed](std::span<const std::byte> bytes) {
+      auto written = writer->write(bytes);
+      if (!written) sink_failed = true;
+      return written;
+    };
   }
-  if (blob.size > 0 && extracted->compressed_size != static_cast<uint64_t>(blob.size)) {
-    return fail(what + ": size mismatch: expected " + std::to_string(blob.size) + " bytes, got " +
-                std::to_string(extracted->compressed_size));
+  auto extracted = extract_layer(compressed_fd, diff, options);
+  if (!extracted) {
+    if (writer && !sink_failed) {
+      // A corrupt download usually shows first as a broken gzip or tar stream: when the blob
+      // itself does not match its digest or size, that is the cause to report.
+      auto whole = drain_into(compressed_fd, *writer);
+      Result<Digest> verified =
+          whole ? writer->verify() : Result<Digest>(std::unexpected(whole.error()));
+      if (!verified)
+        return std::unexpected(std::move(verified.error())
+                                   .context(what + " (" + extracted.error().message() + ")"));
+    }
+    return std::unexpected(std::move(extracted.error()).context(what));
+  }
+  Descriptor seen = blob;
+  if (writer) {
+    // Digest and size first: a corrupt blob is reported as such, not as a wrong diffID.
+    auto digest = writer->verify();
+    if (!digest) return std::unexpected(std::move(digest.error()).context(what));
+    seen.digest = *digest;
+  } else {
+    if (!blob.digest.empty() && extracted->compressed_digest != blob.digest.str()) {
+      return fail(what + ": digest mismatch: got " + extracted->compressed_digest);
+    }
+    if (blob.size > 0 && extracted->compressed_size != static_cast<uint64_t>(blob.size)) {
+      return fail(what + ": size mismatch: expected " + std::to_string(blob.size) +
+                  " bytes, got " + std::to_string(extracted->compressed_size));
+    }
+    if (seen.digest.empty()) seen.digest = KRILL_TRY(Digest::parse(extracted->compressed_digest));
   }
   Digest diff_id = KRILL_TRY(Digest::parse(extracted->diff_id));
-  Descriptor seen = blob;
-  if (seen.digest.empty()) seen.digest = KRILL_TRY(Digest::parse(extracted->compressed_digest));
+  if (expected_diff_id && diff_id != *expected_diff_id)
+    return fail(what + ": diffID mismatch: the config says " + expected_diff_id->str() +
+                ", the layer is " + diff_id.str());
   if (seen.size <= 0) seen.size = static_cast<int64_t>(extracted->compressed_size);
+  if (writer) KRILL_CHECK_CTX(writer->commit(), what);
 
   FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
   std::string final_path = layer_path(diff_id);

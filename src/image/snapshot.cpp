@@ -253,6 +253,7 @@ Result<Snapshot> create_snapshot(ImageStore& store, const ImageRecord& image,
     for (const auto& layer : image.layers) {
       KRILL_CHECK_CTX(apply_layer_copy(store.layer_dir(layer), s.dir_ + "/rootfs"), what);
     }
+    KRILL_CHECK_CTX(save_vfs_base_scan(s.dir_), what);
   }
   Json layers = Json::array();
   for (const auto& l : s.layers_) layers.push_back(l.str());
@@ -294,10 +295,8 @@ Result<void> remove_snapshot(ImageStore& store, const Snapshot& snapshot) {
 
 Result<ExtractResult> snapshot_diff(const Snapshot& snapshot, int out_fd,
                                     const DiffOptions& options) {
-  if (snapshot.driver() == "vfs") {
-    return fail("snapshot diff " + snapshot.dir() + ": not supported for the vfs driver");
-  }
-  return write_layer_from_upper(snapshot.upper_dir(), out_fd, options);
+  SnapshotChanges changes = KRILL_TRY(SnapshotChanges::open(snapshot));
+  return write_layer_from_upper(changes.upper(), out_fd, options);
 }
 
 }  // namespace krill::image

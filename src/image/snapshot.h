@@ -80,10 +80,34 @@ Result<Snapshot> open_snapshot(ImageStore& store, const std::string& snapshot_di
 // Drops the layer references and removes the directory (must not be mounted).
 Result<void> remove_snapshot(ImageStore& store, const Snapshot& snapshot);
 
-// The container's changes as an OCI layer tar: write_layer_from_upper on upper/.
-// vfs: not implemented (error "snapshot diff: not supported for the vfs driver").
+// The container's changes as an OCI layer tar: write_layer_from_upper on
+// SnapshotChanges::upper().
 Result<ExtractResult> snapshot_diff(const Snapshot& snapshot, int out_fd,
                                     const DiffOptions& options);
+
+// The container's changes as an overlay-style upper directory (whiteouts for removals), for as
+// long as this lives: overlay's upper/ itself; vfs: a scratch directory in the snapshot dir,
+// built by comparing rootfs/ with the scan taken when the snapshot was created
+// (image/tree_diff.h), removed on destruction. Error for a vfs snapshot made without a scan (an
+// older krill).
+class SnapshotChanges {
+ public:
+  static Result<SnapshotChanges> open(const Snapshot& snapshot);
+  SnapshotChanges(SnapshotChanges&& other) noexcept
+      : upper_(std::move(other.upper_)), scratch_(std::exchange(other.scratch_, {})) {}
+  SnapshotChanges& operator=(SnapshotChanges&&) = delete;
+  ~SnapshotChanges();
+  const std::string& upper() const { return upper_; }
+
+ private:
+  SnapshotChanges(std::string upper, std::string scratch)
+      : upper_(std::move(upper)), scratch_(std::move(scratch)) {}
+  std::string upper_;
+  std::string scratch_;  // removed on destruction (vfs)
+};
+// vfs: records the scan of rootfs/ that SnapshotChanges compares against (create_snapshot calls
+// it once the layers are copied).
+Result<void> save_vfs_base_scan(const std::string& snapshot_dir);
 
 // Copies a layer directory onto `target` applying overlay whiteouts and opaque dirs (the
 // vfs driver's step, exposed for tests).

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <set>
 #include <vector>
 
@@ -198,6 +200,70 @@ Result<size_t> build_upper_from_changes(const std::string& root, const TreeScan&
     ++changes;
   }
   return changes;
+}
+
+// One line per entry: "mode uid gid size mtime ctime inode LEN:PATH LEN:LINK\n" (the strings
+// length-prefixed, so any bytes a file name holds survive).
+std::string tree_scan_to_text(const TreeScan& scan) {
+  std::string out = "krill-tree-scan 1\n";
+  for (const auto& [path, e] : scan) {
+    out += std::to_string(e.mode) + " " + std::to_string(e.uid) + " " + std::to_string(e.gid) +
+           " " + std::to_string(e.size) + " " + std::to_string(e.mtime_ns) + " " +
+           std::to_string(e.ctime_ns) + " " + std::to_string(e.inode) + " " +
+           std::to_string(path.size()) + ":" + path + " " + std::to_string(e.link_target.size()) +
+           ":" + e.link_target + "\n";
+  }
+  return out;
+}
+
+Result<TreeScan> tree_scan_from_text(std::string_view text) {
+  constexpr std::string_view kHeader = "krill-tree-scan 1\n";
+  if (!text.starts_with(kHeader)) return fail("tree scan: invalid header");
+  text.remove_prefix(kHeader.size());
+  auto number = [&](int64_t& value) -> bool {
+    size_t end = 0;
+    while (end < text.size() && (std::isdigit(static_cast<unsigned char>(text[end])) ||
+                                 (end == 0 && text[end] == '-')))
+      ++end;
+    if (end == 0 || end >= text.size()) return false;
+    value = std::strtoll(std::string(text.substr(0, end)).c_str(), nullptr, 10);
+    text.remove_prefix(end);
+    return true;
+  };
+  auto string = [&](std::string& value) -> bool {
+    int64_t length = 0;
+    if (!number(length) || length < 0 || text.empty() || text[0] != ':' ||
+        text.size() < static_cast<size_t>(length) + 2)
+      return false;
+    value = std::string(text.substr(1, static_cast<size_t>(length)));
+    text.remove_prefix(static_cast<size_t>(length) + 1);
+    return true;
+  };
+  auto separator = [&](char c) -> bool {
+    if (text.empty() || text[0] != c) return false;
+    text.remove_prefix(1);
+    return true;
+  };
+  TreeScan scan;
+  while (!text.empty()) {
+    int64_t v[7];
+    std::string path, link;
+    bool ok = true;
+    for (int i = 0; i < 7 && ok; ++i) ok = number(v[i]) && separator(' ');
+    ok = ok && string(path) && separator(' ') && string(link) && separator('\n');
+    if (!ok) return fail("tree scan: invalid entry after " + std::to_string(scan.size()));
+    TreeEntry e;
+    e.mode = static_cast<mode_t>(v[0]);
+    e.uid = static_cast<uid_t>(v[1]);
+    e.gid = static_cast<gid_t>(v[2]);
+    e.size = v[3];
+    e.mtime_ns = v[4];
+    e.ctime_ns = v[5];
+    e.inode = static_cast<ino_t>(v[6]);
+    e.link_target = std::move(link);
+    scan.emplace(std::move(path), std::move(e));
+  }
+  return scan;
 }
 
 }  // namespace krill::image

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "base/error.h"
 
@@ -32,6 +33,11 @@ struct TreeEntry {
 using TreeScan = std::map<std::string, TreeEntry>;
 
 Result<TreeScan> scan_tree(const std::string& root);
+
+// A scan as text, to keep it beside a tree until its changes are wanted (the vfs snapshot's
+// base), and back. Error: "tree scan: invalid ...".
+std::string tree_scan_to_text(const TreeScan& scan);
+Result<TreeScan> tree_scan_from_text(std::string_view text);
 
 // Fills the empty directory `upper_dir` (on the same file system as `root`) with the changes of
 // `root` since `before`: new and changed entries (files hardlinked, directories and symlinks

@@ -350,6 +350,12 @@ class Copier {
                     converted.error().message());
       out = raw_from_json(image::to_json(*converted), *target);
     }
+    auto config_first = destination_.begin_manifest(*manifest);
+    if (!config_first) return fail(what_ + ": " + config_first.error().message());
+    if (*config_first) {
+      KRILL_CHECK(copy_blobs(source_, destination_, {blobs.front()}, options_, seen_, result_));
+      blobs.erase(blobs.begin());
+    }
     KRILL_CHECK(copy_blobs(source_, destination_, blobs, options_, seen_, result_));
     KRILL_CHECK_CTX(destination_.put_manifest(out, is_instance), what_ + ": write manifest");
     report_manifest(options_, out, is_instance);

@@ -57,7 +57,8 @@ ClientOptions base_client_options(const TransportOptions& options) {
   return o;
 }
 
-// Clients for one registry host, one per thread at a time (RegistryClient is not thread-safe).
+// Clients for one registry host, one per thread at a time (RegistryClient is not thread-safe);
+// they share one RegistryAuthCache, so parallel blob transfers reuse one token per scope.
 class ClientPool {
  public:
   ClientPool(std::string host, ClientOptions options, RegistryClient first)
@@ -111,6 +112,7 @@ Result<std::unique_ptr<ClientPool>> connect(const std::string& host, bool insecu
                                             const TransportOptions& options) {
   ClientOptions o = base_client_options(options);
   if (insecure) o = KRILL_TRY(resolve_insecure_protocol(host, std::move(o)));
+  o.auth_cache = std::make_shared<RegistryAuthCache>();
   auto c = KRILL_TRY(RegistryClient::create(host, o));
   return std::make_unique<ClientPool>(host, o, std::move(c));
 }

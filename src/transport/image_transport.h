@@ -36,6 +36,9 @@ struct TransportOptions {
   std::string store_root;      // the local store; empty: default_store_root()
   std::string registries_conf; // empty: the default registries.conf files
   bool rootless = false;
+  // The store's decompression-bomb limit (image::StoreOptions::max_layer_bytes); nullopt: its
+  // default.
+  std::optional<uint64_t> max_layer_bytes;
 };
 
 class ImageSource {
@@ -59,6 +62,13 @@ class ImageDestination {
   // copy engine converts (e.g. OCI -> Docker schema2) when the source's is not
   // among them.
   virtual std::vector<std::string> supported_manifest_types() const = 0;
+  // Called with each image manifest (as it will be written) before its blobs. A destination
+  // that returns true has the config written before the layers, so that it can check each
+  // layer's diffID against the config while the layer streams in (the local store does).
+  virtual Result<bool> begin_manifest(const image::ImageManifest& manifest) {
+    (void)manifest;
+    return false;
+  }
   // True when the blob is already there (the copy skips it).
   virtual Result<bool> has_blob(const image::Descriptor& blob) = 0;
   // Consumes the blob from `in_fd` until end of file and verifies its digest

@@ -110,7 +110,8 @@ RegistryClient::RegistryClient(std::string host, std::string base_url, ClientOpt
     : host_(std::move(host)),
       base_url_(std::move(base_url)),
       options_(std::move(options)),
-      http_(std::move(http)) {}
+      http_(std::move(http)),
+      auth_(options_.auth_cache ? options_.auth_cache : std::make_shared<RegistryAuthCache>()) {}
 
 RegistryClient::RegistryClient(RegistryClient&&) noexcept = default;
 RegistryClient& RegistryClient::operator=(RegistryClient&&) noexcept = default;
@@ -174,28 +175,33 @@ void RegistryClient::backoff(int retry, const HttpResponse* response) {
   ++stats_.retries;
 }
 
-std::string RegistryClient::authorization_for(const std::string& scope) {
-  auto it = tokens_.find(scope);
-  if (it != tokens_.end()) {
-    if (std::chrono::steady_clock::now() < it->second.expires) return it->second.header;
-    tokens_.erase(it);
+namespace {
+
+// "repository:a/b:pull repository:c:pull" -> its scopes.
+std::vector<std::string> split_scopes(const std::string& scope) {
+  std::vector<std::string> scopes;
+  for (size_t pos = 0; pos < scope.size();) {
+    size_t sp = scope.find(' ', pos);
+    if (sp == std::string::npos) sp = scope.size();
+    if (sp > pos) scopes.push_back(scope.substr(pos, sp - pos));
+    pos = sp + 1;
   }
-  if (!bearer_realm_.empty() && !scope.empty()) {  // a bearer registry: get the token up front
-    std::vector<std::string> scopes;
-    for (size_t pos = 0; pos < scope.size();) {
-      size_t sp = scope.find(' ', pos);
-      if (sp == std::string::npos) sp = scope.size();
-      if (sp > pos) scopes.push_back(scope.substr(pos, sp - pos));
-      pos = sp + 1;
-    }
-    if (fetch_token(bearer_realm_, bearer_service_, scopes)) {
-      // fetch_token stored it under the joined scopes
-      it = tokens_.find(scope);
-      if (it != tokens_.end()) return it->second.header;
-    }
+  return scopes;
+}
+
+}  // namespace
+
+std::string RegistryClient::authorization_for(const std::string& scope) {
+  if (auto cached = auth_->token(scope)) return *cached;
+  auto bearer = auth_->bearer();
+  if (bearer && !scope.empty()) {  // a bearer registry: get the token up front
+    std::lock_guard fetching(auth_->fetch_mutex());
+    if (auto cached = auth_->token(scope)) return *cached;  // another client just fetched it
+    if (auto token = fetch_token(bearer->realm, bearer->service, split_scopes(scope), scope))
+      return *token;
     // On failure fall through: the request gets a 401 and a precise error.
   }
-  if (basic_auth_ && options_.credentials) {
+  if (auth_->basic() && options_.credentials) {
     return "Basic " +
            base64_encode(options_.credentials->username + ":" + options_.credentials->password);
   }
@@ -208,30 +214,27 @@ Result<bool> RegistryClient::authenticate(const HttpResponse& response, const st
     if (c.scheme != "bearer") continue;
     auto realm = c.param("realm");
     if (!realm || realm->empty()) return fail("bearer challenge without realm");
-    std::vector<std::string> scopes;
-    for (size_t pos = 0; pos < scope.size();) {
-      size_t sp = scope.find(' ', pos);
-      if (sp == std::string::npos) sp = scope.size();
-      if (sp > pos) scopes.push_back(scope.substr(pos, sp - pos));
-      pos = sp + 1;
-    }
+    std::vector<std::string> scopes = split_scopes(scope);
     if (auto challenge_scope = c.param("scope");
         challenge_scope && !challenge_scope->empty() &&
         std::find(scopes.begin(), scopes.end(), *challenge_scope) == scopes.end())
       scopes.push_back(*challenge_scope);
-    bearer_realm_ = *realm;
-    bearer_service_ = c.param("service").value_or("");
-    auto token = fetch_token(*realm, bearer_service_, scopes);
+    RegistryAuthCache::Bearer bearer{*realm, c.param("service").value_or("")};
+    auth_->set_bearer(bearer);
+    std::lock_guard fetching(auth_->fetch_mutex());
+    // The caller dropped the token it was refused with: one here now was fetched by another
+    // client while this one waited for the lock.
+    if (auth_->token(scope)) return true;
+    // Also cached under the caller's scope key (the joined list may differ).
+    auto token = fetch_token(bearer.realm, bearer.service, scopes, scope);
     if (!token) return std::unexpected(std::move(token.error()));
-    // Also remember it under the caller's scope key (the joined list may differ).
-    tokens_[scope] = Token{*token, tokens_[scope].expires};
     return true;
   }
   for (const auto& c : challenges) {
     if (c.scheme != "basic") continue;
-    if (!options_.credentials || options_.credentials->username.empty() || basic_auth_)
+    if (!options_.credentials || options_.credentials->username.empty() || auth_->basic())
       return false;
-    basic_auth_ = true;
+    auth_->set_basic();
     return true;
   }
   return false;
@@ -239,7 +242,8 @@ Result<bool> RegistryClient::authenticate(const HttpResponse& response, const st
 
 Result<std::string> RegistryClient::fetch_token(const std::string& realm,
                                                 const std::string& service,
-                                                const std::vector<std::string>& scopes) {
+                                                const std::vector<std::string>& scopes,
+                                                const std::string& also_as) {
   const std::string what = "get a token from " + realm;
   Request request;
   request.authenticate = false;
@@ -286,8 +290,9 @@ Result<std::string> RegistryClient::fetch_token(const std::string& realm,
   std::string key;
   for (const auto& s : scopes) key += (key.empty() ? "" : " ") + s;
   // Renew a little before the expiry.
-  tokens_[key] = Token{"Bearer " + token,
-                       std::chrono::steady_clock::now() + std::chrono::seconds(expires_in - 5)};
+  const auto expires = RegistryAuthCache::Clock::now() + std::chrono::seconds(expires_in - 5);
+  auth_->put_token(key, "Bearer " + token, expires);
+  if (!also_as.empty() && also_as != key) auth_->put_token(also_as, "Bearer " + token, expires);
   return "Bearer " + token;
 }
 
@@ -308,8 +313,9 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
     ++attempt;
     last_attempts_ = attempt;
     http.headers = request.headers;
+    std::string authorization;  // what this attempt sent
     if (request.authenticate) {
-      std::string authorization = authorization_for(request.scope);
+      authorization = authorization_for(request.scope);
       if (!authorization.empty()) http.headers.push_back("Authorization: " + authorization);
     }
     ++stats_.requests;
@@ -324,7 +330,14 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
     if (response->status == 401 && request.authenticate && !reauthenticated &&
         !request.body_source) {
       reauthenticated = true;
-      tokens_.erase(request.scope);
+      // Only the token this attempt sent is stale: one that another client of the same transfer
+      // fetched meanwhile is used instead of fetching yet another.
+      auto cached = auth_->token(request.scope);
+      if (cached && *cached != authorization) {
+        --attempt;
+        continue;
+      }
+      if (cached) auth_->drop_token(request.scope);
       auto renewed = authenticate(*response, request.scope);
       if (!renewed) {
         HttpFailure failure;

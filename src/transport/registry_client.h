@@ -2,7 +2,8 @@
 // v2 API): ping, pull, push, content discovery and management, with anonymous, basic and
 // bearer-token authentication, TLS options, retries and resumable blob downloads.
 //
-// Not thread-safe: use one client per thread (each keeps its own connections and tokens).
+// Not thread-safe: use one client per thread (each keeps its own connections). Clients given the
+// same ClientOptions::auth_cache share what they learn about authentication and their tokens.
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "image/digest.h"
 #include "transport/auth_file.h"
 #include "transport/http_client.h"
+#include "transport/registry_auth_cache.h"
 
 namespace krill::transport {
 
@@ -41,6 +43,9 @@ struct ClientOptions {
   int retry_delay_ms = 500;  // first backoff; doubles each retry (capped at 30 s); Retry-After wins
   long stall_timeout_seconds = 60;  // a transfer without progress for this long is a timeout
   std::string user_agent = "krill/0.1";
+  // Shared by the clients of one transfer (parallel blobs): one token per scope for all of them.
+  // Unset: the client keeps its own.
+  std::shared_ptr<RegistryAuthCache> auth_cache;
 };
 
 class RegistryClient {
@@ -139,8 +144,11 @@ class RegistryClient {
                             std::initializer_list<long> ok);
   // Obtains new authorization after a 401; false when there is nothing to try (no credentials).
   Result<bool> authenticate(const HttpResponse& challenge_response, const std::string& scope);
+  // Fetches a token for `scopes` and caches it under their space-joined list (and under
+  // `also_as` when not empty). Returns the Authorization header.
   Result<std::string> fetch_token(const std::string& realm, const std::string& service,
-                                  const std::vector<std::string>& scopes);
+                                  const std::vector<std::string>& scopes,
+                                  const std::string& also_as = {});
   std::string authorization_for(const std::string& scope);
   Error status_error(const HttpResponse& response, const std::string& what) const;
   Error failure_error(const HttpFailure& failure, const std::string& what) const;
@@ -161,19 +169,13 @@ class RegistryClient {
                                    const std::function<Result<size_t>(std::span<char>)>& reader,
                                    image::Hasher& hasher, const std::string& what);
 
-  struct Token {
-    std::string header;  // "Bearer ..."
-    std::chrono::steady_clock::time_point expires;
-  };
-
   std::string host_;
   std::string base_url_;
   ClientOptions options_;
   HttpClient http_;
-  std::map<std::string, Token> tokens_;  // per scope
-  bool basic_auth_ = false;
-  // The bearer challenge seen last, to fetch tokens for new scopes without a 401 first.
-  std::string bearer_realm_, bearer_service_;
+  // Tokens per scope, the bearer challenge seen last (to fetch tokens for new scopes without a
+  // 401 first) and whether basic auth is in use; options_.auth_cache when given.
+  std::shared_ptr<RegistryAuthCache> auth_;
   int last_attempts_ = 0;  // attempts made by the last send()
   Stats stats_;
 };

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 
 #include "image/image_store.h"
@@ -29,6 +30,7 @@ Result<image::ImageStore> open_store(const TransportOptions& options) {
   std::string root = options.store_root.empty() ? image::default_store_root() : options.store_root;
   image::StoreOptions store_options;
   store_options.rootless = options.rootless;
+  if (options.max_layer_bytes) store_options.max_layer_bytes = *options.max_layer_bytes;
   return image::ImageStore::open(root, store_options);
 }
 
@@ -84,6 +86,14 @@ class StoreDestination : public ImageDestination {
             std::string(mt::kOciIndex), std::string(mt::kDockerManifestList)};
   }
 
+  // The config is written first: each layer's diffID is then checked as it is extracted.
+  Result<bool> begin_manifest(const image::ImageManifest& manifest) override {
+    std::lock_guard lock(mutex_);
+    for (size_t i = 0; i < manifest.layers.size(); ++i)
+      layer_positions_.try_emplace(manifest.layers[i].digest, manifest.config.digest, i);
+    return true;
+  }
+
   Result<bool> has_blob(const image::Descriptor& blob) override {
     if (is_layer_type(blob.media_type)) {
       return store_.content().contains(blob.digest) && store_.layer_for_blob(blob.digest);
@@ -93,6 +103,14 @@ class StoreDestination : public ImageDestination {
 
   Result<void> write_blob(const image::Descriptor& blob, int in_fd) override {
     std::string what = name() + ": write blob " + blob.digest.str();
+    if (is_layer_type(blob.media_type) && !blob.digest.empty()) {
+      // One pass: download -> digest -> decompress -> diffID -> extract, the blob stored on the
+      // way (ImageStore::pull_layer).
+      auto expected = KRILL_TRY(expected_diff_id(blob.digest));
+      auto diff_id = store_.pull_layer(in_fd, blob, expected);
+      if (!diff_id) return std::unexpected(std::move(diff_id.error()).context(name()));
+      return {};
+    }
     std::optional<image::Digest> expected;
     if (!blob.digest.empty()) expected = blob.digest;
     auto writer = store_.content().writer(expected, static_cast<uint64_t>(blob.size));
@@ -177,8 +195,32 @@ class StoreDestination : public ImageDestination {
   image::ImageStore store_;
   std::string name_;
   std::mutex mutex_;
+  // The config's diffID for a layer blob seen in a manifest given to begin_manifest (its config
+  // is in the store by then); nullopt when unknown.
+  Result<std::optional<image::Digest>> expected_diff_id(const image::Digest& layer) {
+    std::lock_guard lock(mutex_);
+    auto at = layer_positions_.find(layer);
+    if (at == layer_positions_.end()) return std::optional<image::Digest>();
+    const auto& [config_digest, index] = at->second;
+    auto cached = diff_ids_.find(config_digest);
+    if (cached == diff_ids_.end()) {
+      if (!store_.content().contains(config_digest)) return std::optional<image::Digest>();
+      std::string what = name() + ": config " + config_digest.str();
+      auto bytes = store_.content().read_blob(config_digest);
+      if (!bytes) return std::unexpected(std::move(bytes.error()).context(what));
+      auto config = image::parse_image_config(*bytes);
+      if (!config) return std::unexpected(std::move(config.error()).context(what));
+      cached = diff_ids_.emplace(config_digest, config->rootfs.diff_ids).first;
+    }
+    if (index >= cached->second.size()) return std::optional<image::Digest>();
+    return std::optional<image::Digest>(cached->second[index]);
+  }
+
   std::optional<RawManifest> top_;
   std::vector<RawManifest> instances_;
+  // layer blob -> (config, position in the manifest), from begin_manifest
+  std::map<image::Digest, std::pair<image::Digest, size_t>> layer_positions_;
+  std::map<image::Digest, std::vector<image::Digest>> diff_ids_;  // per config
 };
 
 }  // namespace

@@ -271,30 +271,70 @@ Registry* ShipCrash::registry_ = nullptr;
 std::string ShipCrash::remote_;
 std::string ShipCrash::setup_error_;
 
+// What a killed pull left, read straight from the store's files before any krill command cleans
+// up: every blob under blobs/ must match its name, and every layer directory must be complete
+// (layer.json written last, before the rename into place). Temp files (ingest/, layers/.tmp-*)
+// may remain: they are invisible.
+::testing::AssertionResult nothing_half_visible(const ShipEnv& env) {
+  const std::string blobs = env.store() + "/blobs/sha256";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(blobs, ec)) {
+    std::string digest = sha256_file(e.path());
+    if (digest != "sha256:" + e.path().filename().string())
+      return ::testing::AssertionFailure() << "blob " << e.path() << " is half-written (" << digest
+                                           << ")";
+  }
+  const std::string layers = env.store() + "/layers";
+  for (const auto& e : fs::directory_iterator(layers, ec)) {
+    std::string name = e.path().filename();
+    if (!e.is_directory() || name.starts_with(".") || name == "by-blob") continue;
+    if (!path_exists(e.path() / "layer.json") || !path_exists(e.path() / "diff"))
+      return ::testing::AssertionFailure() << "layer " << e.path() << " is half-made";
+  }
+  for (const auto& e : fs::directory_iterator(layers + "/by-blob", ec)) {
+    std::string diff_id = read_file(e.path());
+    if (diff_id.rfind("sha256:", 0) != 0 ||
+        !path_exists(layers + "/" + diff_id.substr(7) + "/layer.json"))
+      return ::testing::AssertionFailure() << "by-blob " << e.path() << " names a missing layer";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST_F(ShipCrash, SigkillDuringPullLeavesNothingVisibleAndTheNextPullCompletes) {
-  ShipEnv env("sigkill");
-  {
-    auto pull = start_pull(env, env.dir() + "/pull-1.log");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    pull->kill(SIGKILL);
-    int status = pull->wait();
-    if (status == 0)
-      std::fprintf(stderr, "note: the pull finished within 200 ms; the kill hit nothing\n");
-    else
-      EXPECT_EQ(status, -SIGKILL) << pull->output();
-  }
-  EXPECT_TRUE(env.image_ids().empty()) << env.images().dump(2);
-  CommandResult check = env.krill({"system", "check"});
-  if (!check.ok()) {
-    // Damage reported: --repair must fix it.
-    CommandResult repair = env.krill({"system", "check", "--repair"});
-    EXPECT_TRUE(repair.ok()) << check.describe() << "\n" << repair.describe();
+  // Killed at several points of the one-pass pull (download, extraction, commit).
+  for (int delay_ms : {50, 200, 500, 900}) {
+    SCOPED_TRACE("killed after " + std::to_string(delay_ms) + " ms");
+    ShipEnv env("sigkill");
+    {
+      auto pull = start_pull(env, env.dir() + "/pull-1.log");
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      pull->kill(SIGKILL);
+      int status = pull->wait();
+      if (status == 0)
+        std::fprintf(stderr, "note: the pull finished within %d ms; the kill hit nothing\n",
+                     delay_ms);
+      else
+        EXPECT_EQ(status, -SIGKILL) << pull->output();
+    }
+    EXPECT_TRUE(nothing_half_visible(env));
+    EXPECT_TRUE(env.image_ids().empty() || env.image_ids().size() == 1u)
+        << env.images().dump(2);
+    CommandResult check = env.krill({"system", "check"});
+    if (!check.ok()) {
+      // Damage reported: --repair must fix it.
+      CommandResult repair = env.krill({"system", "check", "--repair"});
+      EXPECT_TRUE(repair.ok()) << check.describe() << "\n" << repair.describe();
+      EXPECT_TRUE(store_is_clean(env));
+    }
+    CommandResult r = env.krill({"pull", "--tls-verify=false", remote_});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(env.image_ids().size(), 1u) << env.images().dump(2);
     EXPECT_TRUE(store_is_clean(env));
+    // The temp files of the killed pull are gone once the store was opened again.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(env.store() + "/layers", ec))
+      EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << e.path();
   }
-  CommandResult r = env.krill({"pull", "--tls-verify=false", remote_});
-  ASSERT_TRUE(r.ok()) << r.describe();
-  EXPECT_EQ(env.image_ids().size(), 1u) << env.images().dump(2);
-  EXPECT_TRUE(store_is_clean(env));
 }
 
 TEST_F(ShipCrash, TwoPullsOfTheSameImageAtOnceBothSucceed) {

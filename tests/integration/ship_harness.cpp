@@ -137,6 +137,10 @@ bool Registry::start_once(const RegistryOptions& options) {
   if (!options.htpasswd_file.empty())
     config +=
         "auth:\n  htpasswd:\n    realm: krill-ship\n    path: " + options.htpasswd_file + "\n";
+  if (!options.token_realm.empty())
+    config += "auth:\n  token:\n    realm: " + options.token_realm + "\n    service: " +
+              options.token_service + "\n    issuer: " + options.token_issuer +
+              "\n    rootcertbundle: " + options.token_rootcertbundle + "\n";
   if (!write_file(config_path, config)) {
     error_ = "write " + config_path;
     return false;
@@ -346,6 +350,66 @@ int BackgroundProcess::wait(std::chrono::milliseconds timeout) {
 }
 
 std::string BackgroundProcess::output() const { return read_file(output_path_); }
+
+std::string source_dir() {
+  std::string spec = KRILL_SPEC_DIR;
+  const std::string suffix = "/../shared/specs";
+  if (spec.ends_with(suffix)) spec.resize(spec.size() - suffix.size());
+  return spec;
+}
+
+// ---- token server ---------------------------------------------------------------------------
+
+TokenServer::TokenServer(std::string user, std::string password, std::string service,
+                         std::string issuer)
+    : dir_("token-server"), service_(std::move(service)), issuer_(std::move(issuer)) {
+  const std::string key = dir_.path() + "/signer.key";
+  CommandResult r = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                 "-keyout", key, "-out", certificate(), "-days", "2", "-subj",
+                                 "/CN=krill test token signer"});
+  if (!r.ok()) {
+    error_ = "make the token signing certificate: " + r.describe();
+    return;
+  }
+  const std::string script =
+      source_dir() + "/tests/integration/ship_token_server.py";
+  const std::string output = dir_.path() + "/output";
+  process_ = std::make_unique<BackgroundProcess>(
+      std::vector<std::string>{"/usr/bin/python3", script, certificate(), key, user, password,
+                               service_, issuer_, dir_.path() + "/requests.jsonl"},
+      std::vector<std::string>{}, output);
+  const std::string banner = "listening on 127.0.0.1:";
+  for (int i = 0; i < 500 && port_ == 0; ++i) {
+    std::string text = read_file(output);
+    if (size_t at = text.find(banner); at != std::string::npos && text.find('\n', at) != text.npos)
+      port_ = std::atoi(text.c_str() + at + banner.size());
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (port_ == 0) error_ = "the token server did not start: " + read_file(output);
+}
+
+RegistryOptions TokenServer::registry_options() const {
+  RegistryOptions o;
+  o.token_realm = realm();
+  o.token_service = service_;
+  o.token_issuer = issuer_;
+  o.token_rootcertbundle = certificate();
+  return o;
+}
+
+std::vector<json> TokenServer::requests() const {
+  std::vector<json> out;
+  std::string text = read_file(dir_.path() + "/requests.jsonl");
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    json j = parse_json(text.substr(pos, end - pos));
+    if (j.is_object()) out.push_back(std::move(j));
+    pos = end + 1;
+  }
+  return out;
+}
 
 // ---- images and files -----------------------------------------------------------------------
 

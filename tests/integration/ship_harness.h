@@ -22,12 +22,18 @@ namespace krill::it::ship {
 
 // The krill binary under test: $KRILL_TEST_KRILL if set, else the compiled-in KRILL_BINARY.
 const std::string& krill_binary();
+// The checkout's root (KRILL_SPEC_DIR is <checkout>/../shared/specs), for the test scripts in
+// tests/integration/.
+std::string source_dir();
 
 // ---- registry -------------------------------------------------------------------------------
 
 struct RegistryOptions {
   std::string htpasswd_file;      // basic auth when set
   std::string tls_cert, tls_key;  // TLS when set
+  // Bearer-token auth (distribution's `auth: token`) when the realm is set: tokens signed by a
+  // key whose certificate is in the bundle.
+  std::string token_realm, token_service, token_issuer, token_rootcertbundle;
 };
 
 // Debian's docker-registry on 127.0.0.1:<free port>. Check ok() (error() says why not).
@@ -117,6 +123,32 @@ class BackgroundProcess {
  private:
   pid_t pid_ = -1;
   std::string output_path_;
+};
+
+// A registry token server (tests/integration/ship_token_server.py, Debian's python3 + openssl)
+// on 127.0.0.1: grants `user`:`password` every action asked for, anonymous users pull only,
+// refuses other credentials with 401. It makes its own RSA signing key and certificate (openssl)
+// for the registry's rootcertbundle. Check ok().
+class TokenServer {
+ public:
+  TokenServer(std::string user, std::string password, std::string service = "krill-registry",
+              std::string issuer = "krill-token-issuer");
+  bool ok() const { return port_ > 0; }
+  const std::string& error() const { return error_; }
+  std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+  const std::string& service() const { return service_; }
+  const std::string& issuer() const { return issuer_; }
+  std::string certificate() const { return dir_.path() + "/signer.crt"; }
+  // RegistryOptions for a docker-registry that trusts this server's tokens.
+  RegistryOptions registry_options() const;
+  // Every token request so far: {"account", "service", "scopes": [...], "status"}.
+  std::vector<json> requests() const;
+
+ private:
+  TempDir dir_;
+  std::string service_, issuer_, error_;
+  std::unique_ptr<BackgroundProcess> process_;
+  int port_ = 0;
 };
 
 // ---- images and files ---------------------------------------------------------------------

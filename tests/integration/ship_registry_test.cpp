@@ -121,6 +121,101 @@ TEST_F(ShipRegistry, PullOfMissingTagFailsWithManifestUnknown) {
   EXPECT_TRUE(env.image_ids().empty());
 }
 
+// The reg/skopeo verbs that talk to a registry without the store: list-tags, catalog, a single
+// layer blob, sync (to a registry and to dir:), delete.
+TEST_F(ShipRegistry, RemoteVerbsListDownloadSyncAndDelete) {
+  ShipEnv env("remote-verbs");
+  std::string why;
+  const std::string id = import_busybox(env, "localhost/ship-remote:1", &why);
+  ASSERT_FALSE(id.empty()) << why;
+  const std::string host = registry_->host();
+  for (const std::string tag : {"1", "2"}) {
+    CommandResult r = env.krill({"push", "--tls-verify=false", "localhost/ship-remote:1",
+                                 host + "/remote/app:" + tag});
+    ASSERT_TRUE(r.ok()) << r.describe();
+  }
+
+  CommandResult r = env.krill({"image", "list-tags", "--tls-verify=false",
+                               "docker://" + host + "/remote/app"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  json tags = parse_json(r.out);
+  ASSERT_TRUE(tags.is_object()) << r.out;
+  EXPECT_EQ(tags["Tags"], json::array({"1", "2"})) << r.out;
+  r = env.krill({"registry", "catalog", "--tls-verify=false", host});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.out.find("remote/app\n"), std::string::npos) << r.out;
+
+  // One layer blob, verified and written only when complete.
+  r = env.krill({"image", "inspect", "--raw", "--tls-verify=false",
+                 "docker://" + host + "/remote/app:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  json manifest = parse_json(r.out);
+  ASSERT_TRUE(manifest.is_object() && manifest["layers"].size() == 1) << r.out;
+  const std::string layer = manifest["layers"][0].value("digest", "");
+  const std::string file = env.dir() + "/layer.tar.gz";
+  r = env.krill({"registry", "layer", "--tls-verify=false", "-o", file,
+                 host + "/remote/app@" + layer});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(sha256_file(file), layer);
+  const std::string missing = "sha256:" + std::string(64, '0');
+  r = env.krill({"registry", "layer", "--tls-verify=false", "-o", env.dir() + "/missing",
+                 host + "/remote/app@" + missing});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("blob unknown"), std::string::npos) << r.describe();
+  EXPECT_FALSE(path_exists(env.dir() + "/missing"));
+  r = env.krill({"registry", "layer", "--tls-verify=false", host + "/remote/app:1"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("by digest"), std::string::npos) << r.describe();
+
+  // sync: every tag to another repository, and to dir:.
+  r = env.krill({"image", "sync", "-q", "--src-tls-verify=false", "--dest-tls-verify=false",
+                 "--src", "docker", "--dest", "docker", host + "/remote/app", host + "/mirror"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  for (const std::string tag : {"1", "2"})
+    EXPECT_EQ(registry_manifest_digest(*registry_, "mirror/app", tag),
+              registry_manifest_digest(*registry_, "remote/app", tag));
+  const std::string mirror = env.dir() + "/mirror";
+  r = env.krill({"image", "sync", "-q", "--src-tls-verify=false", "--src", "docker", "--dest",
+                 "dir", host + "/remote/app", mirror});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(path_exists(mirror + "/app:1/manifest.json"));
+  EXPECT_TRUE(path_exists(mirror + "/app:2/manifest.json"));
+
+  // delete: the manifest (both tags name it) is gone; the other repository keeps its copy.
+  r = env.krill({"image", "delete", "--tls-verify=false", "docker://" + host + "/remote/app:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(registry_manifest_digest(*registry_, "remote/app", "1").empty());
+  EXPECT_FALSE(registry_manifest_digest(*registry_, "mirror/app", "1").empty());
+  r = env.krill({"image", "delete", "--tls-verify=false", "docker://" + host + "/remote/app:1"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("manifest unknown"), std::string::npos) << r.describe();
+}
+
+// The decompression-bomb limit from the command line: a layer bigger than --max-layer-size
+// uncompressed is refused and nothing is stored.
+TEST_F(ShipRegistry, MaxLayerSizeRefusesABigLayer) {
+  ShipEnv env("bomb");
+  std::string why;
+  ASSERT_FALSE(import_busybox(env, "localhost/ship-bomb:1", &why).empty()) << why;
+  const std::string remote = registry_->host() + "/ship/bomb:1";
+  CommandResult r = env.krill({"push", "--tls-verify=false", "localhost/ship-bomb:1", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  ShipEnv puller("bomb-pull");
+  r = puller.krill({"--max-layer-size", "64k", "pull", "--tls-verify=false", remote});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("layer exceeds the limit of 65536 bytes uncompressed"), std::string::npos)
+      << r.describe();
+  EXPECT_TRUE(puller.image_ids().empty());
+  r = puller.krill({"system", "check"});
+  EXPECT_TRUE(r.ok()) << r.describe();
+  r = puller.krill({"--max-layer-size", "lots", "pull", "--tls-verify=false", remote});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("invalid size"), std::string::npos) << r.describe();
+  r = puller.krill({"--max-layer-size", "64m", "pull", "-q", "--tls-verify=false", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(puller.image_ids().size(), 1u);
+}
+
 TEST(ShipAuth, LoginPushPullLogoutWithHtpasswd) {
   if (!have_registry() || !have_program("htpasswd"))
     GTEST_SKIP() << "needs docker-registry and htpasswd (apache2-utils)";

@@ -1,5 +1,9 @@
 // skopeo/reg verbs that talk to a registry without the store: image inspect of TRANSPORT:REF,
-// image list-tags, image delete, registry catalog.
+// image list-tags, image delete, registry catalog, registry layer.
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "cli/krill/commands.h"
@@ -71,6 +75,52 @@ Result<int> run_registry_catalog(Context& ctx, const RemoteOptions& o) {
   std::vector<json> rows;
   for (const auto& r : repos) rows.push_back({{"Name", r}, {"Repository", r}});
   ctx.out << KRILL_TRY(render_rows(o.format, rows, "", {}));
+  return 0;
+}
+
+// reg layer: one blob, verified against its digest while it streams. With -o the bytes go to a
+// temp file beside FILE, renamed into place only once the whole blob matched.
+Result<int> run_registry_layer(Context& ctx, const RemoteOptions& o) {
+  auto ref = KRILL_TRY(docker_reference(o.reference, "registry layer"));
+  const std::string what = "download " + ref.repository() + "@" + ref.digest;
+  if (!ref.has_digest())
+    return fail("registry layer " + o.reference +
+                ": name the blob by digest (REPOSITORY@sha256:...)");
+  auto client = KRILL_TRY(connect_registry(ctx, ref.domain, o.registry_flags));
+  if (o.output.empty() || o.output == "-") {
+    ctx.out.flush();
+    auto n = client.get_blob(ref.path, ref.digest, [&](std::string_view chunk) -> Result<void> {
+      ctx.out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      if (!ctx.out) return fail("write to stdout");
+      return {};
+    });
+    if (!n) return std::unexpected(std::move(n.error()).context(what));
+    ctx.out.flush();
+    return 0;
+  }
+  std::string temp = o.output + ".krill-XXXXXX";
+  int raw = ::mkstemp(temp.data());
+  if (raw < 0) return fail_errno(what + ": create a file beside " + o.output);
+  UniqueFd fd(raw);
+  auto n = client.get_blob(ref.path, ref.digest, [&](std::string_view chunk) -> Result<void> {
+    while (!chunk.empty()) {
+      ssize_t w = ::write(fd.get(), chunk.data(), chunk.size());
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return fail_errno("write " + temp);
+      chunk.remove_prefix(static_cast<size_t>(w));
+    }
+    return {};
+  });
+  if (!n) {
+    ::unlink(temp.c_str());
+    return std::unexpected(std::move(n.error()).context(what));
+  }
+  if (::fchmod(fd.get(), 0644) != 0 || ::fsync(fd.get()) != 0 ||
+      ::rename(temp.c_str(), o.output.c_str()) != 0) {
+    Error error = Error::from_errno(what + ": write " + o.output);
+    ::unlink(temp.c_str());
+    return std::unexpected(std::move(error));
+  }
   return 0;
 }
 

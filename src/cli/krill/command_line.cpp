@@ -8,6 +8,7 @@
 #include "cli/krill/rootless_session.h"
 #include "cli/runtime/command.h"
 #include "cli/runtime/runtime_cli.h"
+#include "engine/spec_builder.h"
 #include "image/store_paths.h"
 
 namespace krill::cli {
@@ -58,6 +59,16 @@ KrillCommandLine::KrillCommandLine() : app_(std::make_unique<CLI::App>(kDescript
   app_->add_option("--storage-driver", g.storage_driver, "overlay or vfs")
       ->check(CLI::IsMember({"overlay", "vfs"}));
   app_->add_option("--registries-conf", g.registries_conf, "registries.conf file to use");
+  app_->add_option_function<std::string>(
+          "--max-layer-size",
+          [&g](const std::string& value) {
+            auto bytes = engine::parse_byte_size(value);
+            if (!bytes) throw CLI::ValidationError("--max-layer-size", bytes.error().message());
+            g.max_layer_bytes = static_cast<uint64_t>(*bytes);
+          },
+          "refuse layers larger than SIZE uncompressed (decompression bombs; 0: no limit; "
+          "default 64g)")
+      ->type_name("SIZE");
   app_->add_flag("-v,--version", g.version, "print the version");
   register_commands();
 }
@@ -132,6 +143,15 @@ void KrillCommandLine::register_commands() {
                   [&o](Context& ctx) { return run_registry_catalog(ctx, o.remote); });
     c->add_option("HOST", o.remote.reference, "registry host[:port]")->required();
     c->add_option("--format", o.remote.format, "json or a Go template per repository");
+    add_registry_flags(c, o.remote.registry_flags);
+  }
+  {
+    auto* c = add(*registry, "layer", "Download one blob (a layer) of a repository, verified",
+                  "HOST/REPOSITORY@DIGEST",
+                  "krill registry layer -o layer.tar.gz localhost:5000/app@sha256:4a6f...",
+                  [&o](Context& ctx) { return run_registry_layer(ctx, o.remote); });
+    c->add_option("BLOB", o.remote.reference, "host/repository@sha256:...")->required();
+    c->add_option("-o,--output", o.remote.output, "the file (default stdout)");
     add_registry_flags(c, o.remote.registry_flags);
   }
 
@@ -424,7 +444,8 @@ std::optional<size_t> runtime_command_index(const std::vector<std::string>& args
     if (a == "runtime") return i;
     if (a.empty() || a.front() != '-') return std::nullopt;
     bool takes_value = a == "--root" || a == "--runroot" || a == "--log-level" ||
-                       a == "--storage-driver" || a == "--registries-conf";
+                       a == "--storage-driver" || a == "--registries-conf" ||
+                       a == "--max-layer-size";
     if (takes_value) ++i;
   }
   return std::nullopt;

@@ -33,6 +33,7 @@ Result<int> run_list_tags(Context& ctx, const RemoteOptions& o);
 Result<int> run_image_delete(Context& ctx, const RemoteOptions& o);
 Result<int> run_image_sync(Context& ctx, const SyncOptions& o);
 Result<int> run_registry_catalog(Context& ctx, const RemoteOptions& o);
+Result<int> run_registry_layer(Context& ctx, const RemoteOptions& o);
 
 Result<int> run_system_df(Context& ctx, const DfOptions& o);
 Result<int> run_image_prune(Context& ctx, const PruneOptions& o);

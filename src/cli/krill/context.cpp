@@ -61,6 +61,7 @@ transport::TransportOptions Context::transport_options(const RegistryFlags& flag
   o.store_root = store_root();
   o.registries_conf = global.registries_conf;
   o.rootless = rootless();
+  o.max_layer_bytes = global.max_layer_bytes;
   return o;
 }
 

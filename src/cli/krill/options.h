@@ -2,6 +2,8 @@
 // these; the command files run them, so the parsing is tested apart from the execution.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ struct GlobalOptions {
   std::string log_level = "warn";  // error | warn | info | debug
   std::string storage_driver;      // overlay | vfs; "" -> overlay
   std::string registries_conf;     // "" -> the default registries.conf files
+  // --max-layer-size: the decompression-bomb limit of layers pulled or loaded (0: none);
+  // nullopt -> image::StoreOptions::kDefaultMaxLayerBytes.
+  std::optional<uint64_t> max_layer_bytes;
   bool version = false;
 };
 
@@ -133,9 +138,10 @@ struct CopyOptionsCli {
   RegistryFlags src, dest;
 };
 
-struct RemoteOptions {  // list-tags, delete, registry catalog
+struct RemoteOptions {  // list-tags, delete, registry catalog, registry layer
   std::string reference;
   std::string format;
+  std::string output;  // registry layer -o: the file ("" or "-": stdout)
   RegistryFlags registry_flags;
 };
 

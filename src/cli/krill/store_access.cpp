@@ -16,6 +16,7 @@ Result<image::ImageStore> open_store(const Context& ctx) {
   options.rootless = ctx.rootless() || !privileged;
   if (!privileged && !ctx.rootless()) options.driver = "vfs";
   if (!ctx.global.storage_driver.empty()) options.driver = ctx.global.storage_driver;
+  if (ctx.global.max_layer_bytes) options.max_layer_bytes = *ctx.global.max_layer_bytes;
   return image::ImageStore::open(ctx.store_root(), options);
 }
 

@@ -163,6 +163,137 @@ TEST(ImageStore, KilledImportLeavesOnlyTempDirsThatOpenRemoves) {
   EXPECT_NE(stat((dir.path() + "/layers/" + entries[0]).c_str(), &st), 0);
 }
 
+// The one-pass pull: the blob and the layer from one read of the stream.
+TEST(ImageStore, PullLayerStoresTheBlobAndTheLayerInOnePass) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store);
+  std::string tar = TarBuilder().dir("etc").file("etc/motd", "hello").finish();
+  std::string gz = test::gzip_bytes(tar);
+  Descriptor blob = test::layer_descriptor(gz);
+  Digest diff_id = *Digest::parse(test::sha256_of_bytes(tar));
+  // Through a pipe, as a download arrives: nothing is re-read.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t writer = fork();
+  if (writer == 0) {
+    close(fds[0]);
+    for (size_t at = 0; at < gz.size(); at += 7)
+      (void)!write(fds[1], gz.data() + at, std::min<size_t>(7, gz.size() - at));
+    _exit(0);
+  }
+  close(fds[1]);
+  auto pulled = store->pull_layer(fds[0], blob, diff_id);
+  close(fds[0]);
+  waitpid(writer, nullptr, 0);
+  ASSERT_TRUE(pulled) << pulled.error().message();
+  EXPECT_EQ(*pulled, diff_id);
+  EXPECT_TRUE(store->content().contains(blob.digest));
+  EXPECT_EQ(*store->content().read_blob(blob.digest), gz);
+  EXPECT_EQ(store->layer_for_blob(blob.digest), diff_id);
+  EXPECT_EQ(*krill::read_file(store->layer_dir(diff_id) + "/etc/motd"), "hello");
+  auto info = store->layer_info(diff_id);
+  ASSERT_TRUE(info);
+  ASSERT_EQ(info->compressed.size(), 1u);
+  EXPECT_EQ(info->compressed[0].digest, blob.digest);
+
+  // The blob went missing but the layer is there: only the blob is stored again.
+  ASSERT_TRUE(store->content().remove(blob.digest));
+  auto fd = test::memfd_with(gz);
+  auto again = store->pull_layer(fd.get(), blob, diff_id);
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_TRUE(store->content().contains(blob.digest));
+}
+
+// Nothing of a bad layer becomes visible: neither the blob nor the layer.
+TEST(ImageStore, PullLayerRefusesBadDigestSizeAndDiffId) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store);
+  std::string tar = TarBuilder().file("a", std::string(5000, 'a')).finish();
+  std::string gz = test::gzip_bytes(tar);
+  Digest diff_id = *Digest::parse(test::sha256_of_bytes(tar));
+  auto nothing_visible = [&](const Descriptor& blob) {
+    EXPECT_FALSE(store->content().contains(blob.digest));
+    EXPECT_FALSE(store->has_layer(diff_id));
+    EXPECT_FALSE(store->layer_for_blob(blob.digest));
+    int entries = 0;
+    for (const char* sub : {"/layers", "/ingest"}) {
+      DIR* d = opendir((dir.path() + sub).c_str());
+      while (dirent* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n != "." && n != ".." && n != "by-blob") ++entries;
+      }
+      closedir(d);
+    }
+    EXPECT_EQ(entries, 0) << "temp files left";
+  };
+  {
+    Descriptor wrong_digest = test::layer_descriptor(gz);
+    wrong_digest.digest = *Digest::parse(test::sha256_of_bytes("other"));
+    auto fd = test::memfd_with(gz);
+    auto r = store->pull_layer(fd.get(), wrong_digest, diff_id);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message().find("digest mismatch"), std::string::npos)
+        << r.error().message();
+    nothing_visible(wrong_digest);
+  }
+  {
+    Descriptor wrong_size = test::layer_descriptor(gz);
+    wrong_size.size += 10;
+    auto fd = test::memfd_with(gz);
+    auto r = store->pull_layer(fd.get(), wrong_size, diff_id);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message().find("size mismatch"), std::string::npos)
+        << r.error().message();
+    nothing_visible(wrong_size);
+  }
+  {
+    Descriptor blob = test::layer_descriptor(gz);
+    Digest other = *Digest::parse(test::sha256_of_bytes("not the tar"));
+    auto fd = test::memfd_with(gz);
+    auto r = store->pull_layer(fd.get(), blob, other);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message().find("diffID mismatch: the config says " + other.str()),
+              std::string::npos)
+        << r.error().message();
+    nothing_visible(blob);
+  }
+  {
+    Descriptor blob = test::layer_descriptor(gz);
+    auto fd = test::memfd_with(gz.substr(0, gz.size() / 2));  // truncated
+    auto r = store->pull_layer(fd.get(), blob, diff_id);
+    ASSERT_FALSE(r);
+    nothing_visible(blob);
+  }
+}
+
+TEST(ImageStore, DecompressionBombLimitIsConfigurable) {
+  TempDir dir;
+  StoreOptions options;
+  options.max_layer_bytes = 64 << 10;
+  auto store = ImageStore::open(dir.path(), options);
+  ASSERT_TRUE(store);
+  // 1 MiB of zeros: a few KB of gzip.
+  std::string tar = TarBuilder().file("zeros", std::string(1 << 20, '\0')).finish();
+  std::string gz = test::gzip_bytes(tar);
+  ASSERT_LT(gz.size(), 64u << 10);
+  Descriptor blob = test::layer_descriptor(gz);
+  auto fd = test::memfd_with(gz);
+  auto r = store->pull_layer(fd.get(), blob, std::nullopt);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("layer exceeds the limit of 65536 bytes uncompressed"),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(store->content().contains(blob.digest));
+  // The default store takes it.
+  auto roomy = ImageStore::open(dir.path());
+  ASSERT_TRUE(roomy);
+  EXPECT_EQ(roomy->options().max_layer_bytes, StoreOptions::kDefaultMaxLayerBytes);
+  auto fd2 = test::memfd_with(gz);
+  EXPECT_TRUE(roomy->pull_layer(fd2.get(), blob, std::nullopt));
+}
+
 TEST(ImageStore, CheckDetectsMissingLayer) {
   TempDir dir;
   auto store = ImageStore::open(dir.path());

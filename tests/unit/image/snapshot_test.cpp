@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 
 #include "image_store_test_util.h"
@@ -99,8 +101,62 @@ TEST(Snapshot, VfsGivesTheSameTree) {
   ASSERT_TRUE(m);
   EXPECT_EQ(visible(m->path(), kPaths), "01101");
   EXPECT_EQ(*krill::read_file(m->path() + "/etc/c"), "2");
+}
+
+std::vector<std::string> tar_names(int fd) {
+  std::string tar = test::read_fd_all(fd);
+  std::vector<std::string> names;
+  archive* a = archive_read_new();
+  archive_read_support_format_tar(a);
+  archive_read_open_memory(a, tar.data(), tar.size());
+  archive_entry* e;
+  while (archive_read_next_header(a, &e) == ARCHIVE_OK)
+    names.emplace_back(archive_entry_pathname(e));
+  archive_read_free(a);
+  return names;
+}
+
+TEST(Snapshot, VfsDiffHasTheChangesSinceCreation) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "v1", {.driver = "vfs"});
+  ASSERT_TRUE(snap) << snap.error().message();
+  // Nothing changed yet: an empty layer.
+  auto empty = test::memfd_with("");
+  auto none = snapshot_diff(*snap, empty.get(), {});
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_TRUE(tar_names(empty.get()).empty());
+
+  const std::string root = snap->rootfs_dir();
+  ASSERT_EQ(unlink((root + "/etc/b").c_str()), 0);
+  ASSERT_TRUE(krill::write_file_atomic(root + "/etc/new", "n"));
+  ASSERT_EQ(chmod((root + "/etc/c").c_str(), 0600), 0);  // metadata only: still a change
+  auto out = test::memfd_with("");
+  auto diff = snapshot_diff(*snap, out.get(), {});
+  ASSERT_TRUE(diff) << diff.error().message();
+  EXPECT_EQ(tar_names(out.get()), (std::vector<std::string>{"etc/", "etc/.wh.b", "etc/c", "etc/new"}));
+  // The scratch upper dir is gone again; reopening the snapshot gives the same diff.
+  auto reopened = open_snapshot(f.store, f.dir / "v1");
+  ASSERT_TRUE(reopened) << reopened.error().message();
+  auto again = test::memfd_with("");
+  ASSERT_TRUE(snapshot_diff(*reopened, again.get(), {}));
+  EXPECT_EQ(tar_names(again.get()), tar_names(out.get()));
+  std::vector<std::string> entries;
+  for (const auto& e : std::filesystem::directory_iterator(snap->dir()))
+    entries.push_back(e.path().filename());
+  std::sort(entries.begin(), entries.end());
+  EXPECT_EQ(entries, (std::vector<std::string>{"rootfs", "rootfs.scan", "snapshot.json"}));
+  ASSERT_TRUE(remove_snapshot(f.store, *snap));
+}
+
+TEST(Snapshot, VfsDiffWithoutABaseScanFailsClearly) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "v1", {.driver = "vfs"});
+  ASSERT_TRUE(snap);
+  ASSERT_EQ(unlink((snap->dir() + "/rootfs.scan").c_str()), 0);
   auto diff = snapshot_diff(*snap, 1, {});
-  EXPECT_FALSE(diff);
+  ASSERT_FALSE(diff);
+  EXPECT_NE(diff.error().message().find("no base scan"), std::string::npos)
+      << diff.error().message();
 }
 
 TEST(Snapshot, TwoHundredLayersMount) {

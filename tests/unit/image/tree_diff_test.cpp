@@ -79,5 +79,23 @@ TEST(TreeDiff, NothingChangedGivesAnEmptyUpperDirectory) {
   EXPECT_TRUE(fs::is_empty(upper));
 }
 
+TEST(TreeDiff, ScanSurvivesItsTextFormIncludingOddNames) {
+  test::TempDir tmp;
+  const fs::path root = fs::path(tmp.path()) / "root";
+  write(root / "a/b", "x");
+  write(root / "with space\nand newline", "y");
+  write(root / std::string("bytes-\xff\xfe"), "z");
+  fs::create_symlink("a/b 2:3", root / "link");
+  auto scan = scan_tree(root);
+  ASSERT_TRUE(scan) << scan.error().message();
+  std::string text = tree_scan_to_text(*scan);
+  auto back = tree_scan_from_text(text);
+  ASSERT_TRUE(back) << back.error().message();
+  EXPECT_EQ(*back, *scan);
+  EXPECT_EQ(back->at("link").link_target, "a/b 2:3");
+  EXPECT_FALSE(tree_scan_from_text("not a scan"));
+  EXPECT_FALSE(tree_scan_from_text(text.substr(0, text.size() - 3)));
+}
+
 }  // namespace
 }  // namespace krill::image
