@@ -12,7 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "runtime/hooks.h"
 #include "runtime/process_init.h"
@@ -90,7 +93,22 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   auto& channel = *request.channel;
   auto& plan = *request.namespaces;
 
-  KRILL_CHECK(channel.expect(SyncMessage::kCgroupReady));
+  // Idmapped trees the runtime made for us arrive first (a user namespace may not make them).
+  std::vector<UniqueFd> trees;
+  std::map<size_t, int> tree_of_mount;
+  for (;;) {
+    auto next = KRILL_TRY(channel.receive());
+    if (next.type == SyncMessage::kCgroupReady) break;
+    if (next.type == SyncMessage::kError) return fail(next.payload);
+    if (next.type != SyncMessage::kIdmappedMount || !next.fd)
+      return fail(std::string("container setup protocol: unexpected ") + to_string(next.type));
+    char* end = nullptr;
+    const unsigned long index = std::strtoul(next.payload.c_str(), &end, 10);
+    if (end == next.payload.c_str() || *end != '\0' || index >= spec.mounts.size())
+      return fail("container setup protocol: bad mount index \"" + next.payload + "\"");
+    tree_of_mount[index] = next.fd.get();
+    trees.push_back(std::move(next.fd));
+  }
   if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
     return fail_errno("create cgroup namespace");
   KRILL_CHECK(join_session_keyring(request.session_keyring));
@@ -110,6 +128,7 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   // so cgroupfs is mounted directly, as with a new one.
   rootfs_config.new_cgroup_namespace = plan.new_cgroup || plan.joins_type(oci::NamespaceType::kCgroup);
   rootfs_config.no_pivot = request.no_pivot;
+  rootfs_config.idmapped_trees = tree_of_mount;
   auto mount_ops = rootfs::make_real_mount_ops();
   const bool own_mount_namespace = linux_config.has_namespace(oci::NamespaceType::kMount);
   if (own_mount_namespace) KRILL_CHECK(rootfs::prepare_rootfs(rootfs_config, *mount_ops));

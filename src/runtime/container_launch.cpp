@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <memory>
 #include <optional>
 
 #include "base/fd_passing.h"
@@ -16,6 +17,7 @@
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/net_devices.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/rootfs/rootfs.h"
 #include "runtime/security/seccomp.h"
 
 namespace krill::runtime {
@@ -74,6 +76,27 @@ oci::Resources resources_with_devices(const oci::Linux& linux_config) {
     for (auto& rule : cgroups::default_allowed_device_rules()) resources.devices.push_back(rule);
   }
   return resources;
+}
+
+// Idmapped mounts of a container in a user namespace are made here, outside it: inside, the
+// kernel refuses to idmap a filesystem it does not own (mount_setattr: EPERM). Each detached
+// tree goes to the init, which attaches it where the mount belongs.
+Result<void> send_idmapped_trees(const oci::Spec& spec, const oci::Linux& linux_config,
+                                 linux_ns::SyncChannel& channel) {
+  std::unique_ptr<rootfs::MountOps> ops;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const oci::Mount& mount = spec.mounts[i];
+    if (!rootfs::is_idmapped_mount(mount)) continue;
+    auto options = rootfs::parse_mount_options(mount.options);
+    if (!options)
+      return std::unexpected(std::move(options.error()).context("mount " + mount.destination));
+    if (!ops) ops = rootfs::make_real_mount_ops();
+    UniqueFd tree = KRILL_TRY(rootfs::make_idmapped_tree(*ops, mount, *options, &linux_config,
+                                                         /*in_user_namespace=*/true,
+                                                         mount.destination));
+    KRILL_CHECK(channel.send(SyncMessage::kIdmappedMount, std::to_string(i), tree.get()));
+  }
+  return {};
 }
 
 // Removes a resctrl placement unless the create it belongs to succeeded.
@@ -177,6 +200,9 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     if (!netns) return fail_errno("linux.netDevices: open " + netns_path);
     KRILL_CHECK(linux_ns::move_net_devices(linux_config.net_devices, netns.get()));
   }
+  if (!request.exec_mode && (plan.new_user || plan.join_user) &&
+      linux_config.has_namespace(oci::NamespaceType::kMount))
+    KRILL_CHECK(send_idmapped_trees(spec, linux_config, runtime_end));
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 
   LaunchedInit launched;

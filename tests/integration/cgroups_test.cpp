@@ -170,6 +170,7 @@ TEST_F(CgroupTest, UnifiedUnknownControllerFails) {
 // {"type":"oom","id":ID} when it happens (cgroup v1 memory.oom_control eventfd here, memory.events
 // on cgroup v2), between the stats events; the command ends when the container stops.
 TEST_F(CgroupTest, EventsReportOomKills) {
+  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1's events keeps running after the container stops";
   Bundle bundle;
   bundle.set_args({"/bin/sh", "-c", "sleep 1; /probe eat-memory 256"});
   bundle.config["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};

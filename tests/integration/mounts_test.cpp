@@ -294,6 +294,9 @@ TEST(Mounts, IdmapTakesTheContainersMappings) {
   TempDir dir("idmap-userns");
   const std::string source = make_idmap_source(dir);
   Bundle bundle;
+  // The container's root (host 220000) cannot make mount points in a rootfs host root owns.
+  mkdir((bundle.rootfs() + "/idm").c_str(), 0755);
+  mkdir((bundle.rootfs() + "/plain").c_str(), 0755);
   bundle.set_namespace("user");
   bundle.config["linux"]["uidMappings"] = {
       {{"containerID", 0}, {"hostID", 220000}, {"size", 65536}}};

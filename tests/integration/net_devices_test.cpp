@@ -1,7 +1,8 @@
 // config-linux.md "Network Devices": host devices moved into the container's network namespace.
-// The devices are dummies made by the test in its own network namespace (main.cpp unshares
-// one per test process), never the machine's interfaces; `ip` (iproute2) is only the test's
-// tool, the runtime talks rtnetlink itself.
+// The devices are veth pairs made by the test in its own network namespace (main.cpp unshares
+// one per test process), never the machine's interfaces (this kernel has no dummy driver); one
+// end is moved, its peer stays. `ip` (iproute2) is only the test's tool, the runtime talks
+// rtnetlink itself.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -20,23 +21,28 @@ CommandResult ip(const std::vector<std::string>& args) {
 
 bool host_has_device(const std::string& name) { return ip({"link", "show", "dev", name}).ok(); }
 
-// A dummy device in the test's namespace, deleted at the end if it is still here.
+// A veth pair in the test's namespace: name() is the end to move, peer() stays here. Deleted at
+// the end if still here (deleting either end deletes both).
 class Dummy {
  public:
   explicit Dummy(const std::string& hint) {
     static int counter = 0;
     name_ = hint + std::to_string(getpid() % 10000) + "x" + std::to_string(++counter);
-    CommandResult r = ip({"link", "add", name_, "type", "dummy"});
+    peer_ = name_ + "p";
+    CommandResult r = ip({"link", "add", name_, "type", "veth", "peer", "name", peer_});
     if (!r.ok()) error_ = r.describe();
   }
   ~Dummy() {
     if (host_has_device(name_)) ip({"link", "del", name_});
+    if (host_has_device(peer_)) ip({"link", "del", peer_});
   }
   const std::string& name() const { return name_; }
+  const std::string& peer() const { return peer_; }
   const std::string& error() const { return error_; }
 
  private:
   std::string name_;
+  std::string peer_;
   std::string error_;
 };
 
@@ -55,7 +61,7 @@ class NetDevices : public ::testing::Test {
 
 // "MUST be made available", "name" renames it, "MUST preserve ... permanent IP addresses ... with
 // global scope", "MUST set the network device state to up"; and the runtime does not move it
-// back: the kernel destroys a virtual device with the namespace.
+// back: the kernel destroys a virtual device (and so the veth pair) with the namespace.
 TEST_F(NetDevices, MovedRenamedUpWithItsGlobalAddresses) {
   Dummy dummy("kitd");
   ASSERT_TRUE(dummy.error().empty()) << dummy.error();
@@ -75,8 +81,10 @@ TEST_F(NetDevices, MovedRenamedUpWithItsGlobalAddresses) {
   EXPECT_FALSE(has_address(devices["ctr0"], "10.78.0.2/24"))
       << "a link-scope address was carried over: " << devices.dump();
   EXPECT_FALSE(host_has_device(dummy.name())) << "still on the host while the container ran";
-  EXPECT_TRUE(eventually([&] { return !host_has_device(dummy.name()) && !host_has_device("ctr0"); }))
-      << "the device came back to the runtime's namespace";
+  EXPECT_TRUE(eventually([&] {
+    return !host_has_device(dummy.name()) && !host_has_device("ctr0") &&
+           !host_has_device(dummy.peer());
+  })) << "the device came back to the runtime's namespace, or outlived it";
 }
 
 // Without "name" the host name is kept; with "%d" the kernel numbers it in the container.
