@@ -78,11 +78,12 @@ oci::Resources resources_with_devices(const oci::Linux& linux_config) {
   return resources;
 }
 
-// Idmapped mounts of a container in a user namespace are made here, outside it: inside, the
-// kernel refuses to idmap a filesystem it does not own (mount_setattr: EPERM). Each detached
-// tree goes to the init, which attaches it where the mount belongs.
+// Idmapped mounts are made here, in the runtime's namespaces: in a user namespace the kernel
+// refuses to idmap a filesystem it does not own (mount_setattr: EPERM), and in a new pid
+// namespace the init could not write the mapping's /proc/<pid>/uid_map (/proc is still the
+// host's there). Each detached tree goes to the init, which attaches it where the mount belongs.
 Result<void> send_idmapped_trees(const oci::Spec& spec, const oci::Linux& linux_config,
-                                 linux_ns::SyncChannel& channel) {
+                                 bool in_user_namespace, linux_ns::SyncChannel& channel) {
   std::unique_ptr<rootfs::MountOps> ops;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const oci::Mount& mount = spec.mounts[i];
@@ -92,8 +93,7 @@ Result<void> send_idmapped_trees(const oci::Spec& spec, const oci::Linux& linux_
       return std::unexpected(std::move(options.error()).context("mount " + mount.destination));
     if (!ops) ops = rootfs::make_real_mount_ops();
     UniqueFd tree = KRILL_TRY(rootfs::make_idmapped_tree(*ops, mount, *options, &linux_config,
-                                                         /*in_user_namespace=*/true,
-                                                         mount.destination));
+                                                         in_user_namespace, mount.destination));
     KRILL_CHECK(channel.send(SyncMessage::kIdmappedMount, std::to_string(i), tree.get()));
   }
   return {};
@@ -200,9 +200,9 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     if (!netns) return fail_errno("linux.netDevices: open " + netns_path);
     KRILL_CHECK(linux_ns::move_net_devices(linux_config.net_devices, netns.get()));
   }
-  if (!request.exec_mode && (plan.new_user || plan.join_user) &&
-      linux_config.has_namespace(oci::NamespaceType::kMount))
-    KRILL_CHECK(send_idmapped_trees(spec, linux_config, runtime_end));
+  if (!request.exec_mode && linux_config.has_namespace(oci::NamespaceType::kMount))
+    KRILL_CHECK(
+        send_idmapped_trees(spec, linux_config, plan.new_user || plan.join_user, runtime_end));
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 
   LaunchedInit launched;

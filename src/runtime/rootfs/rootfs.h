@@ -21,9 +21,10 @@ struct RootfsConfig {
   bool new_cgroup_namespace = false;
   bool no_pivot = false;
   int console_fd = -1;  // pty slave to bind-mount on /dev/console when process.terminal
-  // Idmapped mounts the runtime prepared outside the container's user namespace (in one,
-  // mount_setattr(MOUNT_ATTR_IDMAP) on a host filesystem is refused): spec mount index ->
-  // detached tree fd, attached with move_mount. Others are made here.
+  // Idmapped mounts the runtime prepared in its own namespaces (in a user namespace
+  // mount_setattr(MOUNT_ATTR_IDMAP) on a host filesystem is refused; in a new pid namespace
+  // the mapping's /proc/<pid> is not reachable): spec mount index -> detached tree fd, attached
+  // with move_mount. Others are made here.
   std::map<size_t, int> idmapped_trees;
 };
 
