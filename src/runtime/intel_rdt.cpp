@@ -210,9 +210,11 @@ Result<RdtPlacement> apply_intel_rdt(const std::string& root, const oci::IntelRd
       placement.created_group = rdt.clos_id.empty();
     } else if (!rdt.clos_id.empty()) {
       if (!rdt.l3_cache_schema.empty())
-        KRILL_CHECK(check_schema_matches(placement.group, rdt.l3_cache_schema, field + ".l3CacheSchema"));
+        KRILL_CHECK(
+            check_schema_matches(placement.group, rdt.l3_cache_schema, field + ".l3CacheSchema"));
       if (!rdt.mem_bw_schema.empty())
-        KRILL_CHECK(check_schema_matches(placement.group, rdt.mem_bw_schema, field + ".memBwSchema"));
+        KRILL_CHECK(
+            check_schema_matches(placement.group, rdt.mem_bw_schema, field + ".memBwSchema"));
     }
   }
   for (const auto& line : lines)

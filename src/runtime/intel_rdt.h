@@ -15,9 +15,9 @@ namespace krill::runtime {
 
 // What apply_intel_rdt made, kept in the container's record for delete.
 struct RdtPlacement {
-  std::string group;          // the CTRL_MON group directory the init was added to
-  bool created_group = false; // made by us for a container without closID: removed on delete
-  std::string monitor_group;  // mon_groups/<id> (enableMonitoring), removed on delete; or ""
+  std::string group;           // the CTRL_MON group directory the init was added to
+  bool created_group = false;  // made by us for a container without closID: removed on delete
+  std::string monitor_group;   // mon_groups/<id> (enableMonitoring), removed on delete; or ""
 };
 
 // The mount point of the first resctrl file system in `mountinfo_path`, or an error

@@ -31,8 +31,7 @@ std::vector<LinkAddress> addresses_to_keep(const std::vector<LinkAddress>& all) 
   return kept;
 }
 
-Result<void> move_one(RtNetlink& host, RtNetlink& container, const Planned& device,
-                      int netns_fd) {
+Result<void> move_one(RtNetlink& host, RtNetlink& container, const Planned& device, int netns_fd) {
   const std::string at = entry_path(device.host_name);
   auto context = [&](Error error, const std::string& what) {
     return std::unexpected(std::move(error).context(at + ": " + what));
@@ -46,13 +45,13 @@ Result<void> move_one(RtNetlink& host, RtNetlink& container, const Planned& devi
   // A template ("eth%d") is filled in by a rename inside, where the device can be found again
   // by a temporary name of ours; other names are given in the move itself.
   const bool templated = is_template(device.target_name);
-  const std::string moved_name =
-      templated ? "km" + std::to_string(device.link.index) + "." + std::to_string(::getpid() % 100000)
-                : device.target_name;
+  const std::string moved_name = templated ? "km" + std::to_string(device.link.index) + "." +
+                                                 std::to_string(::getpid() % 100000)
+                                           : device.target_name;
   if (auto moved = host.move_to_namespace(device.link.index, netns_fd, moved_name); !moved)
-    return context(std::move(moved.error()),
-                   "move " + device.host_name + " into the container's network namespace as " +
-                       device.target_name);
+    return context(std::move(moved.error()), "move " + device.host_name +
+                                                 " into the container's network namespace as " +
+                                                 device.target_name);
   auto found = container.find_link(moved_name);
   if (!found) return context(std::move(found.error()), "find " + moved_name + " in the container");
   if (!*found) return std::unexpected(Error(at + ": " + moved_name + " vanished after the move"));
@@ -77,13 +76,11 @@ std::string net_device_target_name(const std::string& host_name, const oci::NetD
   return device.name.empty() ? host_name : device.name;
 }
 
-Result<void> move_net_devices(const std::map<std::string, oci::NetDevice>& devices,
-                              int netns_fd) {
+Result<void> move_net_devices(const std::map<std::string, oci::NetDevice>& devices, int netns_fd) {
   if (devices.empty()) return {};
   auto host = KRILL_TRY(RtNetlink::open());
   auto container = RtNetlink::open_in(netns_fd);
-  if (!container)
-    return std::unexpected(std::move(container.error()).context("linux.netDevices"));
+  if (!container) return std::unexpected(std::move(container.error()).context("linux.netDevices"));
 
   // Everything is checked before anything moves: a failed create then leaves the host as it was.
   std::vector<Planned> plan;
@@ -101,8 +98,7 @@ Result<void> move_net_devices(const std::map<std::string, oci::NetDevice>& devic
         return fail(at + ": a network device named " + planned.target_name +
                     " already exists in the container's network namespace");
       if (auto [other, inserted] = targets.emplace(planned.target_name, host_name); !inserted)
-        return fail(at + ": " + other->second + " is given the same name " +
-                    planned.target_name);
+        return fail(at + ": " + other->second + " is given the same name " + planned.target_name);
     }
     plan.push_back(std::move(planned));
   }

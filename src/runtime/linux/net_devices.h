@@ -19,8 +19,7 @@ namespace krill::linux_ns {
 // Nothing moves back later: on the namespace's end the kernel returns physical devices to the
 // initial namespace and destroys virtual ones, as the spec wants.
 // Errors name the entry: "linux.netDevices.eth9: no network device eth9 on the host".
-Result<void> move_net_devices(const std::map<std::string, oci::NetDevice>& devices,
-                              int netns_fd);
+Result<void> move_net_devices(const std::map<std::string, oci::NetDevice>& devices, int netns_fd);
 
 // The name a device gets inside: `name`, or the host name when it is empty.
 std::string net_device_target_name(const std::string& host_name, const oci::NetDevice& device);

@@ -59,8 +59,7 @@ void for_each_attribute(const char* data, size_t size, Visit visit) {
   auto* rta = reinterpret_cast<const rtattr*>(data);
   int left = static_cast<int>(size);
   for (; RTA_OK(rta, left); rta = RTA_NEXT(rta, left)) {
-    visit(rta->rta_type,
-          std::string(static_cast<const char*>(RTA_DATA(rta)), RTA_PAYLOAD(rta)));
+    visit(rta->rta_type, std::string(static_cast<const char*>(RTA_DATA(rta)), RTA_PAYLOAD(rta)));
   }
 }
 
@@ -97,7 +96,8 @@ Result<RtNetlink> RtNetlink::open() {
 Result<RtNetlink> RtNetlink::open_in(int netns_fd) {
   UniqueFd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!own) return fail_errno("open /proc/thread-self/ns/net");
-  if (::setns(netns_fd, CLONE_NEWNET) != 0) return fail_errno("enter the container's network namespace");
+  if (::setns(netns_fd, CLONE_NEWNET) != 0)
+    return fail_errno("enter the container's network namespace");
   auto opened = open();
   if (::setns(own.get(), CLONE_NEWNET) != 0) {
     // Staying in the container's namespace would misdirect everything after: give up at once.
@@ -112,8 +112,8 @@ Result<std::vector<std::string>> RtNetlink::transact(std::string message, bool d
   if (!dump) header->nlmsg_flags |= NLM_F_ACK;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  if (::sendto(fd_.get(), message.data(), message.size(), 0,
-               reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+  if (::sendto(fd_.get(), message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) < 0)
     return fail_errno("send a netlink request");
 
   std::vector<std::string> payloads;
@@ -148,8 +148,7 @@ Result<std::vector<std::string>> RtNetlink::transact(std::string message, bool d
         return std::unexpected(Error(std::move(text), -error->error));
       }
       // A dump's parts until NLMSG_DONE, or a single answer (RTM_GETLINK) before its ack.
-      payloads.emplace_back(static_cast<const char*>(NLMSG_DATA(nh)),
-                            nh->nlmsg_len - NLMSG_HDRLEN);
+      payloads.emplace_back(static_cast<const char*>(NLMSG_DATA(nh)), nh->nlmsg_len - NLMSG_HDRLEN);
     }
   }
 }
@@ -177,7 +176,8 @@ Result<LinkInfo> RtNetlink::link(int index) {
   if (!answer)
     return std::unexpected(
         std::move(answer.error()).context("look up network device #" + std::to_string(index)));
-  if (answer->empty()) return fail("look up network device #" + std::to_string(index) + ": no answer");
+  if (answer->empty())
+    return fail("look up network device #" + std::to_string(index) + ": no answer");
   return parse_link(answer->front());
 }
 

@@ -22,8 +22,8 @@ struct LinkInfo {
 struct LinkAddress {
   int family = 0;  // AF_INET, AF_INET6
   uint8_t prefix_length = 0;
-  uint8_t scope = 0;   // RT_SCOPE_*
-  uint32_t flags = 0;  // IFA_F_* (IFA_FLAGS when the kernel sends it)
+  uint8_t scope = 0;      // RT_SCOPE_*
+  uint32_t flags = 0;     // IFA_F_* (IFA_FLAGS when the kernel sends it)
   std::string local;      // IFA_LOCAL, raw bytes (may be empty for IPv6)
   std::string address;    // IFA_ADDRESS, raw bytes
   std::string broadcast;  // IFA_BROADCAST, raw bytes (IPv4 only)
