@@ -132,9 +132,12 @@ void drain(UniqueFd& fd, std::string& buffer, const OutputCap& cap, bool& trunca
 }
 
 // Child side, between fork and execve: async-signal-safe calls only, no allocation.
+// A failed chdir is told apart from a failed execve by this bit in the errno sent back.
+constexpr int kChdirFailed = 0x40000000;
+
 [[noreturn]] void exec_child(int stdin_fd, int stdout_fd, int stderr_fd, int error_fd,
                              const char* path, char* const* argv, char* const* envp,
-                             bool reset_signals, bool close_other_fds) {
+                             const char* cwd, bool reset_signals, bool close_other_fds) {
   // Move the pipe ends above 2 first so dup2 never meets itself (dup2(x, x) would leave
   // O_CLOEXEC set on 0-2).
   int in = ::fcntl(stdin_fd, F_DUPFD_CLOEXEC, 3);
@@ -143,6 +146,11 @@ void drain(UniqueFd& fd, std::string& buffer, const OutputCap& cap, bool& trunca
   if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
       ::dup2(err, 2) < 0) {
     int e = errno;
+    (void)!::write(error_fd, &e, sizeof(e));
+    ::_exit(127);
+  }
+  if (cwd != nullptr && ::chdir(cwd) != 0) {
+    int e = errno | kChdirFailed;
     (void)!::write(error_fd, &e, sizeof(e));
     ::_exit(127);
   }
@@ -191,10 +199,11 @@ std::string describe_wait_status(int status) {
 }
 
 bool ChildOutcome::succeeded() const {
-  return exec_errno == 0 && !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
+  return exec_errno == 0 && chdir_errno == 0 && !timed_out && WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0;
 }
 
 std::string ChildOutcome::describe() const {
+  if (chdir_errno != 0) return std::string("chdir: ") + std::strerror(chdir_errno);
   if (exec_errno != 0) return std::string("exec: ") + std::strerror(exec_errno);
   if (timed_out) return "timed out (killed)";
   return describe_wait_status(wait_status);
@@ -221,7 +230,8 @@ Result<ChildOutcome> run_child(const ChildSpec& spec) {
   if (pid < 0) return fail_errno("fork");
   if (pid == 0) {
     exec_child(in.read.get(), out.write.get(), err.write.get(), exec_error.write.get(),
-               spec.path.c_str(), argv.data(), envp.data(), spec.reset_signals,
+               spec.path.c_str(), argv.data(), envp.data(),
+               spec.cwd.empty() ? nullptr : spec.cwd.c_str(), spec.reset_signals,
                spec.close_other_fds);
   }
   Child child(pid);
@@ -239,7 +249,10 @@ Result<ChildOutcome> run_child(const ChildSpec& spec) {
   } while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof(exec_errno))) {
     outcome.wait_status = child.wait();
-    outcome.exec_errno = exec_errno != 0 ? exec_errno : EIO;
+    if (exec_errno & kChdirFailed)
+      outcome.chdir_errno = (exec_errno & ~kChdirFailed) != 0 ? exec_errno & ~kChdirFailed : EIO;
+    else
+      outcome.exec_errno = exec_errno != 0 ? exec_errno : EIO;
     return outcome;
   }
 

@@ -33,6 +33,9 @@ struct ChildSpec {
   std::optional<std::chrono::milliseconds> timeout;  // none: wait as long as it runs
   OutputCap stdout_cap;
   OutputCap stderr_cap;
+  // The child's working directory; empty: the caller's. A failed chdir is reported as
+  // ChildOutcome::chdir_errno and nothing runs.
+  std::string cwd;
   // In the child before execve: default signal dispositions and an empty signal mask.
   bool reset_signals = true;
   // In the child before execve: every fd but 0-2 marked close-on-exec, so none leaks into it.
@@ -42,6 +45,8 @@ struct ChildSpec {
 struct ChildOutcome {
   // Non-zero: execve (or the fd setup before it) failed with this errno; nothing ran.
   int exec_errno = 0;
+  // Non-zero: chdir to ChildSpec::cwd failed with this errno; nothing ran (exec_errno is 0).
+  int chdir_errno = 0;
   // The timeout passed: the child was killed with SIGKILL and reaped.
   bool timed_out = false;
   // The waitpid status, when the program ran and ended by itself.

@@ -12,7 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <vector>
 
 #include "base/user_namespace.h"
 #include "runtime/hooks.h"
@@ -67,6 +70,21 @@ Result<void> join_session_keyring(const std::string& name) {
   return {};
 }
 
+// A missing process.cwd is made, as runc makes it (engines rely on that): as the container's
+// root, before the switch to the process's user and before root.readonly applies, resolved in
+// the new root with RESOLVE_IN_ROOT and no magic links, so that neither ".." nor a symlink nor
+// /proc/self/... can place it outside. The chdir later still checks where it landed
+// (CVE-2024-21626).
+Result<void> make_working_directory(const std::string& cwd) {
+  UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return fail_errno("open the container's root");
+  auto made = rootfs::mkdir_all_in_root(root.get(), cwd, 0755);
+  if (!made)
+    return std::unexpected(
+        std::move(made.error()).context("create process.cwd \"" + cwd + "\" in the container"));
+  return {};
+}
+
 // Everything between the namespaces and the wait for `start`.
 Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state) {
   const oci::Spec& spec = *request.spec;
@@ -76,7 +94,22 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   auto& channel = *request.channel;
   auto& plan = *request.namespaces;
 
-  KRILL_CHECK(channel.expect(SyncMessage::kCgroupReady));
+  // Idmapped trees the runtime made for us arrive first (a user namespace may not make them).
+  std::vector<UniqueFd> trees;
+  std::map<size_t, int> tree_of_mount;
+  for (;;) {
+    auto next = KRILL_TRY(channel.receive());
+    if (next.type == SyncMessage::kCgroupReady) break;
+    if (next.type == SyncMessage::kError) return fail(next.payload);
+    if (next.type != SyncMessage::kIdmappedMount || !next.fd)
+      return fail(std::string("container setup protocol: unexpected ") + to_string(next.type));
+    char* end = nullptr;
+    const unsigned long index = std::strtoul(next.payload.c_str(), &end, 10);
+    if (end == next.payload.c_str() || *end != '\0' || index >= spec.mounts.size())
+      return fail("container setup protocol: bad mount index \"" + next.payload + "\"");
+    tree_of_mount[index] = next.fd.get();
+    trees.push_back(std::move(next.fd));
+  }
   if (plan.new_cgroup && ::unshare(CLONE_NEWCGROUP) != 0)
     return fail_errno("create cgroup namespace");
   KRILL_CHECK(join_session_keyring(request.session_keyring));
@@ -99,6 +132,7 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   rootfs_config.new_cgroup_namespace =
       plan.new_cgroup || plan.joins_type(oci::NamespaceType::kCgroup);
   rootfs_config.no_pivot = request.no_pivot;
+  rootfs_config.idmapped_trees = tree_of_mount;
   auto mount_ops = rootfs::make_real_mount_ops();
   const bool own_mount_namespace = linux_config.has_namespace(oci::NamespaceType::kMount);
   if (own_mount_namespace) KRILL_CHECK(rootfs::prepare_rootfs(rootfs_config, *mount_ops));
@@ -106,7 +140,9 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   KRILL_CHECK(channel.send(SyncMessage::kRunRuntimeHooks));
   auto hooks_done = KRILL_TRY(channel.expect(SyncMessage::kHooksDone));
   hook_state = std::move(hooks_done.payload);
-  KRILL_CHECK(run_hooks(spec.hooks.create_container, hook_state, "createContainer"));
+  // In the container's mount namespace before pivot_root, from the rootfs (as runc runs them).
+  KRILL_CHECK(run_hooks(spec.hooks.create_container, hook_state, "createContainer",
+                        own_mount_namespace ? request.rootfs : std::string()));
 
   if (own_mount_namespace) {
     KRILL_CHECK(rootfs::enter_rootfs(rootfs_config, *mount_ops));
@@ -114,6 +150,7 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
     if (::chroot(request.rootfs.c_str()) != 0 || ::chdir("/") != 0)
       return fail_errno("chroot into " + request.rootfs);
   }
+  KRILL_CHECK(make_working_directory(process.cwd));
   if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/true));
   if (linux_config.has_namespace(oci::NamespaceType::kUts)) {
     if (!spec.hostname.empty()) KRILL_CHECK(process::set_hostname(spec.hostname));
@@ -152,7 +189,8 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
     const std::string creating = "\"creating\"";
     if (auto at = hook_state.find(creating); at != std::string::npos)
       hook_state.replace(at, creating.size(), "\"created\"");
-    auto hooks = run_hooks(spec.hooks.start_container, hook_state, "startContainer");
+    // After the switch to the process's user and cwd, where runc runs them too.
+    auto hooks = run_hooks(spec.hooks.start_container, hook_state, "startContainer", "");
     if (!hooks) fail_start(connection, hooks.error().message());
   }
 

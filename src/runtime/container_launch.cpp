@@ -1,8 +1,12 @@
 #include "runtime/container_launch.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <memory>
+#include <optional>
 
 #include "base/fd_passing.h"
 #include "base/user_namespace.h"
@@ -12,7 +16,9 @@
 #include "runtime/container_init.h"
 #include "runtime/hooks.h"
 #include "runtime/linux/namespaces.h"
+#include "runtime/linux/net_devices.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/rootfs/rootfs.h"
 #include "runtime/security/seccomp.h"
 
 namespace krill::runtime {
@@ -75,6 +81,47 @@ oci::Resources resources_with_devices(const oci::Linux& linux_config) {
   }
   return resources;
 }
+
+// Idmapped mounts are made here, in the runtime's namespaces: in a user namespace the kernel
+// refuses to idmap a filesystem it does not own (mount_setattr: EPERM), and in a new pid
+// namespace the init could not write the mapping's /proc/<pid>/uid_map (/proc is still the
+// host's there). Each detached tree goes to the init, which attaches it where the mount belongs.
+Result<void> send_idmapped_trees(const oci::Spec& spec, const oci::Linux& linux_config,
+                                 bool in_user_namespace, linux_ns::SyncChannel& channel) {
+  std::unique_ptr<rootfs::MountOps> ops;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const oci::Mount& mount = spec.mounts[i];
+    if (!rootfs::is_idmapped_mount(mount)) continue;
+    auto options = rootfs::parse_mount_options(mount.options);
+    if (!options)
+      return std::unexpected(std::move(options.error()).context("mount " + mount.destination));
+    if (!ops) ops = rootfs::make_real_mount_ops();
+    UniqueFd tree = KRILL_TRY(rootfs::make_idmapped_tree(*ops, mount, *options, &linux_config,
+                                                         in_user_namespace, mount.destination));
+    KRILL_CHECK(channel.send(SyncMessage::kIdmappedMount, std::to_string(i), tree.get()));
+  }
+  return {};
+}
+
+// Removes a resctrl placement unless the create it belongs to succeeded.
+class RdtGuard {
+ public:
+  RdtGuard() = default;
+  RdtGuard(const RdtGuard&) = delete;
+  RdtGuard& operator=(const RdtGuard&) = delete;
+  ~RdtGuard() {
+    if (placement_) (void)remove_intel_rdt(*placement_);
+  }
+  void hold(RdtPlacement placement) { placement_ = std::move(placement); }
+  RdtPlacement release() {
+    RdtPlacement placement = placement_.value_or(RdtPlacement{});
+    placement_.reset();
+    return placement;
+  }
+
+ private:
+  std::optional<RdtPlacement> placement_;
+};
 
 }  // namespace
 
@@ -145,6 +192,21 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     if (!request.exec_mode) KRILL_CHECK(request.cgroup->create());
     KRILL_CHECK(request.cgroup->add_process(init_pid));
   }
+  RdtGuard rdt_guard;
+  if (!request.exec_mode && linux_config.intel_rdt)
+    rdt_guard.hold(KRILL_TRY(
+        apply_intel_rdt(request.resctrl_root, *linux_config.intel_rdt, request.id, init_pid)));
+  // linux.netDevices: moved from here, the runtime's (host's) namespace, before any hook or
+  // the container's program can look for them.
+  if (!request.exec_mode && !linux_config.net_devices.empty()) {
+    const std::string netns_path = "/proc/" + std::to_string(init_pid) + "/ns/net";
+    UniqueFd netns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!netns) return fail_errno("linux.netDevices: open " + netns_path);
+    KRILL_CHECK(linux_ns::move_net_devices(linux_config.net_devices, netns.get()));
+  }
+  if (!request.exec_mode && linux_config.has_namespace(oci::NamespaceType::kMount))
+    KRILL_CHECK(
+        send_idmapped_trees(spec, linux_config, plan.new_user || plan.join_user, runtime_end));
   KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
 
   LaunchedInit launched;
@@ -154,8 +216,9 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     auto next = KRILL_TRY(runtime_end.receive());
     switch (next.type) {
       case SyncMessage::kRunRuntimeHooks:
-        KRILL_CHECK(run_hooks(spec.hooks.prestart, state_json, "prestart"));
-        KRILL_CHECK(run_hooks(spec.hooks.create_runtime, state_json, "createRuntime"));
+        KRILL_CHECK(run_hooks(spec.hooks.prestart, state_json, "prestart", request.bundle));
+        KRILL_CHECK(
+            run_hooks(spec.hooks.create_runtime, state_json, "createRuntime", request.bundle));
         KRILL_CHECK(runtime_end.send(SyncMessage::kHooksDone, state_json));
         break;
       case SyncMessage::kConsole:
@@ -179,6 +242,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
           KRILL_CHECK(request.cgroup->apply(resources_with_devices(linux_config)));
         if (request.exec_mode) KRILL_CHECK(wait_for_exec(runtime_end));
         init_guard.release();
+        launched.intel_rdt = rdt_guard.release();
         return launched;
       case SyncMessage::kError:
         return fail(next.payload);

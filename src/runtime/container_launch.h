@@ -11,6 +11,7 @@
 #include "base/unique_fd.h"
 #include "oci/spec.h"
 #include "runtime/cgroups/manager.h"
+#include "runtime/intel_rdt.h"
 
 namespace krill::runtime {
 
@@ -27,11 +28,14 @@ struct LaunchRequest {
   // resources, and wait until the process has executed.
   bool exec_mode = false;
   bool new_keyring = true;  // false with --no-new-keyring
+  // The resctrl mount for linux.intelRdt (found by the caller); empty without intelRdt.
+  std::string resctrl_root;
 };
 
 struct LaunchedInit {
   pid_t pid = 0;
   UniqueFd console_master;  // when process.terminal
+  RdtPlacement intel_rdt;    // when linux.intelRdt: what delete removes
 };
 
 // On failure the init (if any) is killed and reaped before returning.

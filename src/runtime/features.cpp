@@ -42,7 +42,8 @@ std::string features_json() {
                                {"supportedFlags", security::supported_seccomp_flags()}};
   linux_features["apparmor"] = {{"enabled", security::apparmor_enabled()}};
   linux_features["selinux"] = {{"enabled", security::selinux_enabled()}};
-  linux_features["intelRdt"] = {{"enabled", false}};
+  linux_features["intelRdt"] = {{"enabled", true}, {"schemata", true}, {"monitoring", true}};
+  linux_features["netDevices"] = {{"enabled", true}};
   linux_features["mountExtensions"] = {{"idmap", {{"enabled", true}}}};
   features["linux"] = linux_features;
   features["annotations"] = {{"org.opencontainers.runtime-spec.features.v1", "krill-runtime"}};

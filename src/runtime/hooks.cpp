@@ -20,7 +20,7 @@ std::string last_line(std::string text) {
 }  // namespace
 
 Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::string_view phase,
-                      size_t number) {
+                      size_t number, const std::string& cwd) {
   const std::string label =
       std::string(phase) + " hook #" + std::to_string(number) + " (" + hook.path + ")";
   if (hook.path.empty())
@@ -30,6 +30,7 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::s
   spec.path = hook.path;
   spec.argv = hook.args;  // argv[0] is the path when args is empty
   spec.env = hook.env;
+  spec.cwd = cwd;
   spec.stdin_data = state_json;
   if (hook.timeout.has_value() && *hook.timeout > 0)
     spec.timeout = std::chrono::seconds(*hook.timeout);
@@ -39,6 +40,7 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::s
   if (!ran) return std::unexpected(std::move(ran.error()).context(label));
   const ChildOutcome& outcome = *ran;
 
+  if (outcome.chdir_errno != 0) return fail_errno(label + ": chdir to " + cwd, outcome.chdir_errno);
   if (outcome.exec_errno != 0) return fail_errno(label + ": exec", outcome.exec_errno);
   if (outcome.timed_out)
     return fail(label + " timed out after " + std::to_string(*hook.timeout) + "s");
@@ -51,18 +53,19 @@ Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::s
 }
 
 Result<void> run_hooks(const std::vector<oci::Hook>& hooks, std::string_view state_json,
-                       std::string_view phase) {
+                       std::string_view phase, const std::string& cwd) {
   for (size_t i = 0; i < hooks.size(); ++i)
-    KRILL_CHECK(run_hook(hooks[i], state_json, phase, i + 1));
+    KRILL_CHECK(run_hook(hooks[i], state_json, phase, i + 1, cwd));
   return {};
 }
 
 std::vector<std::string> run_hooks_best_effort(const std::vector<oci::Hook>& hooks,
                                                std::string_view state_json,
-                                               std::string_view phase) {
+                                               std::string_view phase,
+                                               const std::string& cwd) {
   std::vector<std::string> warnings;
   for (size_t i = 0; i < hooks.size(); ++i) {
-    auto result = run_hook(hooks[i], state_json, phase, i + 1);
+    auto result = run_hook(hooks[i], state_json, phase, i + 1, cwd);
     if (!result) warnings.push_back(result.error().message());
   }
   return warnings;

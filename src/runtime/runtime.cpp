@@ -23,6 +23,7 @@
 #include "runtime/container_launch.h"
 #include "runtime/container_status.h"
 #include "runtime/hooks.h"
+#include "runtime/intel_rdt.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/state_store.h"
@@ -65,6 +66,7 @@ class CreateRollback {
   CreateRollback& operator=(const CreateRollback&) = delete;
   ~CreateRollback() {
     if (dismissed_) return;
+    if (intel_rdt) (void)remove_intel_rdt(*intel_rdt);
     if (cgroup) (void)cgroup->destroy();
     (void)store_.remove_dir(id_);
   }
@@ -72,6 +74,7 @@ class CreateRollback {
 
   // Owned here so that it outlives every other step of create.
   std::optional<cgroups::Manager> cgroup;
+  std::optional<RdtPlacement> intel_rdt;
 
  private:
   StateStore& store_;
@@ -87,6 +90,10 @@ Result<void> wait_until_stopped(const ContainerRecord& record, std::chrono::mill
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return {};
+}
+
+RdtPlacement rdt_placement_of(const ContainerRecord& record) {
+  return RdtPlacement{record.rdt_group, record.rdt_created_group, record.rdt_monitor_group};
 }
 
 }  // namespace
@@ -125,6 +132,12 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   if (!terminal && !options.console_socket.empty())
     return fail("--console-socket given, but process.terminal is false in config.json");
 
+  // intel_rdt: the resctrl mount of the runtime's mount namespace, or the spec's error, before
+  // anything is made.
+  std::string resctrl_root;
+  if (spec.linux_config && spec.linux_config->intel_rdt)
+    resctrl_root = KRILL_TRY(find_resctrl_root());
+
   KRILL_CHECK(store.create_dir(options.id));
   CreateRollback rollback(store, options.id);
   auto lock = KRILL_TRY(store.lock(options.id));
@@ -158,8 +171,15 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   request.new_keyring = !options.no_new_keyring;
   request.start_listen_fd = start_socket.get();
   request.cgroup = &*rollback.cgroup;
+  request.resctrl_root = resctrl_root;
   auto launched = KRILL_TRY(launch_container(request));
   start_socket.reset();
+  if (!launched.intel_rdt.group.empty()) {
+    rollback.intel_rdt = launched.intel_rdt;
+    record.rdt_group = launched.intel_rdt.group;
+    record.rdt_created_group = launched.intel_rdt.created_group;
+    record.rdt_monitor_group = launched.intel_rdt.monitor_group;
+  }
 
   record.init_pid = launched.pid;
   record.init_start_time = KRILL_TRY(process_start_time(launched.pid));
@@ -209,7 +229,8 @@ Result<void> Runtime::start(const std::string& id) {
   oci::State state = container_state(record, dir);
   state.status = oci::Status::kRunning;
   // A failing poststart hook stops the container (runtime.md lifecycle step 9).
-  if (auto hooks = run_hooks(spec.hooks.poststart, oci::state_to_json(state), "poststart");
+  if (auto hooks =
+          run_hooks(spec.hooks.poststart, oci::state_to_json(state), "poststart", record.bundle);
       !hooks) {
     ::kill(record.init_pid, SIGKILL);
     return std::unexpected(std::move(hooks.error()).context("start container " + id));
@@ -273,11 +294,16 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     KRILL_CHECK(wait_until_stopped(record, std::chrono::seconds(10)));
   }
   KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
+  if (!record.rdt_group.empty())
+    KRILL_CHECK_CTX(remove_intel_rdt(rdt_placement_of(record)), "delete container " + id);
   auto spec = oci::parse_spec(record.config_json);
   if (spec) {
     oci::State state = container_state(record, dir);
+    // From the bundle, like the other runtime-namespace hooks; from / once the bundle is gone
+    // (an engine may remove it first), so that the hooks still run.
+    const std::string cwd = ::access(record.bundle.c_str(), X_OK) == 0 ? record.bundle : "/";
     for (const auto& warning :
-         run_hooks_best_effort(spec->hooks.poststop, oci::state_to_json(state), "poststop"))
+         run_hooks_best_effort(spec->hooks.poststop, oci::state_to_json(state), "poststop", cwd))
       log_warning(warning);
   }
   return store.remove_dir(id);
@@ -348,6 +374,15 @@ Result<std::string> Runtime::stats_json(const std::string& id) {
   auto cgroup = KRILL_TRY(open_cgroup(record));
   auto stats = KRILL_TRY(cgroup.stats());
   return cgroups::stats_to_json(stats);
+}
+
+Result<cgroups::OomWatch> Runtime::watch_oom(const std::string& id) {
+  auto store = KRILL_TRY(StateStore::open(state_root_));
+  auto record = KRILL_TRY(store.load(id));
+  if (container_status(record, store.container_dir(id)) == oci::Status::kStopped)
+    return fail("container " + id + " is stopped");
+  auto cgroup = KRILL_TRY(open_cgroup(record));
+  return cgroup.watch_oom();
 }
 
 void Runtime::log_warning(const std::string& message) const {

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/unique_fd.h"
 #include "oci/spec.h"
+#include "runtime/cgroups/oom_events.h"
 
 namespace krill::runtime {
 
@@ -94,6 +95,8 @@ class Runtime {
   Result<void> update(const std::string& id, const oci::Resources& resources);
   // runc's `events --stats` document for one container, as JSON text.
   Result<std::string> stats_json(const std::string& id);
+  // OOM notifications of a running container's memory cgroup, for `events`.
+  Result<cgroups::OomWatch> watch_oom(const std::string& id);
 
   const GlobalOptions& options() const { return options_; }
   const std::string& state_root() const { return state_root_; }

@@ -67,6 +67,11 @@ std::string record_to_json(const ContainerRecord& r) {
       {"paused", r.paused},
       {"config", r.config_json},
   };
+  if (!r.rdt_group.empty()) {
+    j["rdt_group"] = r.rdt_group;
+    j["rdt_created_group"] = r.rdt_created_group;
+    j["rdt_monitor_group"] = r.rdt_monitor_group;
+  }
   return j.dump();
 }
 
@@ -95,6 +100,9 @@ Result<ContainerRecord> record_from_json(std::string_view json) {
     }
     r.paused = j.value("paused", false);
     r.config_json = j.value("config", "");
+    r.rdt_group = j.value("rdt_group", "");
+    r.rdt_created_group = j.value("rdt_created_group", false);
+    r.rdt_monitor_group = j.value("rdt_monitor_group", "");
     return r;
   } catch (const nlohmann::json::exception& e) {
     return fail(std::string("parse container state: ") + e.what());

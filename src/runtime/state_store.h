@@ -47,6 +47,11 @@ struct ContainerRecord {
   // config.json as loaded at create: delete runs poststop hooks from it and
   // exec takes its defaults from it.
   std::string config_json;
+  // linux.intelRdt: the resctrl group the init joined, whether create made it (then delete
+  // removes it), and the MON group of enableMonitoring (always removed); empty without.
+  std::string rdt_group;
+  bool rdt_created_group = false;
+  std::string rdt_monitor_group;
 
   bool operator==(const ContainerRecord&) const = default;
 };

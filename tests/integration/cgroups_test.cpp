@@ -3,6 +3,9 @@
 // controllers on this hybrid layout, cgroup2 otherwise).
 #include <gtest/gtest.h>
 
+#include <sstream>
+#include <thread>
+
 #include "harness.h"
 
 namespace krill::it {
@@ -161,6 +164,41 @@ TEST_F(CgroupTest, UnifiedUnknownControllerFails) {
   CommandResult r = c.create();
   EXPECT_NE(r.exit_code, 0) << r.describe();
   EXPECT_FALSE(c.state().ok());
+}
+
+// runc's `events` without --stats: an OOM kill in the container's memory cgroup is reported as
+// {"type":"oom","id":ID} when it happens (cgroup v1 memory.oom_control eventfd here, memory.events
+// on cgroup v2), between the stats events; the command ends when the container stops.
+TEST_F(CgroupTest, EventsReportOomKills) {
+  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1's events keeps running after the container stops";
+  Bundle bundle;
+  bundle.set_args({"/bin/sh", "-c", "sleep 1; /probe eat-memory 256"});
+  bundle.config["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
+  Container c(bundle);
+  ASSERT_TRUE(c.create().ok()) << c.error_output();
+  CommandResult events;
+  std::thread watcher([&] {
+    events = runtime({"events", "--interval", "30s", c.id()}, {.timeout = std::chrono::seconds(40)});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // events registers first
+  CommandResult started = c.start();
+  EXPECT_TRUE(started.ok()) << started.describe();
+  EXPECT_TRUE(c.wait_for_status("stopped", std::chrono::seconds(30)));
+  watcher.join();
+  EXPECT_TRUE(events.ok()) << events.describe();
+  EXPECT_EQ(c.output().find("survived"), std::string::npos) << "the memory limit did not hold";
+  bool saw_oom = false, saw_stats = false;
+  std::istringstream lines(events.out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    json event = parse_json(line);
+    ASSERT_TRUE(event.is_object()) << line;
+    EXPECT_EQ(event.value("id", ""), c.id()) << line;
+    if (event.value("type", "") == "oom") saw_oom = true;
+    if (event.value("type", "") == "stats") saw_stats = true;
+  }
+  EXPECT_TRUE(saw_stats) << events.out;
+  EXPECT_TRUE(saw_oom) << events.out;
 }
 
 }  // namespace

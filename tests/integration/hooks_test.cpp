@@ -97,6 +97,17 @@ TEST(Hooks, PhasesOrderStateAndNamespaces) {
     if (name != "poststop" && !in_container) {
       EXPECT_EQ(state.value("pid", 0), pid) << name;
     }
+    // Working directories as runc's: the bundle for the runtime-namespace hooks (runc chdirs
+    // there for create; krill for start and delete too), the rootfs for createContainer (before
+    // pivot_root), process.cwd for startContainer.
+    const std::string cwd = line.value("cwd", "");
+    if (name == "createContainer") {
+      EXPECT_EQ(cwd, bundle.rootfs()) << name;
+    } else if (name == "startContainer") {
+      EXPECT_EQ(cwd, bundle.config["process"].value("cwd", "/")) << name;
+    } else if (!runtime_is_runc() || name == "prestart" || name == "createRuntime") {
+      EXPECT_EQ(cwd, bundle.path()) << name;
+    }
   }
 }
 

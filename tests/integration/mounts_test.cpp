@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <sstream>
 
 #include "harness.h"
 
@@ -219,6 +222,125 @@ TEST(Mounts, MissingDestinationIsCreated) {
   ProbeRun probe = run_probe(bundle);
   ASSERT_TRUE(probe.ok()) << probe.result.describe();
   EXPECT_TRUE(find_mount(probe.report, "/new/deep/dir").is_object());
+}
+
+// Each line of `out` that is a JSON object, in order.
+std::vector<json> json_lines(const std::string& out) {
+  std::vector<json> lines;
+  std::istringstream in(out);
+  std::string line;
+  while (std::getline(in, line))
+    if (json parsed = parse_json(line); parsed.is_object()) lines.push_back(parsed);
+  return lines;
+}
+
+// A host directory with a root-owned file and one of uid/gid 1000, for idmapped mounts. /tmp is
+// ext4 here, which supports them.
+std::string make_idmap_source(const TempDir& dir) {
+  const std::string source = dir.path() + "/src";
+  mkdir(source.c_str(), 0755);
+  write_file(source + "/root-owned", "r");
+  write_file(source + "/user-owned", "u");
+  if (chown((source + "/user-owned").c_str(), 1000, 1000) != 0) ADD_FAILURE() << "chown";
+  return source;
+}
+
+bool idmap_unsupported(const CommandResult& r) {
+  return r.err.find("does not support idmapped") != std::string::npos ||
+         r.err.find("lacks mount_setattr") != std::string::npos;
+}
+
+// config.md Mounts uidMappings/gidMappings + "idmap": the mount shows on-disk ids through the
+// mapping (containerID -> hostID), and files the container makes get the on-disk id back.
+TEST(Mounts, IdmappedBindMountWithItsOwnMappings) {
+  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1 has no idmapped mounts";
+  TempDir dir("idmap");
+  const std::string source = make_idmap_source(dir);
+  Bundle bundle;
+  bundle.config["mounts"].push_back(
+      {{"destination", "/idm"},
+       {"type", "bind"},
+       {"source", source},
+       {"options", {"bind", "idmap"}},
+       {"uidMappings", {{{"containerID", 0}, {"hostID", 5000}, {"size", 2000}}}},
+       {"gidMappings", {{{"containerID", 0}, {"hostID", 6000}, {"size", 2000}}}}});
+  bundle.config["process"]["user"] = {{"uid", 5000}, {"gid", 6000}};
+  bundle.set_args({"/bin/sh", "-c",
+                   "/probe stat /idm/root-owned; /probe stat /idm/user-owned; "
+                   "/probe write /idm/made-inside; echo wrote=$?"});
+  Container c(bundle);
+  CommandResult r = c.run();
+  if (idmap_unsupported(r)) GTEST_SKIP() << r.err;
+  ASSERT_TRUE(r.ok()) << r.describe();
+  std::vector<json> stats = json_lines(r.out);
+  ASSERT_EQ(stats.size(), 2u) << r.out;
+  EXPECT_EQ(stats[0]["uid"], 5000) << r.out;
+  EXPECT_EQ(stats[0]["gid"], 6000) << r.out;
+  EXPECT_EQ(stats[1]["uid"], 6000) << r.out;
+  EXPECT_EQ(stats[1]["gid"], 7000) << r.out;
+  EXPECT_NE(r.out.find("wrote=0"), std::string::npos) << r.out;
+  struct stat st {};
+  ASSERT_EQ(stat((source + "/made-inside").c_str(), &st), 0) << r.out;
+  EXPECT_EQ(st.st_uid, 0u) << "uid 5000 through the mapping is on-disk 0";
+  EXPECT_EQ(st.st_gid, 0u);
+}
+
+// "idmap" without mappings in a container with a user namespace: the container's mappings
+// apply, so host root's files are the container root's (without it they would be nobody's).
+TEST(Mounts, IdmapTakesTheContainersMappings) {
+  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1 has no idmapped mounts";
+  if (read_file("/proc/sys/user/max_user_namespaces") == "0\n")
+    GTEST_SKIP() << "user namespaces are disabled";
+  TempDir dir("idmap-userns");
+  const std::string source = make_idmap_source(dir);
+  Bundle bundle;
+  // The container's root (host 220000) cannot make mount points in a rootfs host root owns.
+  mkdir((bundle.rootfs() + "/idm").c_str(), 0755);
+  mkdir((bundle.rootfs() + "/plain").c_str(), 0755);
+  bundle.set_namespace("user");
+  bundle.config["linux"]["uidMappings"] = {
+      {{"containerID", 0}, {"hostID", 220000}, {"size", 65536}}};
+  bundle.config["linux"]["gidMappings"] = {
+      {{"containerID", 0}, {"hostID", 220000}, {"size", 65536}}};
+  json mounts = json::array();
+  for (const auto& m : bundle.config["mounts"])
+    if (m.value("type", "") != "cgroup") mounts.push_back(m);
+  mounts.push_back({{"destination", "/idm"},
+                    {"type", "bind"},
+                    {"source", source},
+                    {"options", {"rbind", "idmap"}}});
+  mounts.push_back(
+      {{"destination", "/plain"}, {"type", "bind"}, {"source", source}, {"options", {"rbind"}}});
+  bundle.config["mounts"] = mounts;
+  bundle.set_args({"/bin/sh", "-c",
+                   "/probe stat /idm/root-owned; /probe stat /idm/user-owned; "
+                   "/probe stat /plain/root-owned"});
+  Container c(bundle);
+  CommandResult r = c.run();
+  if (idmap_unsupported(r)) GTEST_SKIP() << r.err;
+  ASSERT_TRUE(r.ok()) << r.describe();
+  std::vector<json> stats = json_lines(r.out);
+  ASSERT_EQ(stats.size(), 3u) << r.out;
+  EXPECT_EQ(stats[0]["uid"], 0) << r.out;
+  EXPECT_EQ(stats[0]["gid"], 0) << r.out;
+  EXPECT_EQ(stats[1]["uid"], 1000) << r.out;
+  EXPECT_EQ(stats[2]["uid"], 65534) << "without idmap host root is unmapped: " << r.out;
+}
+
+// config.md idmap: "If there are no uidMappings and gidMappings specified and the container
+// isn't using user namespaces, an error MUST be returned."
+TEST(Mounts, IdmapWithoutMappingsOrUserNamespaceFails) {
+  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1 has no idmapped mounts";
+  TempDir dir("idmap-none");
+  const std::string source = make_idmap_source(dir);
+  Bundle bundle;
+  bundle.config["mounts"].push_back(
+      {{"destination", "/idm"}, {"type", "bind"}, {"source", source}, {"options", {"bind", "idmap"}}});
+  Container c(bundle);
+  CommandResult r = c.create();
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("idmap"), std::string::npos) << r.err;
+  EXPECT_FALSE(c.state().ok());
 }
 
 }  // namespace

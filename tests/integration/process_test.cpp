@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -57,18 +59,56 @@ TEST(Process, ArgsCwdEnv) {
   EXPECT_EQ(r.out, "one two  three\n");
 }
 
-// config.md Process: a cwd that does not exist in the rootfs is created (runc behaviour relied
-// upon by engines) or the start fails; it is never silently replaced by another directory.
-TEST(Process, CwdIsHonouredOrFails) {
+// config.md Process: a cwd that does not exist in the rootfs is created, as runc creates it
+// (engines rely on it), even under root.readonly, before the switch to the process's user.
+TEST(Process, MissingCwdIsCreated) {
   Bundle bundle;
-  bundle.config["root"]["readonly"] = false;
+  bundle.config["root"]["readonly"] = true;
   bundle.config["process"]["cwd"] = "/kit/work";
+  bundle.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
   ProbeRun probe = run_probe(bundle);
-  if (probe.ok()) {
-    EXPECT_EQ(probe.report["cwd"], "/kit/work");
-  } else {
-    EXPECT_NE(probe.result.exit_code, 0);
+  ASSERT_TRUE(probe.ok()) << probe.result.describe();
+  EXPECT_EQ(probe.report["cwd"], "/kit/work");
+  struct stat st {};
+  ASSERT_EQ(stat((bundle.rootfs() + "/kit/work").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+  EXPECT_EQ(st.st_uid, 0u) << "made by the container's root";
+}
+
+// CVE-2024-21626 rules for the created cwd: it is resolved inside the rootfs, so a symlink
+// climbing out (absolute or with "..") lands inside it and nothing is made on the host.
+TEST(Process, CreatedCwdStaysInsideTheRootfs) {
+  TempDir outside("cwd-outside");
+  Bundle bundle;
+  std::string climb;
+  for (int i = 0; i < 12; ++i) climb += "../";
+  ASSERT_EQ(symlink((climb + outside.path().substr(1)).c_str(),
+                    (bundle.rootfs() + "/up").c_str()),
+            0);
+  ASSERT_EQ(symlink(outside.path().c_str(), (bundle.rootfs() + "/abs").c_str()), 0);
+  for (const std::string cwd : {"/up/escaped", "/abs/escaped"}) {
+    bundle.config["process"]["cwd"] = cwd;
+    ProbeRun probe = run_probe(bundle);
+    ASSERT_TRUE(probe.ok()) << cwd << "\n" << probe.result.describe();
+    EXPECT_EQ(probe.report["cwd"], outside.path() + "/escaped") << cwd;
+    EXPECT_FALSE(path_exists(outside.path() + "/escaped")) << cwd << " was made on the host";
+    EXPECT_TRUE(path_exists(bundle.rootfs() + outside.path() + "/escaped")) << cwd;
+    remove_tree(bundle.rootfs() + outside.path() + "/escaped");
   }
+}
+
+// A cwd that cannot be made (a file is in the way) fails the create, naming the field.
+TEST(Process, CwdBlockedByAFileFails) {
+  Bundle bundle;
+  write_file(bundle.rootfs() + "/blocker", "x");
+  bundle.config["process"]["cwd"] = "/blocker/sub";
+  Container c(bundle);
+  CommandResult r = c.create();
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  if (!runtime_is_runc()) {
+    EXPECT_NE(r.err.find("cwd"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(c.state().ok());
 }
 
 // config.md User: uid, gid, additionalGids and umask.

@@ -19,7 +19,13 @@
 //                                {"hook":NAME,"pid":getpid(),"state":...} as one line to FILE
 //   probe stat PATH              print {"mode":..,"uid":..,"gid":..,"type":..} (lstat)
 //   probe fds                    print the open fds as JSON
+//   probe eat-memory MIB         allocate and touch MIB MiB, 1 MiB at a time, then print "survived"
+//
+// The report also lists the network devices ("net_devices": name, up, addresses as text) and the
+// clocks ("clocks": CLOCK_MONOTONIC and CLOCK_BOOTTIME seconds, /proc/self/timens_offsets).
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -37,6 +43,7 @@
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -363,6 +370,63 @@ json stdio_info() {
   return out;
 }
 
+// Every network device with its flags and addresses ("10.1.2.3/24", "fd00::1/64").
+json net_devices() {
+  json devices = json::object();
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return devices;
+  for (ifaddrs* entry = list; entry; entry = entry->ifa_next) {
+    json& device = devices[entry->ifa_name];
+    if (!device.contains("addresses")) device["addresses"] = json::array();
+    device["up"] = (entry->ifa_flags & IFF_UP) != 0;
+    if (!entry->ifa_addr) continue;
+    const int family = entry->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    char text[INET6_ADDRSTRLEN] = {0};
+    const void* raw = family == AF_INET
+                          ? static_cast<const void*>(
+                                &reinterpret_cast<sockaddr_in*>(entry->ifa_addr)->sin_addr)
+                          : static_cast<const void*>(
+                                &reinterpret_cast<sockaddr_in6*>(entry->ifa_addr)->sin6_addr);
+    inet_ntop(family, raw, text, sizeof text);
+    int prefix = 0;
+    if (entry->ifa_netmask) {
+      const auto* mask = family == AF_INET
+                             ? reinterpret_cast<const unsigned char*>(
+                                   &reinterpret_cast<sockaddr_in*>(entry->ifa_netmask)->sin_addr)
+                             : reinterpret_cast<const unsigned char*>(
+                                   &reinterpret_cast<sockaddr_in6*>(entry->ifa_netmask)->sin6_addr);
+      for (int i = 0; i < (family == AF_INET ? 4 : 16); ++i) prefix += __builtin_popcount(mask[i]);
+    }
+    device["addresses"].push_back(std::string(text) + "/" + std::to_string(prefix));
+  }
+  freeifaddrs(list);
+  return devices;
+}
+
+json clocks() {
+  auto seconds = [](clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<long long>(ts.tv_sec);
+  };
+  return {{"monotonic", seconds(CLOCK_MONOTONIC)},
+          {"boottime", seconds(CLOCK_BOOTTIME)},
+          {"timens_offsets", read_file("/proc/self/timens_offsets")}};
+}
+
+int eat_memory(long mib) {
+  std::vector<char*> chunks;
+  for (long i = 0; i < mib; ++i) {
+    char* chunk = static_cast<char*>(malloc(1 << 20));
+    if (!chunk) return 12;
+    memset(chunk, static_cast<int>(i), 1 << 20);
+    chunks.push_back(chunk);
+  }
+  std::cout << "survived" << std::endl;
+  return 0;
+}
+
 int report(int argc, char** argv) {
   std::vector<std::string> sysctls;
   std::vector<std::string> extra_cgroup_files;
@@ -428,6 +492,8 @@ int report(int argc, char** argv) {
   r["stdio"] = stdio_info();
   r["personality"] = personality(0xffffffff);
   r["selinux_label"] = trim(read_file("/proc/self/attr/current"));
+  r["net_devices"] = net_devices();
+  r["clocks"] = clocks();
   std::cout << r.dump() << std::endl;
   return 0;
 }
@@ -544,7 +610,7 @@ int udp_ask(const std::string& host, const std::string& port, const std::string&
 
 int usage() {
   std::cerr << "usage: probe report|exit|sleep|echo|cat|write|read|syscall|kill-self|wait-signal|"
-               "append|hook|stat|fds|udp-echo|udp-ask ...\n";
+               "append|hook|stat|fds|udp-echo|udp-ask|eat-memory ...\n";
   return 64;
 }
 
@@ -627,6 +693,7 @@ int main(int argc, char** argv) {
   if (cmd == "udp-echo" && args.size() == 2)
     return udp_echo(std::atoi(args[0].c_str()), std::atoi(args[1].c_str()));
   if (cmd == "udp-ask" && args.size() == 3) return udp_ask(args[0], args[1], args[2]);
+  if (cmd == "eat-memory" && args.size() == 1) return eat_memory(std::atol(args[0].c_str()));
   if (cmd == "fds") {
     std::cout << open_fds().dump() << std::endl;
     return 0;

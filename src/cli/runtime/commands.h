@@ -163,6 +163,8 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text);
 // {"type":"stats","id":ID,"data":...} on one line; `stats_json` may be the
 // whole event (passed through) or only its data.
 Result<std::string> stats_event_line(const std::string& id, const std::string& stats_json);
+// runc's OOM event: {"type":"oom","id":ID} and a newline.
+std::string oom_event_line(const std::string& id);
 
 // ---- spec / features / help ----
 

@@ -1,6 +1,10 @@
 // krill-runtime events: the container's resource statistics as JSON events,
 // once (--stats) or every --interval until the container stops.
+#include <poll.h>
+
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -59,6 +63,45 @@ Result<std::string> stats_event_line(const std::string& id, const std::string& s
   return event.dump() + "\n";
 }
 
+std::string oom_event_line(const std::string& id) {
+  nlohmann::ordered_json event;
+  event["type"] = "oom";
+  event["id"] = id;
+  return event.dump() + "\n";
+}
+
+namespace {
+
+// Until `until`: prints an OOM event for each OOM kill `oom` reports. False when the container
+// stopped meanwhile (checked at least every second).
+Result<bool> wait_reporting_ooms(runtime::Runtime& runtime, const std::string& id,
+                                 std::optional<cgroups::OomWatch>& oom, std::ostream& out,
+                                 std::chrono::steady_clock::time_point until) {
+  using namespace std::chrono;
+  for (;;) {
+    const auto now = steady_clock::now();
+    if (now >= until) return true;
+    const auto wait = std::min(duration_cast<milliseconds>(until - now) + milliseconds(1),
+                               milliseconds(1000));
+    if (oom && !oom->ended()) {
+      pollfd entry{oom->fd(), POLLIN, 0};
+      int ready = ::poll(&entry, 1, static_cast<int>(wait.count()));
+      if (ready < 0 && errno != EINTR) return fail_errno("wait for OOM events");
+      if (ready > 0) {
+        const uint64_t events = KRILL_TRY(oom->collect());
+        for (uint64_t i = 0; i < events; ++i) out << oom_event_line(id);
+        out.flush();
+      }
+    } else {
+      std::this_thread::sleep_for(wait);
+    }
+    auto now_state = runtime.state(id);
+    if (!now_state || now_state->status == oci::Status::kStopped) return false;
+  }
+}
+
+}  // namespace
+
 CLI::App* add_events_command(CLI::App& parent, EventsOptions& options) {
   CLI::App* command = add_subcommand(
       parent, "events",
@@ -82,14 +125,22 @@ void register_events(CLI::App& parent, CommandList& commands) {
                         auto state = KRILL_TRY(runtime.state(options->id));
                         if (state.status == oci::Status::kStopped)
                           return fail("container with id " + options->id + " is not running");
+                        // OOM kills are reported as they happen, between the stats; a
+                        // container without a memory cgroup only has stats.
+                        std::optional<cgroups::OomWatch> oom;
+                        if (!options->stats) {
+                          if (auto watch = runtime.watch_oom(options->id))
+                            oom.emplace(std::move(*watch));
+                        }
                         for (;;) {
                           std::string stats = KRILL_TRY(runtime.stats_json(options->id));
                           context.out << KRILL_TRY(stats_event_line(options->id, stats));
                           context.out.flush();
                           if (options->stats) return 0;
-                          std::this_thread::sleep_for(interval);
-                          auto now = runtime.state(options->id);
-                          if (!now || now->status == oci::Status::kStopped) return 0;
+                          const auto next = std::chrono::steady_clock::now() + interval;
+                          if (!KRILL_TRY(wait_reporting_ooms(runtime, options->id, oom,
+                                                             context.out, next)))
+                            return 0;
                         }
                       }});
 }

@@ -480,4 +480,14 @@ std::vector<std::string> Manager::paths() const {
   return dirs;
 }
 
+Result<OomWatch> Manager::watch_oom() const {
+  for (const auto& place : places_)
+    if (!place.skipped && !place.hierarchy.v2 && place.hierarchy.has("memory"))
+      return OomWatch::open(place.dir, false);
+  for (const auto& place : places_)
+    if (!place.skipped && place.hierarchy.v2 && place.hierarchy.has("memory"))
+      return OomWatch::open(place.dir, true);
+  return fail("no memory cgroup for OOM events");
+}
+
 }  // namespace krill::cgroups

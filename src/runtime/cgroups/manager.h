@@ -33,6 +33,7 @@
 #include "oci/spec.h"
 #include "runtime/cgroups/controller.h"
 #include "runtime/cgroups/hierarchy.h"
+#include "runtime/cgroups/oom_events.h"
 #include "runtime/cgroups/stats.h"
 
 namespace krill::cgroups {
@@ -85,6 +86,8 @@ class Manager {
   Result<void> destroy();
   // The container's directory in each hierarchy used, for diagnostics.
   std::vector<std::string> paths() const;
+  // OOM notifications of the container's memory cgroup (v1 memory hierarchy, else unified).
+  Result<OomWatch> watch_oom() const;
 
  private:
   struct Place;

@@ -19,6 +19,7 @@ const char* to_string(SyncMessage message) {
     case SyncMessage::kReady: return "ready";
     case SyncMessage::kAck: return "ack";
     case SyncMessage::kError: return "error";
+    case SyncMessage::kIdmappedMount: return "idmapped-mount";
   }
   return "unknown";
 }

@@ -26,6 +26,8 @@ enum class SyncMessage : uint8_t {
   kReady,              // init -> runtime: waiting for start
   kAck,                // generic acknowledgement
   kError,              // either way: payload is the error message
+  kIdmappedMount,      // runtime -> init, before kCgroupReady: a detached idmapped tree (fd)
+                       // for the spec mount whose index is the payload
 };
 
 const char* to_string(SyncMessage message);

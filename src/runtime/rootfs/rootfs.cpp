@@ -66,46 +66,24 @@ uint64_t mount_attr_of(unsigned long flags) {
   return attr;
 }
 
-// open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
+// move_mount of the detached idmapped tree: the runtime's when it prepared one (a user namespace
+// may not idmap a filesystem of the host), else one made here.
 Result<void> mount_idmapped(Setup& setup, const oci::Mount& mount, const MountFlags& options,
-                            int target_fd, const std::string& resolved) {
+                            size_t index, int target_fd, const std::string& resolved) {
   const std::string where = "idmapped mount " + mount.source + " on " + setup.display(resolved);
-  if (!options.bind) return fail(where + ": only bind mounts can be idmapped");
-  const std::vector<oci::IdMapping>* uids = &mount.uid_mappings;
-  const std::vector<oci::IdMapping>* gids = &mount.gid_mappings;
-  if (uids->empty() && gids->empty()) {
+  UniqueFd own_tree;
+  int tree_fd = -1;
+  if (auto prepared = setup.config.idmapped_trees.find(index);
+      prepared != setup.config.idmapped_trees.end()) {
+    tree_fd = prepared->second;
+  } else {
     const auto& linux_config = setup.config.spec->linux_config;
-    if (!setup.config.in_user_namespace || !linux_config || linux_config->uid_mappings.empty())
-      return fail(where + ": no uidMappings/gidMappings and no user namespace to take them from");
-    uids = &linux_config->uid_mappings;
-    gids = &linux_config->gid_mappings;
+    own_tree = KRILL_TRY(make_idmapped_tree(setup.ops, mount, options,
+                                            linux_config ? &*linux_config : nullptr,
+                                            setup.config.in_user_namespace, setup.display(resolved)));
+    tree_fd = own_tree.get();
   }
-  if (uids->empty() || gids->empty())
-    return fail(where + ": uidMappings and gidMappings must be given together");
-
-  auto tree = setup.ops.open_tree(
-      AT_FDCWD, mount.source.c_str(),
-      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (options.recursive_bind ? AT_RECURSIVE : 0));
-  if (!tree) {
-    if (tree.error().errno_value() == ENOSYS)
-      return fail(where + ": the kernel lacks open_tree (idmapped mounts need Linux 5.12)");
-    return op_error(tree.error(), where + ": open_tree");
-  }
-  auto userns = setup.ops.make_userns_fd(*uids, *gids);
-  if (!userns) return op_error(userns.error(), where + ": create the mapping user namespace");
-  MountAttr attr;
-  attr.attr_set = MOUNT_ATTR_IDMAP | mount_attr_of(options.flags);
-  attr.userns_fd = userns->get();
-  auto set = setup.ops.mount_setattr(
-      tree->get(), "", AT_EMPTY_PATH | (options.recursive_idmap ? AT_RECURSIVE : 0), attr);
-  if (!set) {
-    if (set.error().errno_value() == ENOSYS)
-      return fail(where + ": the kernel lacks mount_setattr (idmapped mounts need Linux 5.12)");
-    if (set.error().errno_value() == EINVAL)
-      return fail(where + ": the filesystem does not support idmapped mounts");
-    return op_error(set.error(), where + ": mount_setattr");
-  }
-  auto moved = setup.ops.move_mount(tree->get(), "", target_fd, "",
+  auto moved = setup.ops.move_mount(tree_fd, "", target_fd, "",
                                     MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
   if (!moved) return op_error(moved.error(), where + ": move_mount");
   return {};
@@ -184,7 +162,7 @@ Result<void> mount_filesystem(Setup& setup, const oci::Mount& mount, const Mount
   return {};
 }
 
-Result<void> mount_entry(Setup& setup, const oci::Mount& mount) {
+Result<void> mount_entry(Setup& setup, const oci::Mount& mount, size_t index) {
   const std::string destination = clean_container_path(mount.destination);
   auto parsed = parse_mount_options(mount.options);
   if (!parsed) return std::unexpected(std::move(parsed.error()).context("mount " + destination));
@@ -208,9 +186,8 @@ Result<void> mount_entry(Setup& setup, const oci::Mount& mount) {
   const std::string resolved = KRILL_TRY(detail::container_path_of(setup, target.get()));
   KRILL_CHECK(check_proc_destination(setup, resolved, options.bind ? std::string_view() : type));
 
-  const bool idmapped = options.idmap || !mount.uid_mappings.empty() || !mount.gid_mappings.empty();
-  if (idmapped) {
-    KRILL_CHECK(mount_idmapped(setup, mount, options, target.get(), resolved));
+  if (is_idmapped_mount(mount)) {
+    KRILL_CHECK(mount_idmapped(setup, mount, options, index, target.get(), resolved));
   } else if (options.bind) {
     KRILL_CHECK(mount_bind(setup, mount, options, target.get(), resolved));
   } else {
@@ -250,6 +227,54 @@ bool needs_dev_setup(const oci::Spec& spec) {
 
 }  // namespace
 
+bool is_idmapped_mount(const oci::Mount& mount) {
+  if (!mount.uid_mappings.empty() || !mount.gid_mappings.empty()) return true;
+  for (const auto& option : mount.options)
+    if (option == "idmap" || option == "ridmap") return true;
+  return false;
+}
+
+Result<UniqueFd> make_idmapped_tree(MountOps& ops, const oci::Mount& mount,
+                                    const MountFlags& options, const oci::Linux* linux_config,
+                                    bool in_user_namespace, const std::string& destination) {
+  const std::string where = "idmapped mount " + mount.source + " on " + destination;
+  if (!options.bind) return fail(where + ": only bind mounts can be idmapped");
+  const std::vector<oci::IdMapping>* uids = &mount.uid_mappings;
+  const std::vector<oci::IdMapping>* gids = &mount.gid_mappings;
+  if (uids->empty() && gids->empty()) {
+    if (!in_user_namespace || !linux_config || linux_config->uid_mappings.empty())
+      return fail(where + ": no uidMappings/gidMappings and no user namespace to take them from");
+    uids = &linux_config->uid_mappings;
+    gids = &linux_config->gid_mappings;
+  }
+  if (uids->empty() || gids->empty())
+    return fail(where + ": uidMappings and gidMappings must be given together");
+
+  auto tree = ops.open_tree(
+      AT_FDCWD, mount.source.c_str(),
+      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (options.recursive_bind ? AT_RECURSIVE : 0));
+  if (!tree) {
+    if (tree.error().errno_value() == ENOSYS)
+      return fail(where + ": the kernel lacks open_tree (idmapped mounts need Linux 5.12)");
+    return op_error(tree.error(), where + ": open_tree");
+  }
+  auto userns = ops.make_userns_fd(*uids, *gids);
+  if (!userns) return op_error(userns.error(), where + ": create the mapping user namespace");
+  MountAttr attr;
+  attr.attr_set = MOUNT_ATTR_IDMAP | mount_attr_of(options.flags);
+  attr.userns_fd = userns->get();
+  auto set = ops.mount_setattr(tree->get(), "",
+                               AT_EMPTY_PATH | (options.recursive_idmap ? AT_RECURSIVE : 0), attr);
+  if (!set) {
+    if (set.error().errno_value() == ENOSYS)
+      return fail(where + ": the kernel lacks mount_setattr (idmapped mounts need Linux 5.12)");
+    if (set.error().errno_value() == EINVAL)
+      return fail(where + ": the filesystem does not support idmapped mounts");
+    return op_error(set.error(), where + ": mount_setattr");
+  }
+  return std::move(*tree);
+}
+
 Result<void> prepare_rootfs(const RootfsConfig& config, MountOps& ops) {
   if (config.spec == nullptr) return fail("prepare rootfs: no spec");
   if (config.rootfs.empty() || config.rootfs.front() != '/')
@@ -284,7 +309,8 @@ Result<void> prepare_rootfs(const RootfsConfig& config, MountOps& ops) {
   if (!root_path) return op_error(root_path.error(), "resolve rootfs " + config.rootfs);
   setup.root_path = std::move(*root_path);
 
-  for (const auto& mount : config.spec->mounts) KRILL_CHECK(mount_entry(setup, mount));
+  for (size_t i = 0; i < config.spec->mounts.size(); ++i)
+    KRILL_CHECK(mount_entry(setup, config.spec->mounts[i], i));
 
   if (needs_dev_setup(*config.spec)) KRILL_CHECK(detail::setup_devices(setup));
   if (config.spec->process && config.spec->process->terminal && config.console_fd >= 0)

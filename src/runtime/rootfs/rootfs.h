@@ -3,6 +3,7 @@
 // masked and read-only paths. Every system call goes through MountOps.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "base/error.h"
@@ -20,7 +21,23 @@ struct RootfsConfig {
   bool new_cgroup_namespace = false;
   bool no_pivot = false;
   int console_fd = -1;  // pty slave to bind-mount on /dev/console when process.terminal
+  // Idmapped mounts the runtime prepared in its own namespaces (in a user namespace
+  // mount_setattr(MOUNT_ATTR_IDMAP) on a host filesystem is refused; in a new pid namespace
+  // the mapping's /proc/<pid> is not reachable): spec mount index -> detached tree fd, attached
+  // with move_mount. Others are made here.
+  std::map<size_t, int> idmapped_trees;
 };
+
+// Whether a spec mount asks for an idmapping (idmap/ridmap, or mappings of its own).
+bool is_idmapped_mount(const oci::Mount& mount);
+
+// The detached (OPEN_TREE_CLONE) tree of mount.source with the mount's mappings, or the
+// container's when it has none and runs in a user namespace, applied with
+// mount_setattr(MOUNT_ATTR_IDMAP) and the mount's ro/nosuid/nodev/noexec. `destination` names
+// the mount in errors.
+Result<UniqueFd> make_idmapped_tree(MountOps& ops, const oci::Mount& mount,
+                                    const MountFlags& options, const oci::Linux* linux_config,
+                                    bool in_user_namespace, const std::string& destination);
 
 // Before pivot_root, in the container's mount namespace: makes / rslave so nothing
 // propagates to the host, bind-mounts the rootfs onto itself, performs every spec mount in

@@ -70,5 +70,9 @@ TEST(StatsEvent, PassesAWholeEventThroughOnOneLine) {
   EXPECT_FALSE(stats_event_line("c1", "{oops"));
 }
 
+TEST(OomEvent, IsRuncsLine) {
+  EXPECT_EQ(oom_event_line("c1"), "{\"type\":\"oom\",\"id\":\"c1\"}\n");
+}
+
 }  // namespace
 }  // namespace krill::cli

@@ -1,4 +1,6 @@
 // The rootfs logic against the recording fake: which mounts, in which order, with which flags.
+#include <algorithm>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -572,6 +574,37 @@ TEST(PrepareRootfs, IdmappedBindMount) {
                               " clr=0 userns=userns u0:100000:65536 g0:200000:65536",
                           "move_mount tree:/host/data " + r("/data") + " " +
                               std::to_string(MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)));
+}
+
+// In a user namespace the runtime makes the idmapped tree outside (the kernel refuses
+// MOUNT_ATTR_IDMAP there) and the init only attaches it.
+TEST(PrepareRootfs, PreparedIdmappedTreeIsOnlyMoved) {
+  oci::Spec spec;
+  spec.mounts = {{"/data", "bind", "/host/data", {"bind", "idmap"}, {}, {}}};
+  spec.linux_config.emplace();
+  spec.linux_config->uid_mappings = {{0, 100000, 65536}};
+  spec.linux_config->gid_mappings = {{0, 100000, 65536}};
+  FakeMountOps ops;
+  auto options = parse_mount_options(spec.mounts[0].options);
+  ASSERT_TRUE(options);
+  auto tree = make_idmapped_tree(ops, spec.mounts[0], *options, &*spec.linux_config,
+                                 /*in_user_namespace=*/true, "/data");
+  ASSERT_TRUE(tree) << tree.error().message();
+  EXPECT_THAT(ops.calls_starting_with({"make_userns"}),
+              ElementsAre("make_userns_fd u0:100000:65536 g0:100000:65536"));
+  RootfsConfig config = config_for(spec);  // a prepared tree is used whatever the namespaces
+  config.idmapped_trees = {{0, tree->get()}};
+  const size_t before = ops.calls.size();
+  ASSERT_TRUE(prepare_rootfs(config, ops));
+  std::vector<std::string> after(ops.calls.begin() + static_cast<long>(before), ops.calls.end());
+  for (const auto& call : after) {
+    EXPECT_NE(call.rfind("open_tree", 0), 0u) << call;
+    EXPECT_NE(call.rfind("mount_setattr", 0), 0u) << call;
+  }
+  EXPECT_NE(std::find(after.begin(), after.end(),
+                      "move_mount tree:/host/data " + r("/data") + " " +
+                          std::to_string(MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)),
+            after.end());
 }
 
 TEST(PrepareRootfs, IdmapWithoutMappingsOrUserNamespaceFails) {

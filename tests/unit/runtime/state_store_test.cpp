@@ -51,6 +51,9 @@ ContainerRecord sample_record(const std::string& id) {
                        {"network", "/var/run/netns/blue"}};
   r.paused = true;
   r.config_json = "{\"ociVersion\":\"1.3.0\",\"process\":{\"args\":[\"sh\"]}}\n";
+  r.rdt_group = "/sys/fs/resctrl/c1";
+  r.rdt_created_group = true;
+  r.rdt_monitor_group = "/sys/fs/resctrl/c1/mon_groups/c1";
   return r;
 }
 
