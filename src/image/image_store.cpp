@@ -190,7 +190,17 @@ Result<RemoveResult> ImageStore::remove(std::string_view name_or_id, bool force)
     return result;
   }
   if (!force) {
+    // A container uses this image when its snapshot holds a layer no other image has (a layer
+    // of the base this image was made from may be held by containers of that base).
+    auto shared = [&](const auto& layer) {
+      for (size_t i = 0; i < images.size(); ++i)
+        if (i != *index && std::find(images[i].layers.begin(), images[i].layers.end(), layer) !=
+                               images[i].layers.end())
+          return true;
+      return false;
+    };
     for (const auto& layer : record.layers) {
+      if (shared(layer)) continue;
       auto info = layer_info(layer);
       if (info && !info->snapshot_refs.empty()) {
         return fail(what + ": in use by container snapshot " + info->snapshot_refs.front());

@@ -208,7 +208,8 @@ std::string RegistryClient::authorization_for(const std::string& scope) {
   return {};
 }
 
-Result<bool> RegistryClient::authenticate(const HttpResponse& response, const std::string& scope) {
+Result<bool> RegistryClient::authenticate(const HttpResponse& response, const std::string& scope,
+                                          const std::string& sent) {
   auto challenges = parse_www_authenticate(response.header_values("WWW-Authenticate"));
   for (const auto& c : challenges) {
     if (c.scheme != "bearer") continue;
@@ -232,7 +233,10 @@ Result<bool> RegistryClient::authenticate(const HttpResponse& response, const st
   }
   for (const auto& c : challenges) {
     if (c.scheme != "basic") continue;
-    if (!options_.credentials || options_.credentials->username.empty() || auth_->basic())
+    // Refused although it sent the credentials: they are wrong. (Another client of the same
+    // transfer may have switched the shared cache to basic after this request went out.)
+    if (!options_.credentials || options_.credentials->username.empty() ||
+        sent.starts_with("Basic "))
       return false;
     auth_->set_basic();
     return true;
@@ -338,7 +342,7 @@ std::expected<HttpResponse, HttpFailure> RegistryClient::send(const Request& req
         continue;
       }
       if (cached) auth_->drop_token(request.scope);
-      auto renewed = authenticate(*response, request.scope);
+      auto renewed = authenticate(*response, request.scope, authorization);
       if (!renewed) {
         HttpFailure failure;
         failure.message = renewed.error().message();

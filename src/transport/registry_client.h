@@ -143,7 +143,9 @@ class RegistryClient {
   Result<HttpResponse> call(const Request& request, const std::string& what,
                             std::initializer_list<long> ok);
   // Obtains new authorization after a 401; false when there is nothing to try (no credentials).
-  Result<bool> authenticate(const HttpResponse& challenge_response, const std::string& scope);
+  // `sent`: the Authorization the refused request carried ("" for none).
+  Result<bool> authenticate(const HttpResponse& challenge_response, const std::string& scope,
+                            const std::string& sent);
   // Fetches a token for `scopes` and caches it under their space-joined list (and under
   // `also_as` when not empty). Returns the Authorization header.
   Result<std::string> fetch_token(const std::string& realm, const std::string& service,

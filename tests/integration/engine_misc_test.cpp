@@ -53,8 +53,7 @@ TEST(EngineInit, CatatonitIsPid1AndTheCommandItsChild) {
   ASSERT_GE(lines.size(), 3u) << run.out;
   // argv of pid 1, NUL-separated: the init, "--", then the command.
   std::string cmdline = lines[0];
-  EXPECT_TRUE(cmdline.starts_with(std::string("/run/podman-init\0--\0sh\0-c", 25)))
-      << run.out;
+  EXPECT_TRUE(cmdline.starts_with(std::string("/run/podman-init\0--\0sh\0-c", 25))) << run.out;
   EXPECT_NE(lines[1], "pid=1");
   EXPECT_EQ(lines[2], "PPid:\t1") << run.out;
   // The init is catatonit, bind-mounted read-only.
@@ -85,8 +84,9 @@ TEST(EngineInit, ExitCodeSignalsAndZombies) {
                             "trap 'echo got-term; exit 3' TERM; echo ready; "
                             "while true; do sleep 0.1; done"});
   ASSERT_EQ(started.exit_code, 0) << started.describe();
-  ASSERT_TRUE(eventually([&] { return env.krill({"logs", "sig"}).out.find("ready") !=
-                                      std::string::npos; }));
+  ASSERT_TRUE(eventually([&] {
+    return env.krill({"logs", "sig"}).out.find("ready") != std::string::npos;
+  }));
   auto stopped = env.krill({"stop", "-t", "10", "sig"});
   EXPECT_EQ(stopped.exit_code, 0) << stopped.describe();
   EXPECT_EQ(env.inspect("sig", "{{.State.ExitCode}}"), "3");
@@ -113,7 +113,8 @@ TEST(EngineInit, InitPathOverridesAndBadInitPathsFail) {
   EXPECT_EQ(read_only.exit_code, 0) << read_only.describe();
   EXPECT_EQ(read_only.out, "ro-ok\n");
 
-  for (const std::string& bad : {dir.path() + "/missing", std::string("relative/init"), dir.path()}) {
+  for (const std::string& bad :
+       {dir.path() + "/missing", std::string("relative/init"), dir.path()}) {
     auto run = env.krill({"run", "--rm", "--init", "--init-path", bad, EngineEnv::kImage, "true"});
     EXPECT_EQ(run.exit_code, 125) << run.describe();
     EXPECT_NE(run.err.find("--init-path " + bad), std::string::npos) << run.err;
@@ -128,8 +129,7 @@ TEST(EngineInit, InitPathOverridesAndBadInitPathsFail) {
 
 TEST(EngineWait, ConditionsAsPodman) {
   EngineEnv env;
-  ASSERT_EQ(env.krill({"create", "--name", "w1", EngineEnv::kImage, "sh", "-c",
-                       "sleep 4; exit 4"})
+  ASSERT_EQ(env.krill({"create", "--name", "w1", EngineEnv::kImage, "sh", "-c", "sleep 4; exit 4"})
                 .exit_code,
             0);
   // A created container: created/configured/not-running hold at once.
@@ -141,8 +141,8 @@ TEST(EngineWait, ConditionsAsPodman) {
   auto not_running = env.krill({"wait", "--condition", "not-running", "w1"}, {.timeout = 5000ms});
   EXPECT_EQ(not_running.out, "0\n") << not_running.describe();
   // "running" does not hold for a created container: still waiting when the timeout hits.
-  auto not_yet =
-      env.krill({"wait", "--condition", "running", "--interval", "20ms", "w1"}, {.timeout = 1500ms});
+  auto not_yet = env.krill({"wait", "--condition", "running", "--interval", "20ms", "w1"},
+                           {.timeout = 1500ms});
   EXPECT_TRUE(not_yet.timed_out) << not_yet.describe();
 
   // next-exit and running, waited for before the start.
@@ -196,10 +196,12 @@ TEST(EngineWait, ConditionsAsPodman) {
 
 TEST(EngineWait, SeveralContainersAndBadInput) {
   EngineEnv env;
-  ASSERT_EQ(env.krill({"run", "--name", "a", EngineEnv::kImage, "sh", "-c", "exit 2"}).exit_code, 2);
-  ASSERT_EQ(env.krill({"run", "-d", "--name", "b", EngineEnv::kImage, "sh", "-c", "sleep 0.5; exit 5"})
-                .exit_code,
-            0);
+  ASSERT_EQ(env.krill({"run", "--name", "a", EngineEnv::kImage, "sh", "-c", "exit 2"}).exit_code,
+            2);
+  ASSERT_EQ(
+      env.krill({"run", "-d", "--name", "b", EngineEnv::kImage, "sh", "-c", "sleep 0.5; exit 5"})
+          .exit_code,
+      0);
   auto both = env.krill({"wait", "a", "b"}, {.timeout = 20000ms});
   EXPECT_EQ(both.exit_code, 0) << both.describe();
   EXPECT_EQ(both.out, "2\n5\n");
@@ -350,7 +352,8 @@ TEST(EngineCp, DockerPathRulesBothDirections) {
                          "cat /hostdir/sub/b; test -L /lnk && echo link-kept"});
   EXPECT_EQ(seen.exit_code, 0) << seen.describe();
   EXPECT_EQ(seen.out, "from host\n0:0\n2222:3333\ntwo\nlink-kept\n");
-  EXPECT_EQ(env.krill({"rmi", "localhost/cp-check:1"}).exit_code, 0);
+  auto removed = env.krill({"rmi", "localhost/cp-check:1"});
+  EXPECT_EQ(removed.exit_code, 0) << removed.describe();
   expect_clean(env);
 }
 
@@ -360,12 +363,15 @@ TEST(EngineCp, SymlinksNeverLeadOutOfTheContainer) {
   std::string marker = "krill-cp-escape-" + std::to_string(::getpid());
   auto run = env.krill({"run", "--name", "e", EngineEnv::kImage, "sh", "-c",
                         "mkdir /d && busybox ln -s ../../../../../.. /d/up && "
-                        "busybox ln -s / /d/root && busybox ln -s /" + marker + " /d/abs && "
-                        "echo inside > /etc/inside"});
+                        "busybox ln -s / /d/root && busybox ln -s /" +
+                            marker +
+                            " /d/abs && "
+                            "echo inside > /etc/inside"});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
   write_file(host.path() + "/f", "payload\n");
   // Through a relative link climbing past the root, an absolute link, a link as destination.
-  for (const std::string& dest : {"e:/d/up/" + marker, "e:/d/root/" + marker, std::string("e:/d/abs")}) {
+  for (const std::string& dest :
+       {"e:/d/up/" + marker, "e:/d/root/" + marker, std::string("e:/d/abs")}) {
     auto cp = env.krill({"cp", host.path() + "/f", dest});
     EXPECT_EQ(cp.exit_code, 0) << cp.describe();
     EXPECT_FALSE(path_exists("/" + marker)) << dest;
@@ -544,7 +550,8 @@ class StatsProcess {
 
 TEST(EngineStats, StreamsATableEachIntervalUntilSigint) {
   EngineEnv env;
-  ASSERT_EQ(env.krill({"run", "-d", "--name", "s1", EngineEnv::kImage, "sleep", "1000"}).exit_code, 0);
+  ASSERT_EQ(env.krill({"run", "-d", "--name", "s1", EngineEnv::kImage, "sleep", "1000"}).exit_code,
+            0);
   {
     StatsProcess stats(env, {"stats", "s1"});
     auto t0 = std::chrono::steady_clock::now();
@@ -577,11 +584,10 @@ TEST(EngineStats, StreamsATableEachIntervalUntilSigint) {
   auto running_only = env.krill({"stats", "--no-stream", "--format", "{{.Name}}"});
   EXPECT_EQ(running_only.out, "s1\n") << running_only.describe();
   // Bad input.
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"stats", "--no-stream", "s2"},
-        {"stats", "--no-stream", "nope"},
-        {"stats", "--interval", "0", "s1"},
-        {"stats", "--no-stream", "--format", "{{.Name", "s1"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"stats", "--no-stream", "s2"},
+                                        {"stats", "--no-stream", "nope"},
+                                        {"stats", "--interval", "0", "s1"},
+                                        {"stats", "--no-stream", "--format", "{{.Name", "s1"}}) {
     auto r = env.krill(args, {.timeout = 10000ms});
     EXPECT_EQ(r.exit_code, 125) << r.describe();
     EXPECT_EQ(r.out, "") << r.describe();

@@ -130,7 +130,12 @@ void settle_after_exit(engine::Engine& engine, const std::string& id) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     auto record = engine.store().find(id);
-    if (!record) return;
+    if (!record) {
+      // Gone (--rm done). Any other error (a busy database) is not an answer: look again.
+      if (record.error().errno_value() == ENOENT) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
     bool done = record->status != engine::ContainerStatus::kRunning &&
                 record->status != engine::ContainerStatus::kPaused && !record->config.auto_remove;
     if (done) return;
