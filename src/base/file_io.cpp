@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -179,6 +180,22 @@ Result<void> mkdir_all(const std::string& path, mode_t mode) {
     if (pos == std::string::npos) break;
   }
   return {};
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return fail_errno("list directory " + path);
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+    errno = 0;
+  }
+  int read_errno = errno;
+  ::closedir(dir);
+  if (read_errno != 0) return fail_errno("list directory " + path, read_errno);
+  return names;
 }
 
 Result<void> remove_all(const std::string& path) {

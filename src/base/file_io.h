@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.h"
 #include "base/unique_fd.h"
@@ -37,6 +38,9 @@ Result<void> write_file(const std::string& path, std::string_view data);
 // `mkdir -p`: creates missing components with `mode` (subject to the umask).
 // Succeeds when `path` already is a directory; fails when it is something else.
 Result<void> mkdir_all(const std::string& path, mode_t mode);
+
+// The names in directory `path` (without "." and ".."), in the order readdir gives them.
+Result<std::vector<std::string>> list_directory(const std::string& path);
 
 // `rm -rf` without following symlinks and without crossing into other mounts
 // (a mount point inside the tree is an error, never emptied). Succeeds when

@@ -16,6 +16,7 @@
 #include "base/file_io.h"
 #include "base/file_lock.h"
 #include "base/process_stat.h"
+#include "base/program_path.h"
 #include "base/unique_fd.h"
 #include "base/user_namespace.h"
 
@@ -48,15 +49,6 @@ int thread_count() {
   size_t at = status->find("\nThreads:");
   if (at == std::string::npos) return -1;
   return std::atoi(status->c_str() + at + 9);
-}
-
-// catatonit's pause mode (`catatonit -P`, podman's pause process) when it is installed: a tiny
-// program, so the pause process holds neither krill's memory nor its binary (which could not
-// be replaced in place while it runs). "" when there is none.
-std::string find_catatonit() {
-  for (const char* path : {"/usr/libexec/podman/catatonit", "/usr/bin/catatonit"})
-    if (::access(path, X_OK) == 0) return path;
-  return {};
 }
 
 // The pause process's life after the namespaces exist: no fds, no working directory in the
@@ -93,6 +85,8 @@ Result<pid_t> create_pause_process(const std::string& run_root) {
   UniqueFd parent_read(to_parent[0]), child_write(to_parent[1]);
   if (::pipe2(to_child, O_CLOEXEC) != 0) return fail_errno("pipe");
   UniqueFd child_read(to_child[0]), parent_write(to_child[1]);
+  // catatonit's pause mode (`catatonit -P`, podman's pause process) when it is installed: a
+  // tiny program, so the pause process holds neither krill's memory nor its binary.
   const std::string catatonit = find_catatonit();
 
   pid_t pid = ::fork();

@@ -52,10 +52,16 @@ Result<void> apply_config_change(nlohmann::json& config, const std::string& chan
     config["Volumes"][value] = json::object();
   } else if (key == "STOPSIGNAL") {
     config["StopSignal"] = value;
+  } else if (key == "ONBUILD") {
+    if (value.empty())
+      return fail("invalid change \"" + change + "\": ONBUILD needs an instruction");
+    if (!config.contains("OnBuild") || !config["OnBuild"].is_array())
+      config["OnBuild"] = json::array();
+    config["OnBuild"].push_back(value);
   } else {
     return fail("invalid change \"" + change +
-                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, "
-                "VOLUME, WORKDIR");
+                "\": supported are CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, STOPSIGNAL, "
+                "USER, VOLUME, WORKDIR");
   }
   return {};
 }

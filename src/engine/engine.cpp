@@ -58,10 +58,10 @@ RuntimeBinary Engine::runtime_for(const ContainerConfig& config) const {
     binary.path = name;
   } else if (name == "krill-runtime" || name == "krill") {
     std::string next_to_us = options_.helper_dir + "/krill-runtime";
-    binary.path = ::access(next_to_us.c_str(), X_OK) == 0 ? next_to_us : find_on_path(name);
+    binary.path = ::access(next_to_us.c_str(), X_OK) == 0 ? next_to_us : find_program(name);
     name = "krill-runtime";
   } else {
-    binary.path = find_on_path(name);
+    binary.path = find_program(name);
   }
   if (binary.path.empty()) binary.path = name;
   auto slash = binary.path.rfind('/');

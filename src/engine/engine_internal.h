@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/program_path.h"
 #include "base/unique_fd.h"
 #include "engine/engine.h"
 #include "image/manifest.h"
@@ -59,8 +60,6 @@ Result<MonitorLaunch> launch_monitor(const std::string& monitor_binary,
 
 // The directory of /proc/self/exe.
 std::string self_exe_dir();
-// `name` on PATH (absolute), or "".
-std::string find_on_path(const std::string& name);
 
 // The volume `name`, created when missing; "" = a new anonymous volume.
 Result<VolumeRecord> ensure_volume(ContainerStore& store, const std::string& store_root,

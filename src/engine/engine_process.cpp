@@ -229,24 +229,6 @@ std::string self_exe_dir() {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-std::string find_on_path(const std::string& name) {
-  const char* env = ::getenv("PATH");
-  std::string path = env ? env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t colon = path.find(':', start);
-    std::string dir =
-        path.substr(start, colon == std::string::npos ? std::string::npos : colon - start);
-    if (!dir.empty()) {
-      std::string candidate = dir + "/" + name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return "";
-}
-
 Result<MonitorLaunch> launch_monitor(const std::string& monitor_binary,
                                      const std::string& monitor_json_path) {
   int status_pipe[2];

@@ -21,11 +21,7 @@ Result<std::string> find_init_binary(const std::string& requested) {
                   ": container-init binary not found on the host (no executable file there)");
     return requested;
   }
-  // Where Debian's catatonit package and podman's configuration put it, then $PATH.
-  for (const std::string& candidate :
-       {std::string("/usr/libexec/podman/catatonit"), std::string("/usr/bin/catatonit"),
-        find_on_path("catatonit")})
-    if (!candidate.empty() && usable(candidate)) return candidate;
+  if (std::string found = find_catatonit(); !found.empty() && usable(found)) return found;
   return fail(
       "--init: container-init binary not found on the host: catatonit is not installed "
       "(apt-get install catatonit, or give --init-path)");

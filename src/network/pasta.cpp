@@ -10,6 +10,7 @@
 
 #include "base/child_process.h"
 #include "base/file_io.h"
+#include "base/program_path.h"
 
 extern char** environ;
 
@@ -30,20 +31,6 @@ Result<std::string> port_spec(const std::vector<PortMapping>& ports, const std::
     spec += std::to_string(port.host_port) + ":" + std::to_string(port.container_port);
   }
   return spec.empty() ? std::string("none") : spec;
-}
-
-std::string find_program(const std::string& name) {
-  if (name.find('/') != std::string::npos) return name;
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr && path[0] != '\0' ? path : "/usr/local/bin:/usr/bin:/bin";
-  dirs += ":/usr/sbin:/sbin";
-  std::istringstream split(dirs);
-  for (std::string dir; std::getline(split, dir, ':');) {
-    if (dir.empty()) continue;
-    std::string candidate = dir + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
 }
 
 // The pid in `pid_file` when that process is a pasta, else 0.

@@ -185,6 +185,41 @@ TEST_F(ShipRegistry, RemoteVerbsListDownloadSyncAndDelete) {
   EXPECT_TRUE(path_exists(mirror + "/app:1/manifest.json"));
   EXPECT_TRUE(path_exists(mirror + "/app:2/manifest.json"));
 
+  // sync back from the directory: every image directory in it, named after its directory.
+  r = env.krill({"image", "sync", "-q", "--dest-tls-verify=false", "--src", "dir", "--dest",
+                 "docker", mirror + "/", host + "/fromdir"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  for (const std::string tag : {"1", "2"})
+    EXPECT_EQ(registry_manifest_digest(*registry_, "fromdir/app", tag),
+              registry_manifest_digest(*registry_, "remote/app", tag));
+  // --scoped keeps the image's path below the source directory.
+  const std::string usb = env.dir() + "/usb";
+  r = env.krill({"image", "sync", "-q", "--src-tls-verify=false", "--src", "docker", "--dest",
+                 "dir", host + "/remote/app:2", usb + "/team"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = env.krill({"image", "sync", "--dest-tls-verify=false", "--scoped", "--src", "dir", "--dest",
+                 "docker", usb, host + "/scoped"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.err.find("Copying image ref 1/1 from=\"dir:" + usb + "/team/app:2\""),
+            std::string::npos)
+      << r.describe();
+  EXPECT_EQ(registry_manifest_digest(*registry_, "scoped/team/app", "2"),
+            registry_manifest_digest(*registry_, "remote/app", "2"));
+  // Bad input: dir to dir, a directory without images, a missing directory.
+  r = env.krill({"image", "sync", "--src", "dir", "--dest", "dir", mirror, env.dir() + "/copy"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("dir to dir"), std::string::npos) << r.describe();
+  EXPECT_FALSE(path_exists(env.dir() + "/copy"));
+  ASSERT_EQ(::mkdir((env.dir() + "/empty").c_str(), 0755), 0);
+  r = env.krill({"image", "sync", "--dest-tls-verify=false", "--src", "dir", "--dest", "docker",
+                 env.dir() + "/empty", host + "/none"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find("no images in it"), std::string::npos) << r.describe();
+  r = env.krill({"image", "sync", "--dest-tls-verify=false", "--src", "dir", "--dest", "docker",
+                 env.dir() + "/absent", host + "/none"});
+  EXPECT_EQ(r.exit_code, 125) << r.describe();
+  EXPECT_NE(r.err.find(env.dir() + "/absent: No such file"), std::string::npos) << r.describe();
+
   // delete: the manifest (both tags name it) is gone; the other repository keeps its copy.
   r = env.krill({"image", "delete", "--tls-verify=false", "docker://" + host + "/remote/app:1"});
   ASSERT_TRUE(r.ok()) << r.describe();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <regex>
 #include <string>
 #include <vector>
@@ -130,6 +131,30 @@ TEST(FileIo, Rfc3339NanoLikeGo) {
   const std::string now = rfc3339_nano_now();
   EXPECT_TRUE(std::regex_match(now, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)")))
       << now;
+}
+
+TEST_F(TempDir, ListDirectoryNamesEveryEntryButDotAndDotDot) {
+  ASSERT_TRUE(write_file_atomic(dir_ + "/a", "x"));
+  ASSERT_EQ(::mkdir((dir_ + "/sub").c_str(), 0755), 0);
+  ASSERT_EQ(::symlink("a", (dir_ + "/link").c_str()), 0);
+  auto names = list_directory(dir_);
+  ASSERT_TRUE(names) << names.error().message();
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ(*names, (std::vector<std::string>{"a", "link", "sub"}));
+  auto empty = list_directory(dir_ + "/sub");
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(TempDir, ListDirectoryOfAMissingOrNonDirectoryPathSaysWhich) {
+  auto missing = list_directory(dir_ + "/none");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message().find(dir_ + "/none"), std::string::npos);
+  EXPECT_NE(missing.error().message().find("No such file"), std::string::npos);
+  ASSERT_TRUE(write_file_atomic(dir_ + "/file", "x"));
+  auto file = list_directory(dir_ + "/file");
+  ASSERT_FALSE(file);
+  EXPECT_NE(file.error().message().find("Not a directory"), std::string::npos);
 }
 
 }  // namespace

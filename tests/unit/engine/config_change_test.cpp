@@ -1,7 +1,7 @@
 // --change for import and commit: both spellings, exec and shell forms, and bad input.
-#include <gtest/gtest.h>
-
 #include "engine/config_change.h"
+
+#include <gtest/gtest.h>
 
 namespace krill::engine {
 namespace {
@@ -24,7 +24,7 @@ TEST(ConfigChange, BadInputNamesTheChange) {
   auto no_value = apply_config_change(config, "CMD");
   ASSERT_FALSE(no_value);
   EXPECT_NE(no_value.error().message().find("\"CMD\""), std::string::npos);
-  auto unknown = apply_config_change(config, "ONBUILD RUN x");
+  auto unknown = apply_config_change(config, "HEALTHCHECK CMD true");
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message().find("supported are"), std::string::npos);
   EXPECT_EQ(config, nlohmann::json::object());
@@ -35,6 +35,17 @@ TEST(ConfigChange, EnvReplacesAnEarlierValueOfTheSameVariable) {
   ASSERT_TRUE(apply_config_change(config, "ENV=PATH=/bin"));
   ASSERT_TRUE(apply_config_change(config, "ENV B 2"));
   EXPECT_EQ(config["Env"], nlohmann::json({"PATH=/bin", "A=1", "B=2"}));
+}
+
+TEST(ConfigChange, OnBuildTriggersAreAppendedInOrder) {
+  nlohmann::json config = nlohmann::json::object();
+  ASSERT_TRUE(apply_config_change(config, "ONBUILD RUN echo one"));
+  ASSERT_TRUE(apply_config_change(config, "onbuild=COPY . /src"));
+  EXPECT_EQ(config["OnBuild"], nlohmann::json({"RUN echo one", "COPY . /src"}));
+  auto empty = apply_config_change(config, "ONBUILD ");
+  ASSERT_FALSE(empty);
+  EXPECT_NE(empty.error().message().find("ONBUILD needs an instruction"), std::string::npos);
+  EXPECT_EQ(config["OnBuild"].size(), 2u);
 }
 
 }  // namespace
