@@ -10,7 +10,8 @@
 namespace krill::engine {
 
 // CMD, ENTRYPOINT (JSON array or shell form), ENV, EXPOSE, LABEL, ONBUILD (kept for builds
-// FROM the image), STOPSIGNAL, USER, VOLUME, WORKDIR — podman's list; any other key is an error naming the supported ones.
+// FROM the image), STOPSIGNAL, USER, VOLUME, WORKDIR: podman's list. Any other key is an
+// error naming the supported ones.
 Result<void> apply_config_change(nlohmann::json& config, const std::string& change);
 
 }  // namespace krill::engine

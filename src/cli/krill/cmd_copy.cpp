@@ -59,9 +59,6 @@ Result<std::vector<SyncImage>> sync_images_of_repository(Context& ctx, const Syn
 Result<std::vector<SyncImage>> sync_images_in_directory(const std::string& root, bool scoped) {
   std::string base = root;
   while (base.size() > 1 && base.ends_with("/")) base.pop_back();
-  struct stat st {};
-  if (::stat(base.c_str(), &st) != 0) return fail_errno("image sync --src dir " + root);
-  if (!S_ISDIR(st.st_mode)) return fail("image sync --src dir " + root + ": not a directory");
   std::vector<std::string> found;
   std::vector<std::string> pending{base};
   while (!pending.empty()) {
