@@ -17,9 +17,15 @@ using namespace store_internal;
 
 namespace {
 
-Result<std::string> normalize_name(std::string_view name) {
+// A name given to an image: "repo:tag", or "repo@sha256:..." for an image pulled by digest
+// (podman records those too, so `repo@digest` finds the image again). A tag wins over a digest
+// given with it. `tag` allows tags only.
+enum class DigestName { kAllowed, kRefused };
+
+Result<std::string> normalize_name(std::string_view name, DigestName digest_name) {
   Reference ref = KRILL_TRY(parse_reference(name));
   if (ref.has_digest() && ref.tag.empty()) {
+    if (digest_name == DigestName::kAllowed) return ref.str();
     return fail("name \"" + std::string(name) + "\": a digest reference cannot name an image");
   }
   if (ref.has_digest()) ref.digest.clear();
@@ -85,7 +91,7 @@ Result<ImageRecord> ImageStore::add_image(const ManifestBlob& manifest,
   }
   std::vector<std::string> normalized;
   for (const auto& n : names) {
-    std::string name = KRILL_TRY(normalize_name(n));
+    std::string name = KRILL_TRY(normalize_name(n, DigestName::kAllowed));
     if (std::find(normalized.begin(), normalized.end(), name) == normalized.end()) {
       normalized.push_back(name);
     }
@@ -124,7 +130,7 @@ Result<ImageRecord> ImageStore::add_image(const ManifestBlob& manifest,
 }
 
 Result<void> ImageStore::tag(std::string_view name_or_id, std::string_view name) {
-  std::string normalized = KRILL_TRY(normalize_name(name));
+  std::string normalized = KRILL_TRY(normalize_name(name, DigestName::kRefused));
   auto lock = KRILL_TRY(FileLock::acquire(root_ + "/images.lock"));
   auto images = KRILL_TRY(read_images());
   auto index = KRILL_TRY(find_image(images, name_or_id));
@@ -135,7 +141,7 @@ Result<void> ImageStore::tag(std::string_view name_or_id, std::string_view name)
 }
 
 Result<void> ImageStore::untag(std::string_view name) {
-  std::string normalized = KRILL_TRY(normalize_name(name));
+  std::string normalized = KRILL_TRY(normalize_name(name, DigestName::kRefused));
   auto lock = KRILL_TRY(FileLock::acquire(root_ + "/images.lock"));
   auto images = KRILL_TRY(read_images());
   bool found = std::any_of(images.begin(), images.end(), [&](const ImageRecord& r) {
@@ -180,7 +186,7 @@ Result<RemoveResult> ImageStore::remove(std::string_view name_or_id, bool force)
   if (!index) return std::unexpected(Error(what + ": image not known", ENOENT));
   RemoveResult result;
   ImageRecord record = images[*index];
-  auto as_name = normalize_name(name_or_id);
+  auto as_name = normalize_name(name_or_id, DigestName::kRefused);  // by digest: the image
   bool by_name = as_name && std::find(record.names.begin(), record.names.end(), *as_name) !=
                                 record.names.end();
   if (by_name && record.names.size() > 1 && !force) {

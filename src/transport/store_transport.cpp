@@ -180,10 +180,9 @@ class StoreDestination : public ImageDestination {
     if (!name_.empty()) {
       auto ref = image::parse_reference(name_);
       if (!ref) return std::unexpected(std::move(ref.error()).context(what));
-      if (!ref->tag.empty()) {
-        ref->digest.clear();
-        names.push_back(ref->str());
-      }
+      // By tag the image is named repo:tag; by digest alone repo@digest, as podman names it.
+      if (!ref->tag.empty()) ref->digest.clear();
+      if (!ref->tag.empty() || ref->has_digest()) names.push_back(ref->str());
     }
     image::ManifestBlob blob{chosen.bytes, type, chosen.digest};
     auto added = store_.add_image(blob, *config, names);

@@ -44,18 +44,6 @@ std::vector<std::string> merge_env(const std::vector<std::string>& base,
   return out;
 }
 
-int free_port() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(s);
-  return ntohs(addr.sin_port);
-}
-
 bool port_accepts(int port) {
   int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -98,6 +86,18 @@ std::vector<std::string> curl_manifest_args(const Registry& registry, const std:
 
 }  // namespace
 
+int free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(s);
+  return ntohs(addr.sin_port);
+}
+
 const std::string& krill_binary() {
   static const std::string binary = [] {
     const char* value = std::getenv("KRILL_TEST_KRILL");
@@ -138,8 +138,8 @@ bool Registry::start_once(const RegistryOptions& options) {
     config +=
         "auth:\n  htpasswd:\n    realm: krill-ship\n    path: " + options.htpasswd_file + "\n";
   if (!options.token_realm.empty())
-    config += "auth:\n  token:\n    realm: " + options.token_realm + "\n    service: " +
-              options.token_service + "\n    issuer: " + options.token_issuer +
+    config += "auth:\n  token:\n    realm: " + options.token_realm +
+              "\n    service: " + options.token_service + "\n    issuer: " + options.token_issuer +
               "\n    rootcertbundle: " + options.token_rootcertbundle + "\n";
   if (!write_file(config_path, config)) {
     error_ = "write " + config_path;
@@ -364,15 +364,14 @@ TokenServer::TokenServer(std::string user, std::string password, std::string ser
                          std::string issuer)
     : dir_("token-server"), service_(std::move(service)), issuer_(std::move(issuer)) {
   const std::string key = dir_.path() + "/signer.key";
-  CommandResult r = run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                 "-keyout", key, "-out", certificate(), "-days", "2", "-subj",
-                                 "/CN=krill test token signer"});
+  CommandResult r =
+      run_command({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                   "-out", certificate(), "-days", "2", "-subj", "/CN=krill test token signer"});
   if (!r.ok()) {
     error_ = "make the token signing certificate: " + r.describe();
     return;
   }
-  const std::string script =
-      source_dir() + "/tests/integration/ship_token_server.py";
+  const std::string script = source_dir() + "/tests/integration/ship_token_server.py";
   const std::string output = dir_.path() + "/output";
   process_ = std::make_unique<BackgroundProcess>(
       std::vector<std::string>{"/usr/bin/python3", script, certificate(), key, user, password,
@@ -431,6 +430,20 @@ std::string make_busybox_tarball(const std::string& dir) {
   const std::string tar = dir + "/busybox-rootfs.tar";
   CommandResult r = run_command({"tar", "--numeric-owner", "-C", rootfs, "-cf", tar, "."});
   return r.ok() ? tar : "";
+}
+
+std::string import_busybox(const ShipEnv& env, const std::string& name, std::string* why) {
+  std::string tar = make_busybox_tarball(env.dir());
+  if (tar.empty()) {
+    *why = "could not make the busybox tarball";
+    return "";
+  }
+  CommandResult r = env.krill({"import", tar, name});
+  if (!r.ok()) {
+    *why = r.describe();
+    return "";
+  }
+  return trim(r.out);
 }
 
 TarEntry tar_file(std::string name, std::string content, unsigned mode) {

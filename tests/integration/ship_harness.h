@@ -26,6 +26,9 @@ const std::string& krill_binary();
 // tests/integration/.
 std::string source_dir();
 
+// A TCP port on 127.0.0.1 that nothing listened on a moment ago.
+int free_port();
+
 // ---- registry -------------------------------------------------------------------------------
 
 struct RegistryOptions {
@@ -156,6 +159,10 @@ class TokenServer {
 // A rootfs tarball: /bin/busybox (busybox-static) + applet symlinks, /etc/hostname, an empty
 // /tmp (1777) and a setuid-free executable script; returns the tar's path in `dir`.
 std::string make_busybox_tarball(const std::string& dir);
+
+// `krill import` of the busybox tarball as `name` in `env`'s store: the image id, or "" with
+// the reason in `why`.
+std::string import_busybox(const ShipEnv& env, const std::string& name, std::string* why);
 
 // Entries of a hand-built tar (ustar). type: '0' file, '2' symlink, '1' hardlink, '5' dir.
 struct TarEntry {

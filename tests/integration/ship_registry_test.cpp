@@ -39,22 +39,6 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-// Imports the busybox tarball as `name` and returns the image id ("" on failure, with the
-// reason in `why`).
-std::string import_busybox(const ShipEnv& env, const std::string& name, std::string* why) {
-  std::string tar = make_busybox_tarball(env.dir());
-  if (tar.empty()) {
-    *why = "could not make the busybox tarball";
-    return "";
-  }
-  CommandResult r = env.krill({"import", tar, name});
-  if (!r.ok()) {
-    *why = r.describe();
-    return "";
-  }
-  return trim(r.out);
-}
-
 // One plain registry for the suite; every test uses its own repository and store.
 class ShipRegistry : public ::testing::Test {
  protected:

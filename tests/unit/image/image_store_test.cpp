@@ -60,6 +60,30 @@ TEST(ImageStore, AddFindTagUntag) {
   EXPECT_EQ(store->list()->size(), 2u);
 }
 
+// An image pulled by digest alone is named repo@digest (as podman names it): found again by
+// that digest, not by a tag; `tag` still refuses a digest; rmi by digest removes the image.
+TEST(ImageStore, DigestNameFromAPullByDigest) {
+  TempDir dir;
+  auto store = ImageStore::open(dir.path());
+  ASSERT_TRUE(store) << store.error().message();
+  auto img = test::make_image({shared_tar()});
+  ASSERT_TRUE(test::import_all(*store, img));
+  const std::string digest = sha256_of(img.manifest).str();
+  auto rec = store->add_image(img.blob(), img.config, {"example.com/app@" + digest});
+  ASSERT_TRUE(rec) << rec.error().message();
+  EXPECT_EQ(rec->names, std::vector<std::string>{"example.com/app@" + digest});
+  auto found = store->find("example.com/app@" + digest);
+  ASSERT_TRUE(found && found->has_value());
+  EXPECT_FALSE(store->find("example.com/app")->has_value()) << "no tag, so not app:latest";
+  EXPECT_FALSE(store->find("example.com/other@" + digest)->has_value()) << "another repository";
+  auto tagged = store->tag(rec->id.str(), "example.com/app@" + digest);
+  ASSERT_FALSE(tagged);
+  EXPECT_NE(tagged.error().message().find("cannot name an image"), std::string::npos);
+  ASSERT_TRUE(store->tag(rec->id.str(), "example.com/app:1"));
+  ASSERT_TRUE(store->remove("example.com/app@" + digest, false));
+  EXPECT_TRUE(store->list()->empty()) << "rmi by digest removes the image, not one name";
+}
+
 TEST(ImageStore, RemoveKeepsSharedLayerUntilLastUser) {
   TempDir dir;
   auto store = ImageStore::open(dir.path());
@@ -244,8 +268,7 @@ TEST(ImageStore, PullLayerRefusesBadDigestSizeAndDiffId) {
     auto fd = test::memfd_with(gz);
     auto r = store->pull_layer(fd.get(), wrong_size, diff_id);
     ASSERT_FALSE(r);
-    EXPECT_NE(r.error().message().find("size mismatch"), std::string::npos)
-        << r.error().message();
+    EXPECT_NE(r.error().message().find("size mismatch"), std::string::npos) << r.error().message();
     nothing_visible(wrong_size);
   }
   {
