@@ -82,6 +82,19 @@ struct HealthcheckRequest {
   friend bool operator==(const HealthcheckRequest&, const HealthcheckRequest&) = default;
 };
 
+// podman's --health-startup-* flags: a check that runs first and gates the regular one. Until it
+// has succeeded `successes` times the regular check does not run and the status stays
+// "starting"; after `retries` failures the container is restarted.
+struct StartupHealthcheckRequest {
+  std::vector<std::string> test;  // ["CMD-SHELL", "..."] | ["CMD", ...]
+  int64_t interval_ns = 0;        // 0 = default (30 s)
+  int64_t timeout_ns = 0;         // 0 = default (30 s)
+  int retries = 0;                // failures before a restart; 0 = never restart
+  int successes = 0;              // successes needed; 0 = the first one
+  friend bool operator==(const StartupHealthcheckRequest&,
+                         const StartupHealthcheckRequest&) = default;
+};
+
 struct ResourceRequest {
   int64_t memory = 0;       // bytes, 0 = unlimited
   int64_t memory_swap = 0;  // bytes incl. memory; -1 = unlimited swap; 0 = unset
@@ -146,7 +159,8 @@ struct ContainerConfig {
   int stop_timeout = -1;     // seconds; -1 = default 10
   RestartPolicy restart;
   std::optional<HealthcheckRequest> healthcheck;
-  bool no_healthcheck = false;                     // --no-healthcheck
+  bool no_healthcheck = false;  // --no-healthcheck
+  std::optional<StartupHealthcheckRequest> startup_healthcheck;
   std::string log_driver = "k8s-file";             // "k8s-file" | "json-file" | "none"
   std::map<std::string, std::string> log_options;  // max-size=10m, max-file=3, path=...
   std::string runtime;  // "" = krill's built-in runtime; else a name on PATH or a path (runc)

@@ -61,6 +61,24 @@ HealthcheckRequest healthcheck_from_json(const json& j) {
   return h;
 }
 
+json startup_healthcheck_to_json(const StartupHealthcheckRequest& h) {
+  return json{{"test", h.test},
+              {"interval_ns", h.interval_ns},
+              {"timeout_ns", h.timeout_ns},
+              {"retries", h.retries},
+              {"successes", h.successes}};
+}
+
+StartupHealthcheckRequest startup_healthcheck_from_json(const json& j) {
+  StartupHealthcheckRequest h;
+  get_if(j, "test", h.test);
+  get_if(j, "interval_ns", h.interval_ns);
+  get_if(j, "timeout_ns", h.timeout_ns);
+  get_if(j, "retries", h.retries);
+  get_if(j, "successes", h.successes);
+  return h;
+}
+
 ContainerConfig config_from(const json& j) {
   ContainerConfig c;
   get_if(j, "image_ref", c.image_ref);
@@ -153,6 +171,8 @@ ContainerConfig config_from(const json& j) {
   if (auto it = j.find("healthcheck"); it != j.end() && it->is_object())
     c.healthcheck = healthcheck_from_json(*it);
   get_if(j, "no_healthcheck", c.no_healthcheck);
+  if (auto it = j.find("startup_healthcheck"); it != j.end() && it->is_object())
+    c.startup_healthcheck = startup_healthcheck_from_json(*it);
   get_if(j, "log_driver", c.log_driver);
   get_if(j, "log_options", c.log_options);
   get_if(j, "runtime", c.runtime);
@@ -230,6 +250,8 @@ std::string container_config_to_json(const ContainerConfig& c) {
   j["restart"] = json{{"name", c.restart.name}, {"max_retries", c.restart.max_retries}};
   j["healthcheck"] = c.healthcheck ? healthcheck_to_json(*c.healthcheck) : json(nullptr);
   j["no_healthcheck"] = c.no_healthcheck;
+  j["startup_healthcheck"] =
+      c.startup_healthcheck ? startup_healthcheck_to_json(*c.startup_healthcheck) : json(nullptr);
   j["log_driver"] = c.log_driver;
   j["log_options"] = c.log_options;
   j["runtime"] = c.runtime;

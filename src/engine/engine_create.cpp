@@ -5,6 +5,7 @@
 
 #include "base/file_io.h"
 #include "engine/engine_internal.h"
+#include "engine/health.h"
 #include "engine/spec_builder.h"
 #include "image/snapshot.h"
 
@@ -54,6 +55,10 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   auto image_config = KRILL_TRY(image_container_config(*images_, config.image_id));
   if (!config.annotations.contains(kWorkingContainerAnnotation))
     KRILL_TRY(container_args(config, image_config));  // "no command specified"
+  if (config.startup_healthcheck && !effective_healthcheck(config, image_config.healthcheck))
+    return fail(
+        "startup healthchecks can only be used with a regular healthcheck: give --health-cmd "
+        "too, or use an image with a HEALTHCHECK");
 
   // Anonymous volumes: -v /path, and the image's VOLUMEs no mount covers.
   for (const auto& path : image_config.volumes) {

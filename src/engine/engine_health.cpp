@@ -85,17 +85,41 @@ std::optional<HealthState> container_health(const Engine& engine, const Containe
   return **state;
 }
 
+namespace {
+
+// `krill VERB ID` in a process of its own (the --health-on-failure action, or the restart after
+// a failed startup check): it stops the container whose monitor runs this check.
+Result<void> spawn_container_verb(const Engine& engine, const std::string& verb,
+                                  const std::string& id) {
+  const EngineOptions& options = engine.options();
+  std::vector<std::string> command = {options.krill_binary};
+  command.insert(command.end(), options.exit_command_global_args.begin(),
+                 options.exit_command_global_args.end());
+  command.insert(command.end(), {verb, id});
+  return spawn_detached(command);
+}
+
+}  // namespace
+
+std::string startup_passed_marker(const Engine& engine, const std::string& id) {
+  return engine.run_dir(id) + "/health-startup-passed";
+}
+
 Result<HealthCheckRun> run_healthcheck(Engine& engine, const std::string& name_or_id) {
   auto record = KRILL_TRY(engine.find(name_or_id));
   auto health = KRILL_TRY(healthcheck_of(engine, record));
   if (!health.check) return fail("container " + record.name + " has no defined healthcheck");
   if (record.status != ContainerStatus::kRunning)
     return fail("container " + record.name + " is not running");
-  auto process = KRILL_TRY(healthcheck_process_args(*health.check, health.shell));
   const HealthFiles files = health_files(engine, record.id);
   // Started before its state was written (or by an older krill): begin one now.
-  if (auto state = read_health_state(files.state_path); !state || !*state)
-    KRILL_CHECK(reset_health_state(files, record.started_ns));
+  auto state = read_health_state(files.state_path);
+  if (!state || !*state) KRILL_CHECK(reset_health_state(files, record.started_ns));
+  // Until the startup check has passed, it runs instead of the regular one (podman's rule).
+  const auto startup = effective_startup_healthcheck(record.config);
+  const bool in_startup = startup && !(state && *state && (*state)->startup_passed);
+  auto process = KRILL_TRY(in_startup ? healthcheck_process_args(*startup, health.shell)
+                                      : healthcheck_process_args(*health.check, health.shell));
 
   RuntimeBinary runtime = engine.runtime_for(record.config);
   if (runtime.path.find('/') == std::string::npos)
@@ -108,18 +132,29 @@ Result<HealthCheckRun> run_healthcheck(Engine& engine, const std::string& name_o
   ProbeRunner probe = [&](int64_t timeout_ns) {
     return run_probe_process(argv, timeout_ns, pid_file);
   };
-  auto run = KRILL_TRY(
-      run_health_check(files, *health.check, record.started_ns, probe, [] { return now_ns(); }));
+  HealthClock clock = [] { return now_ns(); };
+
+  if (in_startup) {
+    auto run = KRILL_TRY(run_startup_check(files, *startup, record.started_ns, probe, clock));
+    if (!run.recorded) return run;
+    if (run.startup_verdict == StartupVerdict::kPassed) {
+      // krill-monitor switches to the regular check's interval when it sees this file.
+      KRILL_CHECK(write_file_atomic(startup_passed_marker(engine, record.id), "", 0600,
+                                    Durability::kVolatile));
+    } else if (run.startup_verdict == StartupVerdict::kRestart) {
+      KRILL_CHECK_CTX(spawn_container_verb(engine, "restart", record.id),
+                      "--health-startup-retries");
+    }
+    return run;
+  }
+
+  auto run = KRILL_TRY(run_health_check(files, *health.check, record.started_ns, probe, clock));
   const std::string action = health_on_failure(record.config);
   if (run.recorded && run.result.exit_code != 0 && run.state.status == kHealthUnhealthy &&
       (action == "kill" || action == "stop" || action == "restart")) {
-    // podman's --health-on-failure, by the verb of the same name in a process of its own.
-    const EngineOptions& options = engine.options();
-    std::vector<std::string> command = {options.krill_binary};
-    command.insert(command.end(), options.exit_command_global_args.begin(),
-                   options.exit_command_global_args.end());
-    command.insert(command.end(), {action, record.id});
-    KRILL_CHECK_CTX(spawn_detached(command), "--health-on-failure " + action);
+    // podman's --health-on-failure, by the verb of the same name.
+    KRILL_CHECK_CTX(spawn_container_verb(engine, action, record.id),
+                    "--health-on-failure " + action);
   }
   return run;
 }
@@ -131,6 +166,13 @@ Result<bool> prepare_health(const Engine& engine, const ContainerRecord& record,
   monitor::HealthMonitorConfig config;
   config.interval_ns = check->interval_ns;
   config.timeout_ns = check->timeout_ns;
+  const std::string marker = startup_passed_marker(engine, record.id);
+  if (::unlink(marker.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + marker);
+  if (auto startup = effective_startup_healthcheck(record.config)) {
+    config.startup_interval_ns = startup->interval_ns;
+    config.startup_timeout_ns = startup->timeout_ns;
+    config.startup_passed_path = marker;
+  }
   const EngineOptions& options = engine.options();
   config.command.push_back(options.krill_binary);
   for (const auto& arg : options.exit_command_global_args) config.command.push_back(arg);

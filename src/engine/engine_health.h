@@ -33,7 +33,12 @@ HealthFiles health_files(const Engine& engine, const std::string& id);
 // running any more, as Docker reports it.
 std::optional<HealthState> container_health(const Engine& engine, const ContainerRecord& record);
 
-// `healthcheck run`: one check now, its result recorded, then the --health-on-failure action
+// <run_dir>/health-startup-passed: written once the startup check has passed (krill-monitor then
+// runs the regular check at its own interval); removed at each start.
+std::string startup_passed_marker(const Engine& engine, const std::string& id);
+
+// `healthcheck run`: one check now (the startup check until it has passed, then the regular
+// one), its result recorded, then the --health-on-failure action
 // when the container became unhealthy. Errors: "container x has no defined healthcheck",
 // "container x is not running".
 Result<HealthCheckRun> run_healthcheck(Engine& engine, const std::string& name_or_id);

@@ -1,5 +1,6 @@
 #include "engine/health.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -38,20 +39,46 @@ std::optional<HealthcheckRequest> effective_healthcheck(
   return check;
 }
 
-Result<std::vector<std::string>> healthcheck_process_args(const HealthcheckRequest& check,
-                                                          const std::vector<std::string>& shell) {
-  if (check.test.size() < 2) return fail("the healthcheck has no command");
-  const std::string& kind = check.test.front();
-  if (kind == "CMD") return std::vector<std::string>(check.test.begin() + 1, check.test.end());
+std::optional<StartupHealthcheckRequest> effective_startup_healthcheck(
+    const ContainerConfig& config) {
+  if (!config.startup_healthcheck || config.startup_healthcheck->test.size() < 2)
+    return std::nullopt;
+  StartupHealthcheckRequest check = *config.startup_healthcheck;
+  if (check.interval_ns <= 0) check.interval_ns = kDefaultHealthIntervalNs;
+  if (check.timeout_ns <= 0) check.timeout_ns = kDefaultHealthTimeoutNs;
+  if (check.retries < 0) check.retries = 0;
+  if (check.successes < 0) check.successes = 0;
+  return check;
+}
+
+namespace {
+
+Result<std::vector<std::string>> process_args(const std::vector<std::string>& test,
+                                              const std::vector<std::string>& shell) {
+  if (test.size() < 2) return fail("the healthcheck has no command");
+  const std::string& kind = test.front();
+  if (kind == "CMD") return std::vector<std::string>(test.begin() + 1, test.end());
   if (kind == "CMD-SHELL") {
     std::vector<std::string> args =
         shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : shell;
     std::string command;
-    for (size_t i = 1; i < check.test.size(); ++i) command += (i == 1 ? "" : " ") + check.test[i];
+    for (size_t i = 1; i < test.size(); ++i) command += (i == 1 ? "" : " ") + test[i];
     args.push_back(command);
     return args;
   }
   return fail("unknown healthcheck type \"" + kind + "\" (want CMD, CMD-SHELL or NONE)");
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> healthcheck_process_args(const HealthcheckRequest& check,
+                                                          const std::vector<std::string>& shell) {
+  return process_args(check.test, shell);
+}
+
+Result<std::vector<std::string>> healthcheck_process_args(const StartupHealthcheckRequest& check,
+                                                          const std::vector<std::string>& shell) {
+  return process_args(check.test, shell);
 }
 
 std::string go_duration_text(int64_t ns) {
@@ -90,6 +117,9 @@ std::string health_state_to_json(const HealthState& state) {
   json value = {{"status", state.status},
                 {"failing_streak", state.failing_streak},
                 {"container_started_ns", state.container_started_ns},
+                {"startup_passed", state.startup_passed},
+                {"startup_successes", state.startup_successes},
+                {"startup_failures", state.startup_failures},
                 {"log", log}};
   // Output is the container's: replace invalid UTF-8 rather than fail to record it.
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -103,6 +133,9 @@ Result<HealthState> health_state_from_json(std::string_view text) {
     state.status = value.value("status", std::string(kHealthStarting));
     state.failing_streak = value.value("failing_streak", 0);
     state.container_started_ns = value.value("container_started_ns", int64_t{0});
+    state.startup_passed = value.value("startup_passed", false);
+    state.startup_successes = value.value("startup_successes", 0);
+    state.startup_failures = value.value("startup_failures", 0);
     if (auto it = value.find("log"); it != value.end() && it->is_array()) {
       for (const auto& e : *it) {
         HealthLogEntry entry;
@@ -129,6 +162,18 @@ HealthState health_state_for_start(const HealthState& previous, int64_t containe
   return state;
 }
 
+namespace {
+
+// The log keeps the last kHealthLogEntries results, each output capped.
+void append_log(HealthState& state, const HealthLogEntry& result) {
+  state.log.push_back(result);
+  if (state.log.back().output.size() > kHealthOutputLimit)
+    state.log.back().output.resize(kHealthOutputLimit);
+  while (state.log.size() > kHealthLogEntries) state.log.erase(state.log.begin());
+}
+
+}  // namespace
+
 void apply_health_result(HealthState& state, const HealthLogEntry& result,
                          const HealthcheckRequest& check) {
   if (result.exit_code == 0) {
@@ -146,10 +191,24 @@ void apply_health_result(HealthState& state, const HealthLogEntry& result,
       if (state.failing_streak >= retries) state.status = kHealthUnhealthy;
     }
   }
-  state.log.push_back(result);
-  if (state.log.back().output.size() > kHealthOutputLimit)
-    state.log.back().output.resize(kHealthOutputLimit);
-  while (state.log.size() > kHealthLogEntries) state.log.erase(state.log.begin());
+  append_log(state, result);
+}
+
+StartupVerdict apply_startup_result(HealthState& state, const HealthLogEntry& result,
+                                    const StartupHealthcheckRequest& check) {
+  append_log(state, result);
+  if (state.startup_passed) return StartupVerdict::kPassed;
+  if (result.exit_code == 0) {
+    ++state.startup_successes;
+    if (state.startup_successes >= std::max(check.successes, 1)) {
+      state.startup_passed = true;
+      return StartupVerdict::kPassed;
+    }
+    return StartupVerdict::kStillStarting;
+  }
+  ++state.startup_failures;
+  if (check.retries > 0 && state.startup_failures >= check.retries) return StartupVerdict::kRestart;
+  return StartupVerdict::kStillStarting;
 }
 
 }  // namespace krill::engine

@@ -39,9 +39,16 @@ std::optional<HealthcheckRequest> merged_healthcheck(
 std::optional<HealthcheckRequest> effective_healthcheck(
     const ContainerConfig& config, const std::optional<image::HealthConfig>& image_health);
 
+// The startup check to run (podman's --health-startup-*), with the defaults filled in (30 s
+// interval and timeout); nullopt when there is none.
+std::optional<StartupHealthcheckRequest> effective_startup_healthcheck(
+    const ContainerConfig& config);
+
 // The process the check runs in the container: CMD's arguments, or CMD-SHELL's text through
 // `shell` (the image's SHELL; /bin/sh -c when empty). Error for an unknown test kind.
 Result<std::vector<std::string>> healthcheck_process_args(const HealthcheckRequest& check,
+                                                          const std::vector<std::string>& shell);
+Result<std::vector<std::string>> healthcheck_process_args(const StartupHealthcheckRequest& check,
                                                           const std::vector<std::string>& shell);
 
 // A duration as Go prints time.Duration: "30s", "500ms", "1m30s", "1.5s".
@@ -64,6 +71,10 @@ struct HealthState {
   // The container start this state belongs to (ContainerRecord::started_ns): a result of a
   // check that began before a restart is not applied to the new run.
   int64_t container_started_ns = 0;
+  // The startup check of this run (when the container has one): passed, or its counts so far.
+  bool startup_passed = false;
+  int startup_successes = 0;
+  int startup_failures = 0;
   friend bool operator==(const HealthState&, const HealthState&) = default;
 };
 
@@ -79,5 +90,13 @@ HealthState health_state_for_start(const HealthState& previous, int64_t containe
 // The log keeps the last kHealthLogEntries results.
 void apply_health_result(HealthState& state, const HealthLogEntry& result,
                          const HealthcheckRequest& check);
+
+// What a startup check's result means (podman's startup healthcheck): the status stays
+// "starting" and the result is logged; `successes` successes (at least one) pass the startup
+// check, after which the regular check runs; with `retries` > 0 that many failures ask for a
+// restart of the container.
+enum class StartupVerdict { kStillStarting, kPassed, kRestart };
+StartupVerdict apply_startup_result(HealthState& state, const HealthLogEntry& result,
+                                    const StartupHealthcheckRequest& check);
 
 }  // namespace krill::engine

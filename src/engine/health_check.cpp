@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <functional>
 
 #include "base/file_io.h"
 #include "base/file_lock.h"
@@ -45,20 +46,24 @@ Result<void> remove_health_state(const HealthFiles& files) {
   return {};
 }
 
-Result<HealthCheckRun> run_health_check(const HealthFiles& files, const HealthcheckRequest& check,
-                                        int64_t started_ns, const ProbeRunner& probe,
-                                        const HealthClock& clock) {
+namespace {
+
+// Runs the probe once, makes its result Docker's and records it with `apply` in the state of the
+// container run that started at started_ns.
+Result<HealthCheckRun> run_and_record(
+    const HealthFiles& files, int64_t timeout_ns, int64_t started_ns, const ProbeRunner& probe,
+    const HealthClock& clock,
+    const std::function<void(HealthState&, const HealthLogEntry&, HealthCheckRun&)>& apply) {
   HealthCheckRun run;
   run.result.start_ns = clock();
-  auto outcome = probe(check.timeout_ns);
+  auto outcome = probe(timeout_ns);
   run.result.end_ns = clock();
   if (!outcome) {
     run.result.exit_code = -1;
     run.result.output = outcome.error().message();
   } else if (outcome->timed_out) {
     run.result.exit_code = -1;
-    run.result.output =
-        "Health check exceeded timeout (" + go_duration_text(check.timeout_ns) + ")";
+    run.result.output = "Health check exceeded timeout (" + go_duration_text(timeout_ns) + ")";
   } else {
     run.result.exit_code = outcome->exit_code;
     run.result.output = std::move(outcome->output);
@@ -74,10 +79,31 @@ Result<HealthCheckRun> run_health_check(const HealthFiles& files, const Healthch
     return run;
   }
   run.state = *current;
-  apply_health_result(run.state, run.result, check);
+  apply(run.state, run.result, run);
   KRILL_CHECK(write_file_atomic(files.state_path, health_state_to_json(run.state), 0600,
                                 Durability::kVolatile));
   return run;
+}
+
+}  // namespace
+
+Result<HealthCheckRun> run_health_check(const HealthFiles& files, const HealthcheckRequest& check,
+                                        int64_t started_ns, const ProbeRunner& probe,
+                                        const HealthClock& clock) {
+  return run_and_record(files, check.timeout_ns, started_ns, probe, clock,
+                        [&](HealthState& state, const HealthLogEntry& result, HealthCheckRun&) {
+                          apply_health_result(state, result, check);
+                        });
+}
+
+Result<HealthCheckRun> run_startup_check(const HealthFiles& files,
+                                         const StartupHealthcheckRequest& check, int64_t started_ns,
+                                         const ProbeRunner& probe, const HealthClock& clock) {
+  return run_and_record(files, check.timeout_ns, started_ns, probe, clock,
+                        [&](HealthState& state, const HealthLogEntry& result, HealthCheckRun& run) {
+                          run.startup = true;
+                          run.startup_verdict = apply_startup_result(state, result, check);
+                        });
 }
 
 namespace {

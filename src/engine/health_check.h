@@ -46,6 +46,8 @@ struct HealthCheckRun {
   HealthLogEntry result;
   HealthState state;     // after the result was applied
   bool recorded = true;  // false: the container restarted meanwhile; the result was dropped
+  bool startup = false;  // the startup check ran (run_startup_check)
+  StartupVerdict startup_verdict = StartupVerdict::kStillStarting;
 };
 
 // Runs `probe` once (timeout check.timeout_ns), makes the result Docker's (a timeout is exit
@@ -54,6 +56,12 @@ struct HealthCheckRun {
 Result<HealthCheckRun> run_health_check(const HealthFiles& files, const HealthcheckRequest& check,
                                         int64_t started_ns, const ProbeRunner& probe,
                                         const HealthClock& clock);
+
+// The same for the startup check: its timeout, and apply_startup_result instead (the verdict
+// says whether it passed or the container is to be restarted).
+Result<HealthCheckRun> run_startup_check(const HealthFiles& files,
+                                         const StartupHealthcheckRequest& check, int64_t started_ns,
+                                         const ProbeRunner& probe, const HealthClock& clock);
 
 // The real probe: runs `argv` (argv[0] a path; e.g. `<runtime> exec --pid-file P ID cmd...`)
 // with stdin /dev/null and stdout+stderr captured into one buffer (the first

@@ -44,6 +44,10 @@ constexpr int kClientFlushTimeoutMs = 5 * 1000;
 constexpr int kPartialLineFlushMs = 1000;
 // How long a healthcheck command may outlive its own timeout before it is killed.
 constexpr int64_t kHealthCheckGraceMs = 30 * 1000;
+// How long a healthcheck command with this timeout may run before the monitor kills it.
+int64_t kill_after(int64_t timeout_ns) {
+  return std::max<int64_t>(timeout_ns, 0) + kHealthCheckGraceMs * 1000000;
+}
 
 // epoll tags; attach clients get ids from kFirstClient on.
 enum : uint64_t {
@@ -208,6 +212,9 @@ class ContainerMonitor {
   std::vector<std::string> health_command_;
   UniqueFd health_timer_;
   pid_t health_pid_ = 0;
+  int64_t health_regular_interval_ns_ = 0;
+  int64_t health_regular_kill_after_ns_ = 0;
+  std::string startup_passed_path_;  // empty once the startup check passed (or there is none)
 };
 
 Result<void> ContainerMonitor::prepare() {
@@ -699,8 +706,13 @@ Result<void> ContainerMonitor::start_health_checks() {
   health_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   if (!health_timer_) return fail_errno("create the healthcheck timer");
   KRILL_CHECK(watch(health_timer_.get(), kTagHealthTimer, EPOLLIN));
-  health_.emplace(config->interval_ns,
-                  std::max<int64_t>(config->timeout_ns, 0) + kHealthCheckGraceMs * 1000000);
+  health_regular_interval_ns_ = config->interval_ns;
+  health_regular_kill_after_ns_ = kill_after(config->timeout_ns);
+  startup_passed_path_ = config->startup_passed_path;
+  if (startup_passed_path_.empty())
+    health_.emplace(health_regular_interval_ns_, health_regular_kill_after_ns_);
+  else
+    health_.emplace(config->startup_interval_ns, kill_after(config->startup_timeout_ns));
   health_->start(monotonic_ns());
   arm_health_timer();
   return {};
@@ -749,6 +761,11 @@ void ContainerMonitor::reap_health_check() {
   if (health_pid_ <= 0 || !health_) return;
   if (!reaper_.take_status(health_pid_)) return;
   health_pid_ = 0;
+  // The startup check passed (the command made the file): the regular check's timing from now.
+  if (!startup_passed_path_.empty() && ::access(startup_passed_path_.c_str(), F_OK) == 0) {
+    startup_passed_path_.clear();
+    health_->set_timing(health_regular_interval_ns_, health_regular_kill_after_ns_);
+  }
   health_->check_finished(monotonic_ns());
   arm_health_timer();
 }

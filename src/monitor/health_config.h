@@ -20,6 +20,12 @@ struct HealthMonitorConfig {
   int64_t interval_ns = 0;
   int64_t timeout_ns = 0;
   std::vector<std::string> command;
+  // A startup check (podman's --health-startup-*): until `startup_passed_path` exists, the
+  // command runs at the startup interval (and may run for the startup timeout); once the
+  // command has created that file, at the regular interval. Empty path: no startup check.
+  int64_t startup_interval_ns = 0;
+  int64_t startup_timeout_ns = 0;
+  std::string startup_passed_path;
 };
 
 std::string health_monitor_config_to_json(const HealthMonitorConfig& config);

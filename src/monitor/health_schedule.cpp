@@ -5,6 +5,11 @@ namespace krill::monitor {
 HealthSchedule::HealthSchedule(int64_t interval_ns, int64_t kill_after_ns)
     : interval_ns_(interval_ns > 0 ? interval_ns : 1), kill_after_ns_(kill_after_ns) {}
 
+void HealthSchedule::set_timing(int64_t interval_ns, int64_t kill_after_ns) {
+  interval_ns_ = interval_ns > 0 ? interval_ns : 1;
+  kill_after_ns_ = kill_after_ns;
+}
+
 void HealthSchedule::start(int64_t now_ns) {
   started_ = true;
   running_ = false;

@@ -16,6 +16,8 @@ class HealthSchedule {
   HealthSchedule(int64_t interval_ns, int64_t kill_after_ns);
 
   void start(int64_t now_ns);
+  // New timing from the next check on (the startup check's, then the regular one's).
+  void set_timing(int64_t interval_ns, int64_t kill_after_ns);
   // What is due at `now_ns` (kRunCheck only when no check runs; kKillCheck once per check).
   Action due(int64_t now_ns);
   void check_started(int64_t now_ns);

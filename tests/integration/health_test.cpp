@@ -50,6 +50,22 @@ std::string ps_names(const EngineEnv& env, const std::string& filter) {
   return ps.out;
 }
 
+// `run -d FLAGS... IMAGE true` for each case must fail with 125 and an error naming the case.
+struct FlagErrorCase {
+  std::vector<std::string> flags;
+  std::string expected;
+};
+void expect_flag_errors(const EngineEnv& env, const std::vector<FlagErrorCase>& cases) {
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"run", "-d"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    args.insert(args.end(), {EngineEnv::kImage, "true"});
+    auto run = env.krill(args);
+    EXPECT_EQ(run.exit_code, 125) << run.describe();
+    EXPECT_NE(run.err.find(c.expected), std::string::npos) << run.err;
+  }
+}
+
 TEST(Health, PassingCheckRunByTheMonitorIsHealthy) {
   EngineEnv env;
   run_detached(env, "ok", {"--health-cmd", "echo fine", "--health-interval", "300ms"});
@@ -289,31 +305,119 @@ TEST(Health, RunErrorsAndStoppedContainers) {
 
 TEST(Health, BadFlagsAreClearErrorsAndLeaveNothing) {
   EngineEnv env;
-  struct Case {
-    std::vector<std::string> flags;
-    std::string expected;
-  };
-  for (const auto& c : std::vector<Case>{
-           {{"--health-interval", "bad"}, "--health-interval"},
-           {{"--health-timeout", "10"}, "missing unit"},
-           {{"--health-interval", "10us"}, "at least 1ms"},
-           {{"--health-retries", "many"}, "--health-retries"},
-           {{"--health-cmd", "true", "--no-healthcheck"}, "conflicts"},
-           {{"--health-on-failure", "reboot"}, "want none, kill, restart or stop"},
-       }) {
-    std::vector<std::string> args = {"run", "-d"};
-    args.insert(args.end(), c.flags.begin(), c.flags.end());
-    args.insert(args.end(), {EngineEnv::kImage, "true"});
-    auto run = env.krill(args);
-    EXPECT_EQ(run.exit_code, 125) << run.describe();
-    EXPECT_NE(run.err.find(c.expected), std::string::npos) << run.err;
-  }
+  expect_flag_errors(env,
+                     {
+                         {{"--health-interval", "bad"}, "--health-interval"},
+                         {{"--health-timeout", "10"}, "missing unit"},
+                         {{"--health-interval", "10us"}, "at least 1ms"},
+                         {{"--health-retries", "many"}, "--health-retries"},
+                         {{"--health-cmd", "true", "--no-healthcheck"}, "conflicts"},
+                         {{"--health-on-failure", "reboot"}, "want none, kill, restart or stop"},
+                     });
   EXPECT_TRUE(env.container_ids().empty());
   // ps checks filters against containers (none: nothing to check), so make one.
   ASSERT_EQ(env.krill({"create", "--name", "c", EngineEnv::kImage, "true"}).exit_code, 0);
   auto bad_filter = env.krill({"ps", "-a", "--filter", "health=sick"});
   EXPECT_EQ(bad_filter.exit_code, 125) << bad_filter.describe();
   EXPECT_NE(bad_filter.err.find("health=sick"), std::string::npos) << bad_filter.err;
+}
+
+// podman's startup healthcheck: while it fails the status stays "starting" and the regular
+// check does not run; once it succeeds the regular check takes over at its own interval.
+TEST(Health, StartupCheckGatesTheRegularCheck) {
+  EngineEnv env;
+  run_detached(
+      env, "slow",
+      {"--health-cmd", "echo regular >> /tmp/regular-ran", "--health-interval", "300ms",
+       "--health-startup-cmd", "test -e /tmp/ready", "--health-startup-interval", "200ms"});
+  json startup =
+      json::parse(env.inspect("slow", "{{json .Config.StartupHealthCheck}}"), nullptr, false);
+  EXPECT_EQ(startup["Test"], json({"CMD-SHELL", "test -e /tmp/ready"})) << startup.dump();
+  EXPECT_EQ(startup["Interval"], 200000000) << startup.dump();
+  // Failing startup checks are logged, but count for nothing.
+  ASSERT_TRUE(eventually([&] { return health_of(env, "slow")["Log"].size() >= 3; }, seconds(20)))
+      << health_of(env, "slow").dump();
+  json health = health_of(env, "slow");
+  EXPECT_EQ(health["Status"], "starting") << health.dump();
+  EXPECT_EQ(health["FailingStreak"], 0) << health.dump();
+  EXPECT_NE(env.krill({"exec", "slow", "test", "-e", "/tmp/regular-ran"}).exit_code, 0)
+      << "the regular check ran before the startup check passed";
+
+  ASSERT_EQ(env.krill({"exec", "slow", "touch", "/tmp/ready"}).exit_code, 0);
+  EXPECT_TRUE(eventually(
+      [&] { return env.inspect("slow", "{{.State.Health.Status}}") == "healthy"; }, seconds(20)))
+      << health_of(env, "slow").dump();
+  EXPECT_EQ(env.krill({"exec", "slow", "test", "-e", "/tmp/regular-ran"}).exit_code, 0);
+}
+
+// --health-startup-success N: N successes before the regular check; `healthcheck run` runs the
+// startup check while it has not passed.
+TEST(Health, StartupSuccessesAreCountedByHealthcheckRun) {
+  EngineEnv env;
+  run_detached(env, "counted",
+               {"--health-cmd", "exit 1", "--health-interval", "1h", "--health-retries", "1",
+                "--health-startup-cmd", "true", "--health-startup-interval", "1h",
+                "--health-startup-success", "2"});
+  EXPECT_EQ(env.krill({"healthcheck", "run", "counted"}).exit_code, 0);  // startup 1 of 2
+  EXPECT_EQ(env.krill({"healthcheck", "run", "counted"}).exit_code, 0);  // startup 2 of 2
+  EXPECT_EQ(env.inspect("counted", "{{.State.Health.Status}}"), "starting");
+  auto regular = env.krill({"healthcheck", "run", "counted"});  // now the regular check
+  EXPECT_EQ(regular.exit_code, 1) << regular.describe();
+  EXPECT_EQ(env.inspect("counted", "{{.State.Health.Status}}"), "unhealthy");
+}
+
+// --health-startup-retries N: N failed startup checks restart the container.
+TEST(Health, StartupRetriesRestartTheContainer) {
+  EngineEnv env;
+  run_detached(
+      env, "stuck",
+      {"--health-cmd", "true", "--health-interval", "1h", "--health-startup-cmd", "exit 1",
+       "--health-startup-interval", "1h", "--health-startup-retries", "2", "--stop-timeout", "1"});
+  const std::string started = env.inspect("stuck", "{{.State.StartedAt}}");
+  EXPECT_EQ(env.krill({"healthcheck", "run", "stuck"}).exit_code, 1);
+  EXPECT_EQ(env.inspect("stuck", "{{.State.StartedAt}}"), started) << "one failure of two";
+  EXPECT_EQ(env.krill({"healthcheck", "run", "stuck"}).exit_code, 1);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return env.inspect("stuck", "{{.State.Status}}") == "running" &&
+               env.inspect("stuck", "{{.State.StartedAt}}") != started;
+      },
+      seconds(30)))
+      << env.inspect("stuck", "{{json .State}}");
+  // The new run starts its startup check from zero.
+  EXPECT_EQ(env.inspect("stuck", "{{.State.Health.Status}}"), "starting");
+  EXPECT_EQ(env.krill({"healthcheck", "run", "stuck"}).exit_code, 1);
+  EXPECT_EQ(env.inspect("stuck", "{{.State.Status}}"), "running");
+}
+
+TEST(Health, StartupFlagErrorsLeaveNothing) {
+  EngineEnv env;
+  expect_flag_errors(
+      env, {
+               {{"--health-startup-cmd", "true"}, "only be used with a regular healthcheck"},
+               {{"--health-cmd", "true", "--health-startup-interval", "1s"},
+                "need --health-startup-cmd"},
+               {{"--health-cmd", "true", "--health-startup-cmd", "true", "--health-startup-retries",
+                 "-1"},
+                "must not be negative"},
+               {{"--health-cmd", "true", "--health-startup-cmd", "true", "--health-startup-timeout",
+                 "soon"},
+                "--health-startup-timeout"},
+               {{"--health-cmd", "true", "--health-startup-cmd", "none"}, "cannot be \"none\""},
+               {{"--health-cmd", "[\"CMD\", 1]"}, "JSON array of strings"},
+           });
+  EXPECT_TRUE(env.container_ids().empty());
+}
+
+// --health-cmd in podman's JSON form is CMD (no shell).
+TEST(Health, JsonArrayCommandRunsWithoutAShell) {
+  EngineEnv env;
+  run_detached(env, "argv",
+               {"--health-cmd", "[\"/bin/sh\", \"-c\", \"exit 0\"]", "--health-interval", "1h"});
+  EXPECT_EQ(env.inspect("argv", "{{json .Config.Healthcheck.Test}}"),
+            R"(["CMD","/bin/sh","-c","exit 0"])");
+  EXPECT_EQ(env.krill({"healthcheck", "run", "argv"}).exit_code, 0);
+  EXPECT_EQ(env.inspect("argv", "{{.State.Health.Status}}"), "healthy");
 }
 
 TEST(Health, HelpHasAnExample) {

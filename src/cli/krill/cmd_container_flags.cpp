@@ -54,6 +54,78 @@ Result<std::pair<std::string, std::string>> key_value(std::string_view flag,
   return std::pair{text.substr(0, eq), text.substr(eq + 1)};
 }
 
+// A healthcheck command as podman takes it: a JSON array (["CMD", ...], ["CMD-SHELL", "..."],
+// or plain arguments, which become CMD), "none", or a shell command (CMD-SHELL).
+Result<std::vector<std::string>> health_test(std::string_view flag, const std::string& value) {
+  if (value == "none") return std::vector<std::string>{"NONE"};
+  if (value.starts_with("[")) {
+    auto parsed = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_array() || parsed.empty() ||
+        !std::all_of(parsed.begin(), parsed.end(), [](const auto& v) { return v.is_string(); }))
+      return bad_value(flag, value, Error("want a JSON array of strings or a shell command"));
+    auto args = parsed.get<std::vector<std::string>>();
+    if (args[0] != "CMD" && args[0] != "CMD-SHELL" && args[0] != "NONE")
+      args.insert(args.begin(), "CMD");
+    return args;
+  }
+  return std::vector<std::string>{"CMD-SHELL", value};
+}
+
+// A --health-* duration: Go's syntax, at least 1ms (Docker's minimum); "" is 0 (the default).
+Result<int64_t> health_duration(std::string_view flag, const std::string& value) {
+  if (value.empty()) return 0;
+  auto d = KRILL_TRY(flag_value(flag, value, parse_go_duration(value)));
+  if (d < 0) return bad_value(flag, value, Error("must not be negative"));
+  if (d > 0 && d < 1000000) return bad_value(flag, value, Error("must be at least 1ms"));
+  return d;
+}
+
+Result<int> health_count(std::string_view flag, const std::string& value) {
+  if (value.empty()) return 0;
+  auto n = KRILL_TRY(parse_integer(flag, value));
+  if (n < 0 || n > 1000000000) return bad_value(flag, value, Error("must not be negative"));
+  return static_cast<int>(n);
+}
+
+// --health-* and --health-startup-* into the container's config.
+Result<void> apply_health_flags(const RunFlags& f, engine::ContainerConfig& c) {
+  if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
+      !f.health_start_period.empty() || !f.health_retries.empty()) {
+    if (f.no_healthcheck) return fail("--no-healthcheck conflicts with --health-* options");
+    engine::HealthcheckRequest h;
+    if (!f.health_cmd.empty()) h.test = KRILL_TRY(health_test("--health-cmd", f.health_cmd));
+    h.interval_ns = KRILL_TRY(health_duration("--health-interval", f.health_interval));
+    h.timeout_ns = KRILL_TRY(health_duration("--health-timeout", f.health_timeout));
+    h.start_period_ns = KRILL_TRY(health_duration("--health-start-period", f.health_start_period));
+    h.retries = KRILL_TRY(health_count("--health-retries", f.health_retries));
+    c.healthcheck = h;
+  }
+  c.no_healthcheck = f.no_healthcheck;
+  const bool startup_flags = !f.health_startup_interval.empty() ||
+                             !f.health_startup_timeout.empty() ||
+                             !f.health_startup_retries.empty() || !f.health_startup_success.empty();
+  if (f.health_startup_cmd.empty()) {
+    if (startup_flags) return fail("--health-startup-* options need --health-startup-cmd");
+    return {};
+  }
+  if (f.no_healthcheck) return fail("--no-healthcheck conflicts with --health-startup-cmd");
+  engine::StartupHealthcheckRequest startup;
+  startup.test = KRILL_TRY(health_test("--health-startup-cmd", f.health_startup_cmd));
+  if (startup.test.front() == "NONE")
+    return bad_value("--health-startup-cmd", f.health_startup_cmd,
+                     Error("a startup healthcheck cannot be \"none\""));
+  if (startup.test.size() < 2)
+    return bad_value("--health-startup-cmd", f.health_startup_cmd, Error("no command"));
+  startup.interval_ns =
+      KRILL_TRY(health_duration("--health-startup-interval", f.health_startup_interval));
+  startup.timeout_ns =
+      KRILL_TRY(health_duration("--health-startup-timeout", f.health_startup_timeout));
+  startup.retries = KRILL_TRY(health_count("--health-startup-retries", f.health_startup_retries));
+  startup.successes = KRILL_TRY(health_count("--health-startup-success", f.health_startup_success));
+  c.startup_healthcheck = startup;
+  return {};
+}
+
 }  // namespace
 
 EnvLookup process_env_lookup() {
@@ -335,34 +407,7 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     return fail(
         "the --rm option conflicts with --restart (Conflicting options: --restart and "
         "--rm)");
-  if (!f.health_cmd.empty() || !f.health_interval.empty() || !f.health_timeout.empty() ||
-      !f.health_start_period.empty() || !f.health_retries.empty()) {
-    if (f.no_healthcheck) return fail("--no-healthcheck conflicts with --health-* options");
-    engine::HealthcheckRequest h;
-    if (!f.health_cmd.empty()) {
-      if (f.health_cmd == "none")
-        h.test = {"NONE"};
-      else
-        h.test = {"CMD-SHELL", f.health_cmd};
-    }
-    auto duration = [&](std::string_view flag, const std::string& v) -> Result<int64_t> {
-      if (v.empty()) return 0;
-      auto d = KRILL_TRY(flag_value(flag, v, parse_go_duration(v)));
-      if (d < 0) return bad_value(flag, v, Error("must not be negative"));
-      // Docker's minimum ("Interval in Healthcheck cannot be less than 1ms"); 0 = the default.
-      if (d > 0 && d < 1000000) return bad_value(flag, v, Error("must be at least 1ms"));
-      return d;
-    };
-    h.interval_ns = KRILL_TRY(duration("--health-interval", f.health_interval));
-    h.timeout_ns = KRILL_TRY(duration("--health-timeout", f.health_timeout));
-    h.start_period_ns = KRILL_TRY(duration("--health-start-period", f.health_start_period));
-    if (!f.health_retries.empty())
-      h.retries = static_cast<int>(KRILL_TRY(parse_integer("--health-retries", f.health_retries)));
-    if (h.retries < 0)
-      return bad_value("--health-retries", f.health_retries, Error("must not be negative"));
-    c.healthcheck = h;
-  }
-  c.no_healthcheck = f.no_healthcheck;
+  KRILL_CHECK(apply_health_flags(f, c));
   // --health-on-failure arrives as its annotation (cmd_container_line.cpp).
   if (auto it = c.annotations.find(engine::kHealthOnFailureAnnotation); it != c.annotations.end()) {
     const std::string& action = it->second;

@@ -86,6 +86,16 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   c->add_option("--health-start-period", f.health_start_period, "grace period after start");
   c->add_option("--health-retries", f.health_retries, "failures before unhealthy (3)");
   c->add_flag("--no-healthcheck", f.no_healthcheck, "disable the image's HEALTHCHECK");
+  c->add_option("--health-startup-cmd", f.health_startup_cmd,
+                "startup check that gates the regular one until it succeeds");
+  c->add_option("--health-startup-interval", f.health_startup_interval,
+                "time between startup checks (30s)");
+  c->add_option("--health-startup-timeout", f.health_startup_timeout,
+                "maximum time of one startup check (30s)");
+  c->add_option("--health-startup-retries", f.health_startup_retries,
+                "failed startup checks before a restart (0: never restart)");
+  c->add_option("--health-startup-success", f.health_startup_success,
+                "successful startup checks needed (0: the first)");
   c->add_option_function<std::string>(
       "--health-on-failure",
       [&f](const std::string& action) {

@@ -332,6 +332,16 @@ nlohmann::ordered_json container_inspect_json(const ContainerRecord& r,
     health["Retries"] = paths.healthcheck->retries;
     config["Healthcheck"] = health;
   }
+  if (c.startup_healthcheck) {
+    // podman's Config.StartupHealthCheck (as given: 0 means the default).
+    nlohmann::ordered_json startup;
+    startup["Test"] = c.startup_healthcheck->test;
+    startup["Interval"] = c.startup_healthcheck->interval_ns;
+    startup["Timeout"] = c.startup_healthcheck->timeout_ns;
+    startup["Retries"] = c.startup_healthcheck->retries;
+    startup["Successes"] = c.startup_healthcheck->successes;
+    config["StartupHealthCheck"] = startup;
+  }
   config["HealthcheckOnFailureAction"] = engine::health_on_failure(c);
   doc["Config"] = config;
 

@@ -47,6 +47,8 @@ struct RunFlags {
   std::vector<std::string> log_opt;
   std::string health_cmd, health_interval, health_timeout, health_start_period, health_retries;
   bool no_healthcheck = false;
+  std::string health_startup_cmd, health_startup_interval, health_startup_timeout,
+      health_startup_retries, health_startup_success;
   std::string userns;
   std::vector<std::string> group_add;
   std::string pull = "missing";  // always | missing | never

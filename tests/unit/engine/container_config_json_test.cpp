@@ -51,6 +51,7 @@ ContainerConfig everything_set() {
   c.restart = {"on-failure", 5};
   c.healthcheck = HealthcheckRequest{{"CMD-SHELL", "true"}, 1000, 2000, 3000, 4};
   c.no_healthcheck = true;
+  c.startup_healthcheck = StartupHealthcheckRequest{{"CMD", "/ready"}, 5000, 6000, 7, 8};
   c.log_driver = "json-file";
   c.log_options = {{"max-size", "10m"}};
   c.runtime = "runc";

@@ -175,6 +175,9 @@ TEST(HealthState, JsonRoundTripAndErrors) {
   state.status = kHealthUnhealthy;
   state.failing_streak = 4;
   state.container_started_ns = 42;
+  state.startup_passed = true;
+  state.startup_successes = 2;
+  state.startup_failures = 5;
   state.log = {result(kSecond, 1, "no\n"), result(2 * kSecond, -1, "Health check exceeded")};
   auto parsed = health_state_from_json(health_state_to_json(state));
   ASSERT_TRUE(parsed) << parsed.error().message();
@@ -196,6 +199,78 @@ TEST(HealthState, StartResetsStatusAndKeepsTheLog) {
   EXPECT_EQ(fresh.failing_streak, 0);
   EXPECT_EQ(fresh.container_started_ns, 77);
   EXPECT_EQ(fresh.log, previous.log);
+}
+
+StartupHealthcheckRequest startup(int retries, int successes) {
+  StartupHealthcheckRequest h;
+  h.test = {"CMD-SHELL", "test -e /ready"};
+  h.interval_ns = kSecond;
+  h.timeout_ns = 2 * kSecond;
+  h.retries = retries;
+  h.successes = successes;
+  return h;
+}
+
+TEST(StartupHealth, DefaultsAndAbsence) {
+  ContainerConfig config;
+  EXPECT_FALSE(effective_startup_healthcheck(config));
+  config.startup_healthcheck = StartupHealthcheckRequest{{"CMD-SHELL"}, 0, 0, 0, 0};
+  EXPECT_FALSE(effective_startup_healthcheck(config)) << "no command";
+  config.startup_healthcheck = StartupHealthcheckRequest{{"CMD", "/bin/check"}, 0, 0, 0, 0};
+  auto check = effective_startup_healthcheck(config);
+  ASSERT_TRUE(check);
+  EXPECT_EQ(check->interval_ns, kDefaultHealthIntervalNs);
+  EXPECT_EQ(check->timeout_ns, kDefaultHealthTimeoutNs);
+  EXPECT_EQ(check->retries, 0) << "0: never restart";
+  EXPECT_EQ(*healthcheck_process_args(*check, {}), std::vector<std::string>{"/bin/check"});
+}
+
+TEST(StartupHealth, FailuresKeepStartingAndSuccessesPass) {
+  HealthState state;
+  EXPECT_EQ(apply_startup_result(state, result(kSecond, 1, "not yet"), startup(0, 2)),
+            StartupVerdict::kStillStarting);
+  EXPECT_EQ(state.status, kHealthStarting);
+  EXPECT_EQ(state.failing_streak, 0) << "startup failures are not the regular streak";
+  EXPECT_EQ(state.startup_failures, 1);
+  EXPECT_EQ(apply_startup_result(state, result(2 * kSecond, 0), startup(0, 2)),
+            StartupVerdict::kStillStarting);
+  EXPECT_FALSE(state.startup_passed);
+  EXPECT_EQ(apply_startup_result(state, result(3 * kSecond, 0), startup(0, 2)),
+            StartupVerdict::kPassed);
+  EXPECT_TRUE(state.startup_passed);
+  EXPECT_EQ(state.status, kHealthStarting) << "the regular check decides from here";
+  EXPECT_EQ(state.log.size(), 3u);
+  EXPECT_EQ(state.log[0].output, "not yet");
+}
+
+TEST(StartupHealth, ZeroSuccessesMeansTheFirstOne) {
+  HealthState state;
+  EXPECT_EQ(apply_startup_result(state, result(kSecond, 0), startup(0, 0)),
+            StartupVerdict::kPassed);
+}
+
+TEST(StartupHealth, RetriesAskForARestartAndZeroNever) {
+  HealthState state;
+  EXPECT_EQ(apply_startup_result(state, result(kSecond, 1), startup(2, 0)),
+            StartupVerdict::kStillStarting);
+  EXPECT_EQ(apply_startup_result(state, result(2 * kSecond, 1), startup(2, 0)),
+            StartupVerdict::kRestart);
+  HealthState patient;
+  for (int i = 0; i < 50; ++i)
+    EXPECT_EQ(apply_startup_result(patient, result(i * kSecond, 1), startup(0, 0)),
+              StartupVerdict::kStillStarting);
+  EXPECT_EQ(patient.log.size(), kHealthLogEntries);
+}
+
+TEST(StartupHealth, AStartResetsTheCounts) {
+  HealthState previous;
+  previous.startup_passed = true;
+  previous.startup_successes = 3;
+  previous.startup_failures = 4;
+  HealthState fresh = health_state_for_start(previous, 9);
+  EXPECT_FALSE(fresh.startup_passed);
+  EXPECT_EQ(fresh.startup_successes, 0);
+  EXPECT_EQ(fresh.startup_failures, 0);
 }
 
 class HealthRunTest : public ::testing::Test {
@@ -293,6 +368,28 @@ TEST_F(HealthRunTest, RealProbeCapturesOutputAndTimesOut) {
   ASSERT_TRUE(slow) << slow.error().message();
   EXPECT_TRUE(slow->timed_out);
   EXPECT_NE(::access(pid_file.c_str(), F_OK), 0);  // removed
+}
+
+TEST_F(HealthRunTest, StartupCheckUsesItsTimeoutAndRecordsTheVerdict) {
+  ASSERT_TRUE(reset_health_state(files_, kSecond));
+  int exit_code = 1;
+  ProbeRunner probe = [&](int64_t timeout_ns) -> Result<ProbeOutcome> {
+    EXPECT_EQ(timeout_ns, 2 * kSecond);
+    return ProbeOutcome{exit_code, "", false};
+  };
+  auto run = run_startup_check(files_, startup(0, 0), kSecond, probe, clock());
+  ASSERT_TRUE(run) << run.error().message();
+  EXPECT_TRUE(run->startup);
+  EXPECT_EQ(run->startup_verdict, StartupVerdict::kStillStarting);
+  exit_code = 0;
+  run = run_startup_check(files_, startup(0, 0), kSecond, probe, clock());
+  ASSERT_TRUE(run);
+  EXPECT_EQ(run->startup_verdict, StartupVerdict::kPassed);
+  auto stored = read_health_state(files_.state_path);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_TRUE((*stored)->startup_passed);
+  EXPECT_EQ((*stored)->startup_failures, 1);
+  EXPECT_EQ((*stored)->log.size(), 2u);
 }
 
 }  // namespace

@@ -21,6 +21,24 @@ TEST(HealthMonitorConfig, RoundTrip) {
   EXPECT_EQ(parsed->command, config.command);
 }
 
+TEST(HealthMonitorConfig, StartupCheckRoundTrip) {
+  HealthMonitorConfig config;
+  config.interval_ns = 500000000;
+  config.timeout_ns = 2000000000;
+  config.command = {"/usr/bin/krill", "healthcheck", "run", "c1"};
+  config.startup_interval_ns = 100000000;
+  config.startup_timeout_ns = 300000000;
+  config.startup_passed_path = "/run/krill/c1/health-startup-passed";
+  auto parsed = health_monitor_config_from_json(health_monitor_config_to_json(config));
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  EXPECT_EQ(parsed->startup_interval_ns, config.startup_interval_ns);
+  EXPECT_EQ(parsed->startup_timeout_ns, config.startup_timeout_ns);
+  EXPECT_EQ(parsed->startup_passed_path, config.startup_passed_path);
+  EXPECT_FALSE(health_monitor_config_from_json(
+      R"({"interval_ns":5,"command":["/k"],"startup_passed_path":"/x"})"))
+      << "a startup check needs its interval";
+}
+
 TEST(HealthMonitorConfig, Errors) {
   EXPECT_FALSE(health_monitor_config_from_json("nope"));
   EXPECT_FALSE(health_monitor_config_from_json(R"({"command":["/k"]})"));  // no interval

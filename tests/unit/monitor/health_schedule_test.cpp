@@ -61,5 +61,18 @@ TEST(HealthSchedule, SpawnFailureWaitsAnInterval) {
   EXPECT_EQ(schedule.due(200 * kMs), Action::kRunCheck);
 }
 
+TEST(HealthSchedule, NewTimingAppliesFromTheNextCheck) {
+  HealthSchedule schedule(100 * kMs, 1000 * kMs);  // the startup check's timing
+  schedule.start(0);
+  ASSERT_EQ(schedule.due(100 * kMs), Action::kRunCheck);
+  schedule.check_started(100 * kMs);
+  schedule.set_timing(5000 * kMs, 200 * kMs);  // passed: the regular check's
+  schedule.check_finished(150 * kMs);
+  EXPECT_EQ(schedule.next_ns(), 5150 * kMs);
+  ASSERT_EQ(schedule.due(5150 * kMs), Action::kRunCheck);
+  schedule.check_started(5150 * kMs);
+  EXPECT_EQ(schedule.next_ns(), 5350 * kMs) << "the new kill deadline";
+}
+
 }  // namespace
 }  // namespace krill::monitor
