@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_io.h"
+#include "image/overlay_mount.h"
 #include "image/whiteout.h"
 
 namespace krill::image {
@@ -168,37 +169,11 @@ std::string Snapshot::rootfs_dir() const {
 Result<MountedSnapshot> Snapshot::mount() const {
   std::string target = rootfs_dir();
   if (options_.driver == "vfs") return MountedSnapshot(target, false);
-  std::string what = "mount overlay on " + target;
-  UniqueFd fs(fsopen("overlay", FSOPEN_CLOEXEC));
-  if (!fs) return fail_errno(what + ": fsopen");
-  auto set = [&](const char* key, const std::string& value) -> Result<void> {
-    if (fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) != 0) {
-      return fail_errno(what + ": " + key + "=" + value);
-    }
-    return {};
-  };
-  for (const auto& lower : lower_dirs_) KRILL_CHECK(set("lowerdir+", lower));
-  KRILL_CHECK(set("upperdir", upper_dir()));
-  KRILL_CHECK(set("workdir", work_dir()));
-  // The upper dir must stay a plain layer (commit and build read it as one): no renamed
-  // directories as redirect xattrs, no metadata-only copy-ups, no index, whatever the kernel's
-  // defaults. (With userxattr the kernel keeps them off and refuses the options.)
-  if (!options_.rootless) {
-    KRILL_CHECK(set("redirect_dir", "off"));
-    KRILL_CHECK(set("metacopy", "off"));
-    KRILL_CHECK(set("index", "off"));
-  }
-  if (options_.rootless && fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) {
-    return fail_errno(what + ": userxattr");
-  }
-  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
-    return fail_errno(what + ": create");
-  }
-  UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));
-  if (!mnt) return fail_errno(what + ": fsmount");
-  if (move_mount(mnt.get(), "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
-    return fail_errno(what + ": move_mount");
-  }
+  KRILL_CHECK(mount_overlay(OverlayMountRequest{.lower_dirs = lower_dirs_,
+                                                .upper_dir = upper_dir(),
+                                                .work_dir = work_dir(),
+                                                .target = target,
+                                                .rootless = options_.rootless}));
   return MountedSnapshot(target, true);
 }
 

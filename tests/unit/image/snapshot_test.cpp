@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "image/overlay_mount.h"
 #include "image_store_test_util.h"
 
 namespace krill::image {
@@ -133,7 +134,8 @@ TEST(Snapshot, VfsDiffHasTheChangesSinceCreation) {
   auto out = test::memfd_with("");
   auto diff = snapshot_diff(*snap, out.get(), {});
   ASSERT_TRUE(diff) << diff.error().message();
-  EXPECT_EQ(tar_names(out.get()), (std::vector<std::string>{"etc/", "etc/.wh.b", "etc/c", "etc/new"}));
+  EXPECT_EQ(tar_names(out.get()),
+            (std::vector<std::string>{"etc/", "etc/.wh.b", "etc/c", "etc/new"}));
   // The scratch upper dir is gone again; reopening the snapshot gives the same diff.
   auto reopened = open_snapshot(f.store, f.dir / "v1");
   ASSERT_TRUE(reopened) << reopened.error().message();
@@ -181,6 +183,68 @@ TEST(Snapshot, TwoHundredLayersMount) {
     return visible(m->path(), {"f0", "f100", "f199"});
   });
   EXPECT_EQ(seen, "111");
+}
+
+// What kernels before 6.8 get: one mount(2) option string, the layers named relative to the
+// store's layers/ directory from a child that changed into it.
+TEST(OverlayLegacyMount, ThreeLayersWithWhiteoutsLikeTheNewApi) {
+  Fixture f;
+  auto snap = create_snapshot(f.store, f.image, f.dir / "legacy", {});
+  ASSERT_TRUE(snap) << snap.error().message();
+  OverlayMountRequest request{.lower_dirs = snap->lower_dirs(),
+                              .upper_dir = snap->upper_dir(),
+                              .work_dir = snap->work_dir(),
+                              .target = snap->rootfs_dir()};
+  auto options = legacy_overlay_options(request);
+  ASSERT_TRUE(options) << options.error().message();
+  EXPECT_FALSE(options->lower_parent.empty());
+  EXPECT_EQ(options->data.find("lowerdir=/"), std::string::npos) << options->data;
+  EXPECT_NE(options->data.find(",redirect_dir=off,metacopy=off,index=off"), std::string::npos);
+  char cwd_before[4096];
+  ASSERT_NE(getcwd(cwd_before, sizeof cwd_before), nullptr);
+  std::string seen = in_mount_ns([&] {
+    if (auto mounted = mount_overlay_legacy(request); !mounted) return mounted.error().message();
+    std::string out = visible(request.target, kPaths);
+    umount2(request.target.c_str(), MNT_DETACH);
+    return out;
+  });
+  EXPECT_EQ(seen, "01101");
+  char cwd_after[4096];
+  ASSERT_NE(getcwd(cwd_after, sizeof cwd_after), nullptr);
+  EXPECT_STREQ(cwd_before, cwd_after) << "the caller's cwd never moves";
+  ASSERT_TRUE(remove_snapshot(f.store, *snap));
+}
+
+TEST(OverlayLegacyMount, OptionsRefuseWhatTheStringCannotCarry) {
+  OverlayMountRequest request{.lower_dirs = {"/s/layers/a", "/s/layers/b"},
+                              .upper_dir = "/s/c/upper",
+                              .work_dir = "/s/c/work",
+                              .target = "/s/c/merged",
+                              .rootless = true};
+  auto options = legacy_overlay_options(request);
+  ASSERT_TRUE(options) << options.error().message();
+  EXPECT_EQ(options->lower_parent, "/s/layers");
+  EXPECT_EQ(options->data, "lowerdir=a:b,upperdir=/s/c/upper,workdir=/s/c/work,userxattr");
+  request.lower_dirs = {"/s/layers/a/diff", "/s/layers/b/diff"};
+  EXPECT_EQ(legacy_overlay_options(request)->data.rfind("lowerdir=a/diff:b/diff,", 0), 0u);
+  // Layers with nothing but / in common stay absolute.
+  request.lower_dirs = {"/s/layers/a", "/t/b"};
+  options = legacy_overlay_options(request);
+  ASSERT_TRUE(options);
+  EXPECT_TRUE(options->lower_parent.empty());
+  EXPECT_EQ(options->data.rfind("lowerdir=/s/layers/a:/t/b,", 0), 0u) << options->data;
+  request.upper_dir = "/s/c,x/upper";
+  auto bad = legacy_overlay_options(request);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("holds ',' or ':'"), std::string::npos);
+  request.upper_dir = "/s/c/upper";
+  request.lower_dirs.assign(200, "/s/layers/" + std::string(64, 'f'));
+  bad = legacy_overlay_options(request);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("200 layers do not fit"), std::string::npos)
+      << bad.error().message();
+  request.lower_dirs.clear();
+  EXPECT_FALSE(legacy_overlay_options(request));
 }
 
 TEST(Snapshot, DiffAfterChanges) {

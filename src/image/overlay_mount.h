@@ -1,0 +1,35 @@
+// Mounting an overlay filesystem of stored layers. Linux 6.8+ takes each lower directory as its
+// own `lowerdir+` parameter through the new mount API (no length limit). Older kernels (Debian
+// 12's own 6.1) know only one `lowerdir=a:b:c` string, which fsconfig caps at 256 bytes and
+// mount(2) at a page: there the layers are named relative to their common parent, from a child
+// process that has changed into it, so a page holds about 60 layers.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+
+namespace krill::image {
+
+struct OverlayMountRequest {
+  std::vector<std::string> lower_dirs;  // topmost first, absolute
+  std::string upper_dir, work_dir, target;
+  bool rootless = false;  // userxattr; otherwise redirect_dir, metacopy and index are off
+};
+
+// The new API, falling back to mount_overlay_legacy when the kernel does not know lowerdir+.
+Result<void> mount_overlay(const OverlayMountRequest& request);
+
+// mount(2) with one option string (what kernels before 6.8 accept).
+Result<void> mount_overlay_legacy(const OverlayMountRequest& request);
+
+// The option string mount_overlay_legacy passes, and the directory it mounts from ("" when the
+// lower dirs are absolute). Error when a path holds ',' or ':' or the string exceeds a page.
+struct LegacyOverlayOptions {
+  std::string data;
+  std::string lower_parent;
+};
+Result<LegacyOverlayOptions> legacy_overlay_options(const OverlayMountRequest& request);
+
+}  // namespace krill::image
