@@ -209,7 +209,10 @@ Result<RemoveResult> ImageStore::remove(std::string_view name_or_id, bool force)
       if (shared(layer)) continue;
       auto info = layer_info(layer);
       if (info && !info->snapshot_refs.empty()) {
-        return fail(what + ": in use by container snapshot " + info->snapshot_refs.front());
+        return std::unexpected(Error(what + ": image is in use by a container (snapshot " +
+                                         info->snapshot_refs.front() +
+                                         "); remove the container first",
+                                     EBUSY));
       }
     }
   }

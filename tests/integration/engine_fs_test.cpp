@@ -42,9 +42,10 @@ void expect_clean(const EngineEnv& env) {
 TEST(EngineFs, CpOutOfAndIntoAStoppedContainer) {
   EngineEnv env;
   TempDir host("fs-cp");
-  auto run = env.krill({"run", "--name", "c1", EngineEnv::kImage, "sh", "-c",
-                        "mkdir -p /d/sub && echo one > /d/a && echo two > /d/sub/b && "
-                        "ln -s /etc /d/link && ln -s ../../../../.. /d/up && echo in-ctr > /etc/marker"});
+  auto run =
+      env.krill({"run", "--name", "c1", EngineEnv::kImage, "sh", "-c",
+                 "mkdir -p /d/sub && echo one > /d/a && echo two > /d/sub/b && "
+                 "ln -s /etc /d/link && ln -s ../../../../.. /d/up && echo in-ctr > /etc/marker"});
   ASSERT_EQ(run.exit_code, 0) << run.describe();
 
   // file -> new file name, file -> dir (into), dir -> new dir, dir/. -> contents.
@@ -112,7 +113,8 @@ TEST(EngineFs, CpIntoARunningContainer) {
   EXPECT_EQ(cp.exit_code, 0) << cp.describe();
   auto exec = env.krill({"exec", "r1", "cat", "/tmp/f"});
   EXPECT_EQ(exec.out, "running\n") << exec.describe();
-  auto in = env.krill({"cp", "-", "r1:/tmp"}, {.stdin_data = env.krill({"cp", "r1:/tmp/f", "-"}).out});
+  auto in =
+      env.krill({"cp", "-", "r1:/tmp"}, {.stdin_data = env.krill({"cp", "r1:/tmp/f", "-"}).out});
   EXPECT_EQ(in.exit_code, 0) << in.describe();
   auto diff = env.krill({"diff", "r1"});
   EXPECT_EQ(diff.exit_code, 0) << diff.describe();
@@ -188,6 +190,13 @@ TEST(EngineFs, CommitMakesAnImageWithTheChanges) {
   EXPECT_EQ(gone.out, "gone\n1\n") << gone.describe();
   auto rm = env.krill({"rm", "m1"});
   EXPECT_EQ(rm.exit_code, 0) << rm.describe();
+  // podman's exit code 2: a container uses the image; it stays.
+  ASSERT_EQ(env.krill({"create", "--name", "user", "localhost/committed:v1"}).exit_code, 0);
+  auto in_use = env.krill({"rmi", "localhost/committed:v1"});
+  EXPECT_EQ(in_use.exit_code, 2) << in_use.describe();
+  EXPECT_NE(in_use.err.find("in use by a container"), std::string::npos) << in_use.err;
+  EXPECT_EQ(env.krill({"image", "inspect", "localhost/committed:v1"}).exit_code, 0);
+  ASSERT_EQ(env.krill({"rm", "user"}).exit_code, 0);
   auto rmi = env.krill({"rmi", "localhost/committed:v1"});
   EXPECT_EQ(rmi.exit_code, 0) << rmi.describe();
   expect_clean(env);

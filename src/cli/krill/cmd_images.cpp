@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <ctime>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -208,7 +209,9 @@ Result<int> run_rmi(Context& ctx, const RmiOptions& o) {
     auto removed = store.remove(name, o.force);
     if (!removed) {
       ctx.err << "Error: " << removed.error().message() << "\n";
-      status = kExitEngineError;
+      // podman's codes: 2 when a container uses the image, 125 for anything else.
+      const int code = removed.error().errno_value() == EBUSY ? kExitInUse : kExitEngineError;
+      if (status != kExitEngineError) status = code;
       continue;
     }
     for (const auto& u : removed->untagged) ctx.out << "Untagged: " << u << "\n";

@@ -17,6 +17,7 @@ namespace krill::cli {
 // Docker's/podman's exit statuses.
 inline constexpr int kExitEngineError = 125;  // krill itself failed (also usage errors)
 inline constexpr int kExitNotFound = 1;       // e.g. rmi of an image that does not exist
+inline constexpr int kExitInUse = 2;          // e.g. rmi of an image a container uses
 
 enum class KrillLogLevel { kError = 0, kWarn = 1, kInfo = 2, kDebug = 3 };
 Result<KrillLogLevel> parse_krill_log_level(std::string_view text);
