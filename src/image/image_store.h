@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ struct StoreOptions {
   // ("layer exceeds the limit of N bytes uncompressed"); 0 = unlimited.
   uint64_t max_layer_bytes = kDefaultMaxLayerBytes;
   static constexpr uint64_t kDefaultMaxLayerBytes = uint64_t{64} << 30;  // 64 GiB
+  // Told what extraction skipped or could not keep (device nodes without the privilege, xattrs,
+  // owners), a line each; may be called from several threads at once. Unset: dropped.
+  std::function<void(const std::string&)> warn;
 };
 
 struct ImageRecord {

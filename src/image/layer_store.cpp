@@ -324,8 +324,8 @@ Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor
       Result<Digest> verified =
           whole ? writer->verify() : Result<Digest>(std::unexpected(whole.error()));
       if (!verified)
-        return std::unexpected(std::move(verified.error())
-                                   .context(what + " (" + extracted.error().message() + ")"));
+        return std::unexpected(
+            std::move(verified.error()).context(what + " (" + extracted.error().message() + ")"));
     }
     return std::unexpected(std::move(extracted.error()).context(what));
   }
@@ -340,8 +340,8 @@ Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor
       return fail(what + ": digest mismatch: got " + extracted->compressed_digest);
     }
     if (blob.size > 0 && extracted->compressed_size != static_cast<uint64_t>(blob.size)) {
-      return fail(what + ": size mismatch: expected " + std::to_string(blob.size) +
-                  " bytes, got " + std::to_string(extracted->compressed_size));
+      return fail(what + ": size mismatch: expected " + std::to_string(blob.size) + " bytes, got " +
+                  std::to_string(extracted->compressed_size));
     }
     if (seen.digest.empty()) seen.digest = KRILL_TRY(Digest::parse(extracted->compressed_digest));
   }
@@ -350,6 +350,8 @@ Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor
     return fail(what + ": diffID mismatch: the config says " + expected_diff_id->str() +
                 ", the layer is " + diff_id.str());
   if (seen.size <= 0) seen.size = static_cast<int64_t>(extracted->compressed_size);
+  if (options_.warn)
+    for (const auto& warning : extracted->warnings) options_.warn(what + ": " + warning);
   if (writer) KRILL_CHECK_CTX(writer->commit(), what);
 
   FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));

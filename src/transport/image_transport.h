@@ -8,6 +8,7 @@
 // never held in memory and download, upload and extraction overlap.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,14 +32,16 @@ struct RawManifest {
 struct TransportOptions {
   bool tls_verify = true;
   std::string cert_dir;
-  std::string creds;           // "user:password", empty: auth.json lookup
-  std::string auth_file;       // empty: podman's default auth.json locations
-  std::string store_root;      // the local store; empty: default_store_root()
-  std::string registries_conf; // empty: the default registries.conf files
+  std::string creds;            // "user:password", empty: auth.json lookup
+  std::string auth_file;        // empty: podman's default auth.json locations
+  std::string store_root;       // the local store; empty: default_store_root()
+  std::string registries_conf;  // empty: the default registries.conf files
   bool rootless = false;
   // The store's decompression-bomb limit (image::StoreOptions::max_layer_bytes); nullopt: its
   // default.
   std::optional<uint64_t> max_layer_bytes;
+  // Where the store's extraction warnings go (image::StoreOptions::warn).
+  std::function<void(const std::string&)> warn;
 };
 
 class ImageSource {

@@ -31,6 +31,7 @@ Result<image::ImageStore> open_store(const TransportOptions& options) {
   image::StoreOptions store_options;
   store_options.rootless = options.rootless;
   if (options.max_layer_bytes) store_options.max_layer_bytes = *options.max_layer_bytes;
+  store_options.warn = options.warn;
   return image::ImageStore::open(root, store_options);
 }
 

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -39,6 +42,33 @@ bool store_links_to(const std::string& root, const std::string& host_file) {
       return true;
   }
   return false;
+}
+
+// What extraction does not keep is said on stderr as podman says it (WARN), and the import
+// still succeeds: here an overlay xattr in the layer, which would change what overlayfs shows.
+TEST(ShipBadInput, ExtractionWarningsAreShown) {
+  ShipEnv env("xattr-warning");
+  const std::string tree = env.dir() + "/tree";
+  std::filesystem::create_directories(tree);
+  write_file(tree + "/f", "hi\n");
+  if (::setxattr((tree + "/f").c_str(), "trusted.overlay.opaque", "y", 1, 0) != 0)
+    GTEST_SKIP() << "this filesystem takes no trusted.* xattrs: " << std::strerror(errno);
+  const std::string tar = env.dir() + "/layer.tar";
+  CommandResult made =
+      env.run({"tar", "--xattrs", "--xattrs-include=*", "-C", tree, "-cf", tar, "."});
+  ASSERT_TRUE(made.ok()) << made.describe();
+  CommandResult r = env.krill({"import", tar, "localhost/xattr:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_NE(r.err.find("WARN[0000] import layer sha256:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("xattr trusted.overlay.opaque ignored"), std::string::npos) << r.err;
+  // A second layer (a new file beside it), so that it is extracted again.
+  write_file(tree + "/g", "again\n");
+  const std::string tar2 = env.dir() + "/layer2.tar";
+  made = env.run({"tar", "--xattrs", "--xattrs-include=*", "-C", tree, "-cf", tar2, "."});
+  ASSERT_TRUE(made.ok()) << made.describe();
+  r = env.krill({"--log-level", "error", "import", tar2, "localhost/xattr:2"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(r.err.find("WARN"), std::string::npos) << "--log-level error hides warnings\n" << r.err;
 }
 
 TEST(ShipBadInput, CorruptedBlobInRegistryIsRefused) {
@@ -281,8 +311,8 @@ std::string ShipCrash::setup_error_;
   for (const auto& e : fs::directory_iterator(blobs, ec)) {
     std::string digest = sha256_file(e.path());
     if (digest != "sha256:" + e.path().filename().string())
-      return ::testing::AssertionFailure() << "blob " << e.path() << " is half-written (" << digest
-                                           << ")";
+      return ::testing::AssertionFailure()
+             << "blob " << e.path() << " is half-written (" << digest << ")";
   }
   const std::string layers = env.store() + "/layers";
   for (const auto& e : fs::directory_iterator(layers, ec)) {
@@ -317,8 +347,7 @@ TEST_F(ShipCrash, SigkillDuringPullLeavesNothingVisibleAndTheNextPullCompletes) 
         EXPECT_EQ(status, -SIGKILL) << pull->output();
     }
     EXPECT_TRUE(nothing_half_visible(env));
-    EXPECT_TRUE(env.image_ids().empty() || env.image_ids().size() == 1u)
-        << env.images().dump(2);
+    EXPECT_TRUE(env.image_ids().empty() || env.image_ids().size() == 1u) << env.images().dump(2);
     CommandResult check = env.krill({"system", "check"});
     if (!check.ok()) {
       // Damage reported: --repair must fix it.

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 #include <ostream>
 
 #include "base/user_namespace.h"
@@ -22,6 +24,14 @@ Result<KrillLogLevel> parse_krill_log_level(std::string_view text) {
 void Context::warn(std::string_view message) const {
   if (log_level >= KrillLogLevel::kWarn) err << "WARN[0000] " << message << "\n";
 }
+std::function<void(const std::string&)> Context::warning_sink() const {
+  auto lock = std::make_shared<std::mutex>();
+  return [this, lock](const std::string& message) {
+    std::lock_guard<std::mutex> held(*lock);
+    warn(message);
+  };
+}
+
 void Context::info(std::string_view message) const {
   if (log_level >= KrillLogLevel::kInfo) err << "INFO[0000] " << message << "\n";
 }
@@ -62,6 +72,7 @@ transport::TransportOptions Context::transport_options(const RegistryFlags& flag
   o.registries_conf = global.registries_conf;
   o.rootless = rootless();
   o.max_layer_bytes = global.max_layer_bytes;
+  o.warn = warning_sink();
   return o;
 }
 

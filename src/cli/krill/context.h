@@ -2,6 +2,7 @@
 // command files (logging in podman's style, store and transport options).
 #pragma once
 
+#include <functional>
 #include <iosfwd>
 #include <ostream>
 #include <streambuf>
@@ -39,6 +40,8 @@ struct Context {
 
   // podman's logrus lines on stderr: `WARN[0000] message`, `DEBU[0000] message`.
   void warn(std::string_view message) const;
+  // warn() for code that may call it from several threads (a pull's layers).
+  std::function<void(const std::string&)> warning_sink() const;
   void info(std::string_view message) const;
   void debug(std::string_view message) const;
 

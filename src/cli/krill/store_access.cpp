@@ -17,6 +17,7 @@ Result<image::ImageStore> open_store(const Context& ctx) {
   if (!privileged && !ctx.rootless()) options.driver = "vfs";
   if (!ctx.global.storage_driver.empty()) options.driver = ctx.global.storage_driver;
   if (ctx.global.max_layer_bytes) options.max_layer_bytes = *ctx.global.max_layer_bytes;
+  options.warn = ctx.warning_sink();
   return image::ImageStore::open(ctx.store_root(), options);
 }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -82,6 +83,22 @@ TEST(ImageStore, DigestNameFromAPullByDigest) {
   ASSERT_TRUE(store->tag(rec->id.str(), "example.com/app:1"));
   ASSERT_TRUE(store->remove("example.com/app@" + digest, false));
   EXPECT_TRUE(store->list()->empty()) << "rmi by digest removes the image, not one name";
+}
+
+// What extraction skipped reaches the store's warn callback (the CLI prints it as WARN).
+TEST(ImageStore, ExtractionWarningsReachTheCallback) {
+  TempDir dir;
+  std::vector<std::string> warnings;
+  auto store = ImageStore::open(
+      dir.path(), {.rootless = true, .warn = [&](const std::string& w) { warnings.push_back(w); }});
+  ASSERT_TRUE(store) << store.error().message();
+  auto img = test::make_image(
+      {TarBuilder().device("dev/null", AE_IFCHR, makedev(1, 3)).file("a", "A").finish()});
+  ASSERT_TRUE(test::import_all(*store, img));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("import layer sha256:"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("\"dev/null\": device node skipped"), std::string::npos)
+      << warnings[0];
 }
 
 TEST(ImageStore, RemoveKeepsSharedLayerUntilLastUser) {
