@@ -199,6 +199,7 @@ Result<void> copy_blobs(ImageSource& source, ImageDestination& destination,
   std::vector<bool> done(todo.size(), false);
   size_t next = 0;
 
+  const std::vector<std::string> locations = source.blob_locations();
   auto work = [&]() {
     for (;;) {
       size_t i;
@@ -217,7 +218,12 @@ Result<void> copy_blobs(ImageSource& source, ImageDestination& destination,
         if (options.progress && options.progress->on_blob_done)
           options.progress->on_blob_done(blob, true);
         outcomes[i] = {blob, true};
+      } else if (auto reused = destination.reuse_blob(blob, locations); reused && *reused) {
+        if (options.progress && options.progress->on_blob_done)
+          options.progress->on_blob_done(blob, true);
+        outcomes[i] = {blob, true};
       } else {
+        // A mount the registry refused (or could not answer) is not an error: upload instead.
         r = transfer(source, destination, blob, options.progress, &cancel);
         outcomes[i] = {blob, false};
       }

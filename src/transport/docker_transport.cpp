@@ -173,6 +173,10 @@ class DockerSource final : public ImageSource {
 
   std::string name() const override { return name_; }
 
+  std::vector<std::string> blob_locations() const override {
+    return {ref_.domain + "/" + repository_};
+  }
+
   Result<RawManifest> manifest(const std::optional<image::Digest>& instance) override {
     if (!instance) return top_;
     auto lease = KRILL_TRY(pool_->acquire());
@@ -224,6 +228,23 @@ class DockerDestination final : public ImageDestination {
     auto r = lease->blob_exists(repository_, blob.digest.str());
     if (!r) return std::unexpected(std::move(r.error()).context(name_));
     return *r;
+  }
+
+  // Cross-repository mount from a repository of the same registry (distribution-spec's
+  // `?mount=&from=`); the first that the registry accepts wins.
+  Result<bool> reuse_blob(const image::Descriptor& blob,
+                          const std::vector<std::string>& locations) override {
+    const std::string host = ref_.domain + "/";
+    for (const auto& location : locations) {
+      if (!location.starts_with(host) || location.size() == host.size()) continue;
+      const std::string from = location.substr(host.size());
+      if (from == repository_) continue;
+      auto lease = pool_->acquire();
+      if (!lease) return std::unexpected(std::move(lease.error()).context(name_));
+      auto mounted = (*lease)->mount_blob(repository_, blob.digest.str(), from);
+      if (mounted && *mounted) return true;  // refusals and errors: try the next, then upload
+    }
+    return false;
   }
 
   Result<void> write_blob(const image::Descriptor& blob, int in_fd) override {

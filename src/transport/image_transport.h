@@ -55,6 +55,10 @@ class ImageSource {
   // Writes the blob's bytes to `out_fd` (blocking writes; EPIPE means the
   // reader gave up). Returns the number of bytes written.
   virtual Result<uint64_t> read_blob(const image::Descriptor& blob, int out_fd) = 0;
+  // Registry repositories ("host:port/path") that likely hold this image's blobs: the source's
+  // own for a registry, the repositories the image was pulled from or pushed to for the store.
+  // A registry destination on the same host mounts blobs from them instead of uploading.
+  virtual std::vector<std::string> blob_locations() const { return {}; }
 };
 
 class ImageDestination {
@@ -74,6 +78,14 @@ class ImageDestination {
   }
   // True when the blob is already there (the copy skips it).
   virtual Result<bool> has_blob(const image::Descriptor& blob) = 0;
+  // Makes the blob appear without its bytes, from one of the source's blob_locations (a
+  // registry's cross-repository mount). False when none of them can: the caller uploads it.
+  virtual Result<bool> reuse_blob(const image::Descriptor& blob,
+                                  const std::vector<std::string>& locations) {
+    (void)blob;
+    (void)locations;
+    return false;
+  }
   // Consumes the blob from `in_fd` until end of file and verifies its digest
   // and size before it becomes visible. Called from several threads at once
   // for different blobs.

@@ -41,6 +41,18 @@ class StoreSource : public ImageSource {
       : store_(std::move(store)), record_(std::move(record)), name_(std::move(name)) {}
   std::string name() const override { return "containers-storage:" + name_; }
 
+  // The repositories the image is named after (where it was pulled from or pushed to).
+  std::vector<std::string> blob_locations() const override {
+    std::vector<std::string> out;
+    for (const auto& name : record_.names) {
+      auto ref = image::parse_reference(name);
+      if (!ref) continue;
+      std::string location = ref->domain + "/" + ref->path;
+      if (std::find(out.begin(), out.end(), location) == out.end()) out.push_back(location);
+    }
+    return out;
+  }
+
   Result<RawManifest> manifest(const std::optional<image::Digest>& instance) override {
     image::Digest digest = instance ? *instance : record_.manifest_digest;
     auto bytes = store_.content().read_blob(digest);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "ship_harness.h"
 
@@ -216,6 +217,59 @@ TEST_F(ShipRegistry, RemoteVerbsListDownloadSyncAndDelete) {
 
 // The decompression-bomb limit from the command line: a layer bigger than --max-layer-size
 // uncompressed is refused and nothing is stored.
+// Blobs a registry already holds in another repository are mounted (distribution-spec's
+// cross-repository mount), not uploaded again: by `image copy` between repositories and by a
+// push of an image named after a repository of the same registry.
+TEST_F(ShipRegistry, CrossRepositoryMountInsteadOfUpload) {
+  ShipEnv env("cross-mount");
+  std::string why;
+  ASSERT_FALSE(import_busybox(env, "localhost/ship-mount:1", &why).empty()) << why;
+  const std::string first = registry_->host() + "/ship/mount-a:1";
+  CommandResult r = env.krill({"tag", "localhost/ship-mount:1", first});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = env.krill({"push", "--tls-verify=false", first});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  // The registry logs each request as a line with http.request.method and http.request.uri.
+  auto requests = [&](const std::string& method, const std::string& uri_prefix) {
+    size_t count = 0;
+    std::istringstream lines(registry_->log());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("http.request.method=" + method + " ") == std::string::npos) continue;
+      if (line.find("http.request.uri=" + uri_prefix) != std::string::npos ||
+          line.find("http.request.uri=\"" + uri_prefix) != std::string::npos)
+        ++count;
+    }
+    return count;
+  };
+  // An upload of a blob ends with a PUT to .../blobs/uploads/<id>; a mount is one POST.
+  auto uploads_into = [&](const std::string& repository) {
+    return requests("PUT", "/v2/" + repository + "/blobs/uploads/");
+  };
+  auto mounts_into = [&](const std::string& repository) {
+    return requests("POST", "/v2/" + repository + "/blobs/uploads/?mount=") > 0;
+  };
+  ASSERT_GT(uploads_into("ship/mount-a"), 0u) << "the first push uploads\n" << registry_->log();
+
+  r = env.krill({"image", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+                 "docker://" + first, "docker://" + registry_->host() + "/ship/mount-b:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(mounts_into("ship/mount-b")) << registry_->log();
+  EXPECT_EQ(uploads_into("ship/mount-b"), 0u) << "the layer and config were uploaded again";
+
+  const std::string third = registry_->host() + "/ship/mount-c:1";
+  ASSERT_TRUE(env.krill({"tag", "localhost/ship-mount:1", third}).ok());
+  r = env.krill({"push", "--tls-verify=false", third});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_TRUE(mounts_into("ship/mount-c")) << registry_->log();
+  EXPECT_EQ(uploads_into("ship/mount-c"), 0u);
+  EXPECT_EQ(registry_manifest_digest(*registry_, "ship/mount-c", "1"),
+            registry_manifest_digest(*registry_, "ship/mount-a", "1"));
+  // skopeo, a peer, reads the mounted image whole.
+  r = env.skopeo(
+      {"copy", "--src-tls-verify=false", "docker://" + third, "oci:" + env.dir() + "/mounted:1"});
+  EXPECT_TRUE(r.ok()) << r.describe();
+}
+
 TEST_F(ShipRegistry, MaxLayerSizeRefusesABigLayer) {
   ShipEnv env("bomb");
   std::string why;
