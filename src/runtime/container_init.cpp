@@ -21,6 +21,7 @@
 #include "runtime/hooks.h"
 #include "runtime/linux/terminal.h"
 #include "runtime/process/host_names.h"
+#include "runtime/process/oom_score.h"
 #include "runtime/process/scheduling.h"
 #include "runtime/process/sysctl.h"
 #include "runtime/process_init.h"
@@ -222,6 +223,17 @@ Result<PreparedExec> prepare_exec(InitRequest& request) {
   die_with(channel, exec_process(*exec, request.spec->process->args));
 }
 
+// oom_score_adj (inherited by the init) and the offsets of a new time namespace.
+Result<void> write_own_proc_files(InitRequest& request) {
+  const oci::Process& process = *request.spec->process;
+  if (process.oom_score_adj) KRILL_CHECK(process::set_oom_score_adj(*process.oom_score_adj));
+  if (request.namespaces->new_time) {
+    if (::unshare(CLONE_NEWTIME) != 0) return fail_errno("create time namespace");
+    KRILL_CHECK(linux_ns::write_time_offsets(request.spec->linux_config->time_offsets));
+  }
+  return {};
+}
+
 Result<pid_t> enter_namespaces(InitRequest& request) {
   auto& plan = *request.namespaces;
   auto& channel = *request.channel;
@@ -232,19 +244,17 @@ Result<pid_t> enter_namespaces(InitRequest& request) {
     KRILL_CHECK(channel.send(SyncMessage::kNeedIdMaps));
     KRILL_CHECK(channel.expect(SyncMessage::kIdMapsDone));
   }
+  // A non-dumpable process's /proc/self files belong to the host's root, so an unprivileged
+  // runtime writes its own ones first (runc sets oom_score_adj early for the same reason). The
+  // time namespace, owned by the user namespace entered above, takes its offsets here too.
+  KRILL_CHECK(write_own_proc_files(request));
   // Keep the container from opening /proc/<pid>/exe of the runtime (CVE-2019-5736);
-  // execve of the container's program resets this. Only now: a non-dumpable
-  // process's /proc files belong to root, so an unprivileged runtime could not
-  // have written the id maps.
+  // execve of the container's program resets this. Only now: see above, and an
+  // unprivileged runtime could not have written the id maps either.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   KRILL_CHECK(linux_ns::join_namespaces(plan, /*user_only=*/false));
   if (plan.unshare_flags != 0 && ::unshare(plan.unshare_flags) != 0)
     return fail_errno("create namespaces");
-  if (plan.new_time) {
-    if (::unshare(CLONE_NEWTIME) != 0) return fail_errno("create time namespace");
-    const auto& linux_config = *request.spec->linux_config;
-    KRILL_CHECK(linux_ns::write_time_offsets(linux_config.time_offsets));
-  }
   // execCPUAffinity.initial: an exec'd process before it joins the cgroup.
   const auto& affinity = request.spec->process->exec_cpu_affinity;
   if (request.exec_mode && affinity && !affinity->initial.empty())

@@ -10,7 +10,6 @@
 #include "runtime/process/executable.h"
 #include "runtime/process/identity.h"
 #include "runtime/process/memory_policy.h"
-#include "runtime/process/oom_score.h"
 #include "runtime/process/personality.h"
 #include "runtime/process/rlimits.h"
 #include "runtime/process/scheduling.h"
@@ -45,7 +44,6 @@ Result<void> verify_cwd_inside_container() {
 Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Linux& linux_config,
                                      int preserve_fds, linux_ns::SyncChannel& channel) {
   KRILL_CHECK(process::apply_rlimits(process.rlimits));
-  if (process.oom_score_adj) KRILL_CHECK(process::set_oom_score_adj(*process.oom_score_adj));
   if (linux_config.personality) KRILL_CHECK(process::apply_personality(*linux_config.personality));
   if (process.scheduler) KRILL_CHECK(process::apply_scheduler(*process.scheduler));
   if (process.io_priority) KRILL_CHECK(process::apply_io_priority(*process.io_priority));

@@ -16,6 +16,7 @@
 #include "base/fd_passing.h"
 #include "base/file_io.h"
 #include "base/process_stat.h"
+#include "base/process_tree.h"
 #include "base/user_namespace.h"
 #include "oci/spec_json.h"
 #include "runtime/cgroups/manager.h"
@@ -325,7 +326,13 @@ Result<std::vector<pid_t>> Runtime::processes(const std::string& id) {
   auto store = KRILL_TRY(StateStore::open(state_root_));
   auto record = KRILL_TRY(store.load(id));
   auto cgroup = KRILL_TRY(open_cgroup(record));
-  return cgroup.pids();
+  auto pids = KRILL_TRY(cgroup.pids());
+  // A rootless container may have no cgroup of its own (it could not be made): its processes
+  // are then its init's tree.
+  if (pids.empty() && record.rootless &&
+      container_status(record, store.container_dir(id)) != oci::Status::kStopped)
+    return process_tree(record.init_pid);
+  return pids;
 }
 
 Result<void> Runtime::pause(const std::string& id) {

@@ -28,6 +28,11 @@ std::string cgroup_value(pid_t pid, const std::string& controller, const std::st
   return "<missing " + v1_file + "/" + v2_file + ">";
 }
 
+// Why cgroup limits cannot be tested rootless here.
+constexpr const char* kNoDelegation =
+    "cgroup limits need a cgroup delegated to the user, and none is here (no systemd; a "
+    "rootless runtime may not make one)";
+
 class CgroupTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -37,6 +42,7 @@ class CgroupTest : public ::testing::Test {
 
 // config-linux.md Memory: limit (and reservation) land in the memory controller.
 TEST_F(CgroupTest, MemoryLimit) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.set_args({"/probe", "sleep", "60"});
   bundle.config["linux"]["resources"]["memory"] = {{"limit", 64 << 20}, {"reservation", 32 << 20}};
@@ -50,6 +56,7 @@ TEST_F(CgroupTest, MemoryLimit) {
 
 // config-linux.md Pids.
 TEST_F(CgroupTest, PidsLimit) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.set_args({"/probe", "sleep", "60"});
   bundle.config["linux"]["resources"]["pids"] = {{"limit", 42}};
@@ -60,6 +67,7 @@ TEST_F(CgroupTest, PidsLimit) {
 
 // config-linux.md Pids: the limit is enforced (forks beyond it fail).
 TEST_F(CgroupTest, PidsLimitEnforced) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.config["linux"]["resources"]["pids"] = {{"limit", 4}};
   bundle.set_args({"/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; echo done"});
@@ -72,6 +80,7 @@ TEST_F(CgroupTest, PidsLimitEnforced) {
 
 // config-linux.md CPU: shares, quota, period; and cpuset cpus/mems.
 TEST_F(CgroupTest, CpuAndCpuset) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.set_args({"/probe", "sleep", "60"});
   bundle.config["linux"]["resources"]["cpu"] = {
@@ -94,6 +103,7 @@ TEST_F(CgroupTest, CpuAndCpuset) {
 // config-linux.md cgroupsPath: an absolute path is taken relative to the cgroup mount point and
 // the container is placed exactly there; delete removes it.
 TEST_F(CgroupTest, AbsoluteCgroupsPath) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.set_args({"/probe", "sleep", "60"});
   Container c(bundle);
@@ -116,6 +126,7 @@ TEST_F(CgroupTest, AbsoluteCgroupsPath) {
 
 // The probe sees its limits through /sys/fs/cgroup inside the container (v1 layout).
 TEST_F(CgroupTest, LimitsVisibleInside) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.config["linux"]["resources"]["memory"] = {{"limit", 48 << 20}};
   bundle.config["linux"]["resources"]["pids"] = {{"limit", 77}};
@@ -136,6 +147,7 @@ TEST_F(CgroupTest, LimitsVisibleInside) {
 
 // runc CLI `update`: new pids and memory limits reach the cgroup of a running container.
 TEST_F(CgroupTest, Update) {
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
   Bundle bundle;
   bundle.set_args({"/probe", "sleep", "60"});
   bundle.config["linux"]["resources"]["pids"] = {{"limit", 50}};
@@ -170,7 +182,9 @@ TEST_F(CgroupTest, UnifiedUnknownControllerFails) {
 // {"type":"oom","id":ID} when it happens (cgroup v1 memory.oom_control eventfd here, memory.events
 // on cgroup v2), between the stats events; the command ends when the container stops.
 TEST_F(CgroupTest, EventsReportOomKills) {
-  if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1's events keeps running after the container stops";
+  KRILL_SKIP_IF_ROOTLESS(kNoDelegation);
+  if (runtime_is_runc())
+    GTEST_SKIP() << "runc 1.1's events keeps running after the container stops";
   Bundle bundle;
   bundle.set_args({"/bin/sh", "-c", "sleep 1; /probe eat-memory 256"});
   bundle.config["linux"]["resources"]["memory"] = {{"limit", 32 << 20}};
@@ -178,7 +192,8 @@ TEST_F(CgroupTest, EventsReportOomKills) {
   ASSERT_TRUE(c.create().ok()) << c.error_output();
   CommandResult events;
   std::thread watcher([&] {
-    events = runtime({"events", "--interval", "30s", c.id()}, {.timeout = std::chrono::seconds(40)});
+    events =
+        runtime({"events", "--interval", "30s", c.id()}, {.timeout = std::chrono::seconds(40)});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // events registers first
   CommandResult started = c.start();
@@ -199,6 +214,27 @@ TEST_F(CgroupTest, EventsReportOomKills) {
   }
   EXPECT_TRUE(saw_stats) << events.out;
   EXPECT_TRUE(saw_oom) << events.out;
+}
+
+// Rootless without a delegated cgroup (runc's rule): a container with limits fails to create,
+// naming the setting, and leaves nothing behind; device rules alone are no limit.
+TEST_F(CgroupTest, RootlessLimitsWithoutDelegationFailNamingTheSetting) {
+  if (!rootless_mode()) GTEST_SKIP() << "as root the runtime makes the container's cgroup";
+  Bundle bundle;
+  bundle.set_args({"/probe", "sleep", "60"});
+  bundle.config["linux"]["resources"]["pids"] = {{"limit", 42}};
+  Container c(bundle);
+  CommandResult r = c.create();
+  EXPECT_NE(r.exit_code, 0) << r.describe();
+  EXPECT_NE(r.err.find("linux.resources.pids"), std::string::npos) << r.err;
+  EXPECT_FALSE(c.state().ok());
+  EXPECT_TRUE(eventually([&] { return marked_processes("KRILL_IT_ID=" + c.id()).empty(); }));
+
+  Bundle devices_only;
+  devices_only.config["linux"]["resources"] = {
+      {"devices", {{{"allow", false}, {"access", "rwm"}}}}};
+  ProbeRun probe = run_probe(devices_only);
+  EXPECT_TRUE(probe.ok()) << probe.result.describe();
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "rootless_mode.h"
+
 extern char** environ;
 
 namespace krill::it {
@@ -71,7 +73,17 @@ bool g_dir_made = false;
 
 class CleanupEnvironment : public ::testing::Environment {
  public:
+  void SetUp() override {
+    if (rootless_mode() && !rootless_setup_error().empty())
+      GTEST_FAIL() << "KRILL_IT_ROOTLESS=1: " << rootless_setup_error();
+  }
   void TearDown() override {
+    remove_scratch();
+    if (rootless_mode()) release_rootless_user();  // after its containers and files are gone
+  }
+
+ private:
+  static void remove_scratch() {
     {
       std::lock_guard lock(g_dir_mutex);
       if (!g_dir_made) return;
@@ -275,7 +287,25 @@ const std::string& process_marker() {
 }
 
 CommandResult runtime(const std::vector<std::string>& args, const CommandOptions& options) {
-  std::vector<std::string> argv = {runtime_binary(), "--root", state_root()};
+  const std::string& root = state_root();  // made before the hand-over below
+  std::vector<std::string> argv;
+  if (rootless_mode()) {
+    if (const std::string error = rootless_setup_error(); !error.empty()) {
+      CommandResult failed;
+      failed.argv = args;
+      failed.err = "rootless mode: " + error;
+      return failed;
+    }
+    // Whatever root made for the test since the last command (bundles, sockets, scratch
+    // files) is the test user's, as it would be had the user made it.
+    hand_over_to_test_user(test_dir());
+    argv = rootless_command_prefix();
+    argv.push_back(rootless_runtime_binary());
+  } else {
+    argv.push_back(runtime_binary());
+  }
+  argv.push_back("--root");
+  argv.push_back(root);
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, options);
 }
@@ -528,7 +558,19 @@ Bundle::~Bundle() {
   remove_tree(path_);
 }
 
-void Bundle::save() const { write_file(config_path(), config.dump(2)); }
+namespace {
+bool host_has_mqueue() {
+  static const bool mounted =
+      read_file("/proc/self/mountinfo").find(" /dev/mqueue ") != std::string::npos;
+  return mounted;
+}
+}  // namespace
+
+void Bundle::save() const {
+  write_file(config_path(),
+             (rootless_mode() ? rootless_config(config, rootless_ids(), host_has_mqueue()) : config)
+                 .dump(2));
+}
 
 void Bundle::set_args(const std::vector<std::string>& args) { config["process"]["args"] = args; }
 

@@ -4,6 +4,8 @@
 // $KRILL_TEST_RUNTIME if set, else the compiled-in krill-runtime (KRILL_RUNTIME_BINARY). Every
 // test process uses its own --root under /tmp, so it never sees other users' containers, and
 // every resource a test makes (bundle dirs, containers, cgroups) is owned by an RAII guard.
+// With KRILL_IT_ROOTLESS=1 the runtime runs rootless as an unprivileged test user
+// (rootless_mode.h); tests that cannot run so say why with KRILL_SKIP_IF_ROOTLESS.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "rootless_mode.h"
 
 namespace krill::it {
 
@@ -73,7 +77,7 @@ std::string unique_id(std::string_view hint = "");
 // that leftover processes can be found in /proc/*/environ.
 const std::string& process_marker();
 
-// `<runtime> --root <state_root> args...`
+// `<runtime> --root <state_root> args...` (rootless mode: as the test user).
 CommandResult runtime(const std::vector<std::string>& args, const CommandOptions& options = {});
 
 // Pids whose environment carries process_marker() (optionally only those with `extra` too).

@@ -121,12 +121,13 @@ TEST(Namespaces, UserNamespaceMappings) {
   if (!kernel_has("user")) GTEST_SKIP() << "kernel lacks user namespaces";
   if (read_file("/proc/sys/user/max_user_namespaces") == "0\n")
     GTEST_SKIP() << "user namespaces are disabled (user.max_user_namespaces=0)";
+  const MappableIds ids = mappable_host_ids(200000, 300000, 65536);
   Bundle bundle;
   bundle.set_namespace("user");
   bundle.config["linux"]["uidMappings"] = {
-      {{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+      {{"containerID", 0}, {"hostID", ids.uid_start}, {"size", ids.size}}};
   bundle.config["linux"]["gidMappings"] = {
-      {{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+      {{"containerID", 0}, {"hostID", ids.gid_start}, {"size", ids.size}}};
   // A v1 cgroup hierarchy cannot be mounted from a user namespace without cgroupns; keep the
   // test about the mappings.
   json mounts = json::array();
@@ -148,8 +149,11 @@ TEST(Namespaces, UserNamespaceMappings) {
     while (in >> x) v.push_back(x);
     return v;
   };
-  EXPECT_EQ(fields(uid_line), (std::vector<long>{0, 200000, 65536})) << uid_line;
-  EXPECT_EQ(fields(gid_line), (std::vector<long>{0, 300000, 65536})) << gid_line;
+  const long size = static_cast<long>(ids.size);
+  EXPECT_EQ(fields(uid_line), (std::vector<long>{0, static_cast<long>(ids.uid_start), size}))
+      << uid_line;
+  EXPECT_EQ(fields(gid_line), (std::vector<long>{0, static_cast<long>(ids.gid_start), size}))
+      << gid_line;
   json report = last_json_line(r.out);
   ASSERT_TRUE(report.is_object()) << r.out;
   EXPECT_EQ(report["uid"], 0);
@@ -201,7 +205,8 @@ TEST(Namespaces, TimeOffsets) {
   while (offsets >> name >> secs >> nanos) table[name] = {secs, nanos};
   EXPECT_EQ(table["monotonic"], std::make_pair(kMonotonic, 0LL)) << clocks.dump();
   EXPECT_EQ(table["boottime"], std::make_pair(kBoottime, 500LL)) << clocks.dump();
-  EXPECT_NE(probe.report["namespaces"]["time"].get<unsigned long long>(), host_namespaces()["time"]);
+  EXPECT_NE(probe.report["namespaces"]["time"].get<unsigned long long>(),
+            host_namespaces()["time"]);
 }
 
 // config-linux.md Namespaces: a user namespace joined by path; its mappings are the owner's
@@ -210,12 +215,13 @@ TEST(Namespaces, UserNamespaceJoinedByPath) {
   if (!kernel_has("user")) GTEST_SKIP() << "kernel lacks user namespaces";
   if (read_file("/proc/sys/user/max_user_namespaces") == "0\n")
     GTEST_SKIP() << "user namespaces are disabled (user.max_user_namespaces=0)";
+  const MappableIds ids = mappable_host_ids(210000, 310000, 65536);
   Bundle owner_bundle("userns-owner");
   owner_bundle.set_namespace("user");
   owner_bundle.config["linux"]["uidMappings"] = {
-      {{"containerID", 0}, {"hostID", 210000}, {"size", 65536}}};
+      {{"containerID", 0}, {"hostID", ids.uid_start}, {"size", ids.size}}};
   owner_bundle.config["linux"]["gidMappings"] = {
-      {{"containerID", 0}, {"hostID", 310000}, {"size", 65536}}};
+      {{"containerID", 0}, {"hostID", ids.gid_start}, {"size", ids.size}}};
   drop_cgroup_mounts(owner_bundle);
   owner_bundle.set_args({"/probe", "sleep", "60"});
   Container owner(owner_bundle);
@@ -237,9 +243,9 @@ TEST(Namespaces, UserNamespaceJoinedByPath) {
   std::istringstream uid_fields(uid_line), gid_fields(gid_line);
   long inside = -1, outside = -1, size = -1;
   uid_fields >> inside >> outside >> size;
-  EXPECT_EQ(outside, 210000) << uid_line;
+  EXPECT_EQ(outside, static_cast<long>(ids.uid_start)) << uid_line;
   gid_fields >> inside >> outside >> size;
-  EXPECT_EQ(outside, 310000) << gid_line;
+  EXPECT_EQ(outside, static_cast<long>(ids.gid_start)) << gid_line;
   json report = last_json_line(r.out);
   ASSERT_TRUE(report.is_object()) << r.out;
   EXPECT_EQ(report["uid"], 0);

@@ -56,6 +56,9 @@ class NetDevices : public ::testing::Test {
   void SetUp() override {
     if (runtime_is_runc()) GTEST_SKIP() << "runc 1.1 predates linux.netDevices (runtime-spec 1.3)";
     if (!have_program("ip")) GTEST_SKIP() << "iproute2's ip is missing";
+    KRILL_SKIP_IF_ROOTLESS(
+        "moving a network device out of the runtime's network namespace needs CAP_NET_ADMIN "
+        "over it, that is in the host's user namespace");
   }
 };
 

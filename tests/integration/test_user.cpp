@@ -32,11 +32,31 @@ constexpr const char* kLockFile = "/run/krill-test-user.lock";
 // What the tests created: "user" and/or the files that got a range, one per line.
 constexpr const char* kCreatedMarker = "/run/krill-test-user.created";
 
+bool user_is_complete() {
+  return getpwnam(kTestUser) && has_test_user_line("/etc/subuid") &&
+         has_test_user_line("/etc/subgid");
+}
+
 }  // namespace
 
 TestUser::TestUser() {
   lock_fd_ = ::open(kLockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX) != 0) {
+  if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_SH) != 0) {
+    error_ = "lock " + std::string(kLockFile) + " failed";
+    return;
+  }
+  // Another test process made the user and holds it: share it (processes run in parallel).
+  if (!user_is_complete()) create();
+  struct passwd* pw = getpwnam(kTestUser);
+  if (error_.empty() && !pw) error_ = "user lookup failed after useradd";
+  if (pw) {
+    uid_ = pw->pw_uid;
+    gid_ = pw->pw_gid;
+  }
+}
+
+void TestUser::create() {
+  if (::flock(lock_fd_, LOCK_EX) != 0) {
     error_ = "lock " + std::string(kLockFile) + " failed";
     return;
   }
@@ -55,13 +75,21 @@ TestUser::TestUser() {
     created += std::string(file) + "\n";
   }
   if (!created.empty()) std::ofstream(kCreatedMarker, std::ios::app) << created;
-  struct passwd* pw = getpwnam(kTestUser);
-  if (error_.empty() && !pw) error_ = "user lookup failed after useradd";
-  if (pw) {
-    uid_ = pw->pw_uid;
-    gid_ = pw->pw_gid;
-  }
   ::flock(lock_fd_, LOCK_SH);  // others may use the user now; the last one out cleans up
+}
+
+std::vector<std::string> TestUser::as_user(const std::string& home, Environment environment) const {
+  std::vector<std::string> argv = {
+      "setpriv", "--reuid", std::to_string(uid_), "--regid", std::to_string(gid_), "--init-groups"};
+  if (environment == Environment::kReset) argv.push_back("--reset-env");
+  for (const std::string& arg :
+       {std::string("--"), std::string("env"), "HOME=" + home, "XDG_RUNTIME_DIR=" + home + "/xdg"})
+    argv.push_back(arg);
+  if (environment == Environment::kKeep) {
+    argv.push_back(std::string("USER=") + kTestUser);
+    argv.push_back(std::string("LOGNAME=") + kTestUser);
+  }
+  return argv;
 }
 
 unsigned long TestUser::subordinate_start(const std::string& file) const {
@@ -69,6 +97,17 @@ unsigned long TestUser::subordinate_start(const std::string& file) const {
   const std::string prefix = std::string(kTestUser) + ":";
   for (std::string line; std::getline(lines, line);)
     if (line.rfind(prefix, 0) == 0) return std::stoul(line.substr(prefix.size()));
+  return 0;
+}
+
+unsigned long TestUser::subordinate_count(const std::string& file) const {
+  std::istringstream lines(read_file(file));
+  const std::string prefix = std::string(kTestUser) + ":";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(prefix, 0) != 0) continue;
+    const size_t colon = line.find(':', prefix.size());
+    return colon == std::string::npos ? 0 : std::stoul(line.substr(colon + 1));
+  }
   return 0;
 }
 

@@ -21,7 +21,8 @@ bool has_test_user_line(const std::string& path);
 // Creates the user and its subordinate id ranges if absent, and undoes exactly that once the
 // last TestUser of any test process on the machine is gone (ctest runs tests in parallel
 // processes: a shared lock on /run/krill-test-user.lock is held while one lives, and a marker
-// file records what the tests created).
+// file records what the tests created). One TestUser a process: a second would wait for the
+// first's shared lock.
 class TestUser {
  public:
   TestUser();
@@ -33,23 +34,20 @@ class TestUser {
   // The first id of the user's first range in /etc/subuid or /etc/subgid (useradd may have made
   // one itself): container id N (N >= 1) is this + N - 1 on the host.
   unsigned long subordinate_start(const std::string& file = "/etc/subuid") const;
+  // The size of that range.
+  unsigned long subordinate_count(const std::string& file = "/etc/subuid") const;
   gid_t gid() const { return gid_; }
-  // argv prefix that runs a command as the user with a clean environment.
-  std::vector<std::string> as_user(const std::string& home) const {
-    return {"setpriv",
-            "--reuid",
-            std::to_string(uid_),
-            "--regid",
-            std::to_string(gid_),
-            "--init-groups",
-            "--reset-env",
-            "--",
-            "env",
-            "HOME=" + home,
-            "XDG_RUNTIME_DIR=" + home + "/xdg"};
-  }
+  // What the user's commands keep of the caller's environment: nothing but HOME and
+  // XDG_RUNTIME_DIR (kReset), or all of it with those two (and USER, LOGNAME) replaced (kKeep).
+  enum class Environment { kReset, kKeep };
+  // argv prefix that runs a command as the user.
+  std::vector<std::string> as_user(const std::string& home,
+                                   Environment environment = Environment::kReset) const;
 
  private:
+  // Makes what is missing of the user and its ranges, under the exclusive lock.
+  void create();
+
   int lock_fd_ = -1;
   std::string error_;
   uid_t uid_ = 0;

@@ -337,17 +337,24 @@ Result<void> Manager::apply(const oci::Resources& resources) {
                   controller_for(section, have_v2 && layout_ == Layout::kV2) +
                   " cgroup controller, which is not available on this host");
     }
-    if (places_[found->place].skipped)
+    if (places_[found->place].skipped && !best_effort(section))
       return fail(setting + ": rootless and the cgroup " + places_[found->place].dir +
                   " could not be created or joined");
   }
   if (!resources.devices.empty()) KRILL_TRY(to_device_rules(resources.devices));
   for (const auto& a : active_) {
-    if (!a.controller->applies(resources)) continue;
-    KRILL_CHECK_CTX(a.controller->apply(places_[a.place].dir, resources),
-                    std::string("set linux.resources.") + to_string(a.controller->section()));
+    if (!a.controller->applies(resources) || places_[a.place].skipped) continue;
+    auto applied = a.controller->apply(places_[a.place].dir, resources);
+    if (!applied && !best_effort(a.controller->section()))
+      return std::unexpected(
+          std::move(applied.error())
+              .context(std::string("set linux.resources.") + to_string(a.controller->section())));
   }
   return {};
+}
+
+bool Manager::best_effort(Section section) const {
+  return options_.rootless && section == Section::kDevices;
 }
 
 const Manager::Place* Manager::freezer_place() const {
@@ -389,6 +396,9 @@ Result<void> Manager::freeze_v2(const std::string& dir, bool freeze) {
 Result<void> Manager::freeze() {
   const Place* place = freezer_place();
   if (!place) return fail("freeze: no freezer cgroup is available on this host");
+  if (options_.rootless && !path_exists(place->dir))
+    return fail("freeze: the container has no freezer cgroup of its own (rootless, and " +
+                place->dir + " could not be made)");
   if (place->hierarchy.v2) return freeze_v2(place->dir, true);
   return freeze_v1(place->dir);
 }

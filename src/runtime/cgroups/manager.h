@@ -20,7 +20,11 @@
 // created or joined because of EACCES/EPERM/EROFS is skipped instead of failing,
 // like runc rootless; apply() then fails only if it needs a skipped hierarchy,
 // naming the setting. Without resources a rootless container simply runs
-// without its own cgroups.
+// without its own cgroups. Device rules are a best effort rootless (runc's
+// rule): the devices cgroup needs CAP_SYS_ADMIN (v1) or a BPF program (v2),
+// which an unprivileged user cannot have, and the user namespace already keeps
+// the container from making device nodes; so they neither need the devices
+// hierarchy nor fail when it refuses them.
 #pragma once
 
 #include <sys/types.h>
@@ -94,6 +98,8 @@ class Manager {
   struct Active;
   Manager();
 
+  // Whether a failure of `section` is ignored (rootless device rules).
+  bool best_effort(Section section) const;
   Result<void> freeze_v1(const std::string& dir);
   Result<void> freeze_v2(const std::string& dir, bool freeze);
   const Place* freezer_place() const;

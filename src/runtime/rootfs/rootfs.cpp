@@ -2,6 +2,7 @@
 #include "runtime/rootfs/rootfs.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -28,11 +29,17 @@ bool is_under(std::string_view path, std::string_view dir) {
                          path[dir.size()] == '/');
 }
 
-// Only proc itself may be mounted on /proc, and nothing but a few emulated files inside it.
+// Only a proc may be mounted on /proc: a new one, or a bind of one (a container sharing the
+// host's pid namespace needs that rootless: the kernel lets it mount no proc of its own; runc
+// allows it likewise). Nothing but a few emulated files may be mounted inside it.
 Result<void> check_proc_destination(const Setup& setup, const std::string& resolved,
-                                    std::string_view type) {
+                                    std::string_view type, const std::string& bind_source) {
   if (!is_under(resolved, "/proc")) return {};
   if (type == "proc" && resolved == "/proc") return {};
+  if (type.empty() && resolved == "/proc") {
+    auto magic = setup.ops.filesystem_magic(bind_source.c_str());
+    if (magic && *magic == PROC_SUPER_MAGIC) return {};
+  }
   if (type != "proc")
     for (auto allowed : kProcAllowList)
       if (resolved == allowed) return {};
@@ -78,9 +85,9 @@ Result<void> mount_idmapped(Setup& setup, const oci::Mount& mount, const MountFl
     tree_fd = prepared->second;
   } else {
     const auto& linux_config = setup.config.spec->linux_config;
-    own_tree = KRILL_TRY(make_idmapped_tree(setup.ops, mount, options,
-                                            linux_config ? &*linux_config : nullptr,
-                                            setup.config.in_user_namespace, setup.display(resolved)));
+    own_tree = KRILL_TRY(
+        make_idmapped_tree(setup.ops, mount, options, linux_config ? &*linux_config : nullptr,
+                           setup.config.in_user_namespace, setup.display(resolved)));
     tree_fd = own_tree.get();
   }
   auto moved = setup.ops.move_mount(tree_fd, "", target_fd, "",
@@ -184,7 +191,8 @@ Result<void> mount_entry(Setup& setup, const oci::Mount& mount, size_t index) {
   UniqueFd target = KRILL_TRY(is_dir ? detail::ensure_dir(setup, destination)
                                      : detail::ensure_file(setup, destination));
   const std::string resolved = KRILL_TRY(detail::container_path_of(setup, target.get()));
-  KRILL_CHECK(check_proc_destination(setup, resolved, options.bind ? std::string_view() : type));
+  KRILL_CHECK(check_proc_destination(setup, resolved, options.bind ? std::string_view() : type,
+                                     options.bind ? mount.source : std::string()));
 
   if (is_idmapped_mount(mount)) {
     KRILL_CHECK(mount_idmapped(setup, mount, options, index, target.get(), resolved));

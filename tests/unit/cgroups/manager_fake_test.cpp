@@ -478,7 +478,7 @@ TEST(ManagerFake, StatsV2) {
 }
 
 // Rootless: an unprivileged process cannot create the cgroups; that is fine
-// until resources are requested.
+// until resources other than device rules are requested.
 TEST(ManagerFake, RootlessSkipsUnwritableHierarchies) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to switch to an unprivileged user";
   FakeHost host(all_v1(), false, "");
@@ -501,6 +501,10 @@ TEST(ManagerFake, RootlessSkipsUnwritableHierarchies) {
     memory.memory->limit = 1 << 20;
     auto refused = manager->apply(memory);
     if (refused || refused.error().message().find("rootless") == std::string::npos) _exit(16);
+    // Device rules are a best effort rootless, as runc has them: no devices cgroup needed.
+    oci::Resources devices;
+    devices.devices = {oci::DeviceCgroupRule{.allow = false, .access = "rwm"}};
+    if (!manager->apply(devices)) _exit(18);
     options.rootless = false;
     auto strict = Manager::open("/k/c1", "c1", options);
     if (!strict || strict->create()) _exit(17);

@@ -73,7 +73,8 @@ class FakeMountOps : public MountOps {
   std::set<std::string> existing;              // exists() answers
   std::map<std::string, int> mount_errors;     // target path -> errno for the next mount there
   unsigned long flags_of_mounts = 0;           // mount_flags_of() answer
-  long cgroup_magic = 0x63677270;              // filesystem_magic("/sys/fs/cgroup")
+  long cgroup_magic = 0x63677270;              // filesystem_magic() of other paths
+  std::map<std::string, long> magic_of;        // filesystem_magic() by path
   std::vector<std::string> calls;
 
   void add_dir(const std::string& path) {
@@ -172,7 +173,10 @@ class FakeMountOps : public MountOps {
     return st;
   }
   Result<unsigned long> mount_flags_of(const char*) override { return flags_of_mounts; }
-  Result<long> filesystem_magic(const char*) override { return cgroup_magic; }
+  Result<long> filesystem_magic(const char* path) override {
+    auto it = magic_of.find(path);
+    return it == magic_of.end() ? cgroup_magic : it->second;
+  }
   Result<std::string> read_file(const char* path) override {
     auto it = files.find(path);
     if (it == files.end()) return fail_errno("open", ENOENT);

@@ -1,8 +1,8 @@
 // The rootfs logic against the recording fake: which mounts, in which order, with which flags.
-#include <algorithm>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "fake_mount_ops.h"
 #include "runtime/rootfs/rootfs.h"
@@ -485,6 +485,24 @@ TEST(PrepareRootfs, OnlyProcMayBeMountedOnProc) {
   ops3.host_sources["/var/lib/lxcfs/proc/meminfo"] = S_IFREG | 0444;
   ops3.add_node(r("/proc/meminfo"), S_IFREG | 0444);
   EXPECT_TRUE(prepare_rootfs(config_for(allowed), ops3));
+}
+
+// A bind of a proc on /proc is a proc (rootless without a pid namespace of its own); a bind of
+// anything else is not.
+TEST(PrepareRootfs, BindOfAProcMayBeMountedOnProc) {
+  oci::Spec spec;
+  spec.mounts = {{"/proc", "bind", "/proc", {"rbind"}, {}, {}}};
+  FakeMountOps ops;
+  ops.magic_of["/proc"] = 0x9fa0;  // PROC_SUPER_MAGIC
+  EXPECT_TRUE(prepare_rootfs(config_for(spec), ops));
+
+  oci::Spec other;
+  other.mounts = {{"/proc", "bind", "/tmp/fake-proc", {"rbind"}, {}, {}}};
+  FakeMountOps ops2;
+  ops2.magic_of["/tmp/fake-proc"] = 0xef53;  // ext4
+  auto done = prepare_rootfs(config_for(other), ops2);
+  ASSERT_FALSE(done);
+  EXPECT_THAT(done.error().message(), HasSubstr("destination is inside /proc"));
 }
 
 TEST(PrepareRootfs, CgroupV1HostWithoutCgroupNamespaceBindsOwnCgroups) {
