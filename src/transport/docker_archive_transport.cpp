@@ -161,14 +161,7 @@ struct DockerArchiveWriter::State {
     finished = true;
     std::string ctx = "write docker archive " + path;
     KRILL_CHECK_CTX(write_atomic(dir.path() + "/manifest.json", entries.dump()), ctx);
-    std::string temp = dir.path() + ".tar";
-    auto written = tar_directory(dir.path(), temp);
-    if (written) {
-      if (::rename(temp.c_str(), path.c_str()) == 0) return {};
-      written = fail_errno("rename " + temp + " to " + path);
-    }
-    ::unlink(temp.c_str());
-    return std::unexpected(std::move(written.error()).context(ctx));
+    return publish_tar(dir.path(), dir.path() + ".tar", path, "docker archive");
   }
 };
 

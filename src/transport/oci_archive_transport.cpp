@@ -1,14 +1,16 @@
 #include "transport/oci_archive_transport.h"
 
-#include <stdio.h>
 #include <unistd.h>
 
-#include "transport/layout_files.h"
 #include "transport/oci_layout_transport.h"
 #include "transport/tar_stream.h"
 
 namespace krill::transport {
 namespace {
+
+std::string display_name(const std::string& file, const std::string& ref) {
+  return "oci-archive:" + file + (ref.empty() ? "" : ":" + ref);
+}
 
 class OciArchiveSource : public ImageSource {
  public:
@@ -27,11 +29,12 @@ class OciArchiveSource : public ImageSource {
   std::unique_ptr<OciLayoutSource> layout_;
 };
 
+// A single image: a writer of one, finished at commit.
 class OciArchiveDestination : public ImageDestination {
  public:
-  OciArchiveDestination(std::string file, OwnedTempDir dir,
-                        std::unique_ptr<OciLayoutDestination> layout)
-      : file_(std::move(file)), dir_(std::move(dir)), layout_(std::move(layout)) {}
+  OciArchiveDestination(std::unique_ptr<OciArchiveWriter> writer,
+                        std::unique_ptr<ImageDestination> layout)
+      : writer_(std::move(writer)), layout_(std::move(layout)) {}
   std::string name() const override { return layout_->name(); }
   std::vector<std::string> supported_manifest_types() const override {
     return layout_->supported_manifest_types();
@@ -45,23 +48,36 @@ class OciArchiveDestination : public ImageDestination {
   }
   Result<void> commit() override {
     KRILL_CHECK(layout_->commit());
-    std::string temp = dir_.path() + ".tar";  // a sibling of the unique temp dir
-    auto written = tar_directory(dir_.path() + "/layout", temp);
-    if (written) {
-      if (::rename(temp.c_str(), file_.c_str()) == 0) return {};
-      written = fail_errno("rename " + temp + " to " + file_);
-    }
-    ::unlink(temp.c_str());
-    return std::unexpected(std::move(written.error()).context("write oci archive " + file_));
+    return writer_->finish();
   }
 
  private:
-  std::string file_;
-  OwnedTempDir dir_;  // destroyed after layout_
-  std::unique_ptr<OciLayoutDestination> layout_;
+  std::unique_ptr<OciArchiveWriter> writer_;  // destroyed after layout_
+  std::unique_ptr<ImageDestination> layout_;
 };
 
 }  // namespace
+
+Result<std::unique_ptr<OciArchiveWriter>> OciArchiveWriter::create(const std::string& path) {
+  if (path.empty()) return fail("oci-archive: no file named");
+  auto dir = OwnedTempDir::create(parent_directory(path), ".krill-oci-archive-");
+  if (!dir) return std::unexpected(std::move(dir.error()).context("oci archive " + path));
+  return std::unique_ptr<OciArchiveWriter>(new OciArchiveWriter(path, std::move(*dir)));
+}
+
+Result<std::unique_ptr<ImageDestination>> OciArchiveWriter::add_image(const std::string& ref_name) {
+  if (finished_) return fail("oci archive " + path_ + ": already written");
+  auto destination =
+      KRILL_TRY(OciLayoutDestination::open(layout(), ref_name, display_name(path_, ref_name)));
+  return std::unique_ptr<ImageDestination>(std::move(destination));
+}
+
+Result<void> OciArchiveWriter::finish() {
+  if (finished_) return fail("oci archive " + path_ + ": already written");
+  finished_ = true;
+  // A sibling of the unique temp dir, so on the file system of path_.
+  return publish_tar(layout(), dir_.path() + ".tar", path_, "oci archive");
+}
 
 Result<std::unique_ptr<ImageSource>> open_oci_archive_source(std::string_view rest,
                                                              const TransportOptions&) {
@@ -76,8 +92,9 @@ Result<std::unique_ptr<ImageSource>> open_oci_archive_source(std::string_view re
   if (!layout) {
     // Name the archive, not the temp dir, in the message.
     std::string msg = layout.error().message();
-    size_t at = msg.find(dir.path());
-    if (at != std::string::npos) msg.replace(at, dir.path().size(), file);
+    for (size_t at = msg.find(dir.path()); at != std::string::npos;
+         at = msg.find(dir.path(), at + file.size()))
+      msg.replace(at, dir.path().size(), file);
     return fail(msg);
   }
   return std::unique_ptr<ImageSource>(new OciArchiveSource(std::move(dir), std::move(*layout)));
@@ -88,12 +105,10 @@ Result<std::unique_ptr<ImageDestination>> open_oci_archive_destination(std::stri
   auto [file, ref] = split_path_and_ref(rest);
   if (file.empty())
     return fail("oci-archive: reference \"" + std::string(rest) + "\" names no file");
-  auto dir = OwnedTempDir::create(parent_directory(file), ".krill-oci-archive-");
-  if (!dir) return std::unexpected(std::move(dir.error()).context("oci archive " + file));
-  auto layout = KRILL_TRY(
-      OciLayoutDestination::open(dir->path() + "/layout", ref, "oci-archive:" + std::string(rest)));
+  auto writer = KRILL_TRY(OciArchiveWriter::create(file));
+  auto layout = KRILL_TRY(writer->add_image(ref));
   return std::unique_ptr<ImageDestination>(
-      new OciArchiveDestination(file, std::move(*dir), std::move(layout)));
+      new OciArchiveDestination(std::move(writer), std::move(layout)));
 }
 
 }  // namespace krill::transport

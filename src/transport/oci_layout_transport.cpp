@@ -43,6 +43,17 @@ std::string ref_of(const image::Descriptor& d) {
   return it == d.annotations.end() ? std::string() : it->second;
 }
 
+// "@N" (digits only): an index.json position. A ref name cannot start with '@'.
+std::optional<size_t> entry_index(const std::string& ref) {
+  if (ref.size() < 2 || ref[0] != '@' || ref.size() > 10) return std::nullopt;
+  size_t n = 0;
+  for (char c : std::string_view(ref).substr(1)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  return n;
+}
+
 }  // namespace
 
 // ---- source ----
@@ -58,7 +69,12 @@ Result<std::unique_ptr<OciLayoutSource>> OciLayoutSource::open(const std::string
   if (!index) return std::unexpected(std::move(index.error()).context(ctx + ": index.json"));
   if (index->manifests.empty()) return fail(ctx + ": index.json lists no images");
   const image::Descriptor* found = nullptr;
-  if (ref.empty()) {
+  if (auto position = entry_index(ref)) {
+    if (*position >= index->manifests.size())
+      return fail(ctx + ": no image " + ref + " in index.json (it lists " +
+                  std::to_string(index->manifests.size()) + ")");
+    found = &index->manifests[*position];
+  } else if (ref.empty()) {
     if (index->manifests.size() != 1)
       return fail(ctx + ": index.json has " + std::to_string(index->manifests.size()) +
                   " images; name one (" + dir + ":NAME)");
@@ -126,6 +142,8 @@ Result<std::unique_ptr<OciLayoutDestination>> OciLayoutDestination::open(const s
                                                                          std::string display_name) {
   std::string ctx = "oci layout " + dir;
   if (dir.empty()) return fail("oci layout: empty directory name");
+  if (entry_index(ref))
+    return fail(ctx + ": " + ref + " (an image's position) is only for reading");
   KRILL_CHECK_CTX(mkdir_all(dir, 0755), ctx);
   if (exists(dir + "/oci-layout")) {
     KRILL_CHECK_CTX(check_layout_file(dir), ctx);

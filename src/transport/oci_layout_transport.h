@@ -1,6 +1,7 @@
 // oci:DIR[:REF] — an OCI image layout directory (image-spec image-layout.md):
 // oci-layout, index.json, blobs/<alg>/<hex>. REF is the
-// org.opencontainers.image.ref.name annotation of an index.json entry; a source
+// org.opencontainers.image.ref.name annotation of an index.json entry, or for a
+// source @N, the N-th entry (0-based, as containers/image's oci:DIR:@N); a source
 // without REF takes the single entry of index.json (an error when there are
 // several), a destination without REF adds an entry without a name.
 #pragma once
@@ -31,6 +32,7 @@ class OciLayoutSource : public ImageSource {
   //   "oci layout /d: read index.json: No such file or directory"
   //   "oci layout /d: no image named \"v1\" in index.json (names: v2, v3)"
   //   "oci layout /d: index.json has 2 images; name one (oci:/d:NAME)"
+  //   "oci layout /d: no image @3 in index.json (it lists 2)"
   static Result<std::unique_ptr<OciLayoutSource>> open(const std::string& dir,
                                                        const std::string& ref,
                                                        std::string display_name);

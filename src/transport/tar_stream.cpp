@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -146,6 +147,17 @@ Result<void> tar_directory(const std::string& dir, const std::string& archive_pa
   UniqueFd fd(::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd && ::fsync(fd.get()) != 0) return fail_errno("fsync " + archive_path);
   return {};
+}
+
+Result<void> publish_tar(const std::string& dir, const std::string& temp_path,
+                         const std::string& path, const std::string& what) {
+  auto written = tar_directory(dir, temp_path);
+  if (written) {
+    if (::rename(temp_path.c_str(), path.c_str()) == 0) return {};
+    written = fail_errno("rename " + temp_path + " to " + path);
+  }
+  ::unlink(temp_path.c_str());
+  return std::unexpected(std::move(written.error()).context("write " + what + " " + path));
 }
 
 Result<void> untar_to_directory(const std::string& archive_path, const std::string& dir) {

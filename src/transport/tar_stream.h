@@ -14,6 +14,12 @@ namespace krill::transport {
 // `archive_path`, which it creates or truncates. The caller renames it into place.
 Result<void> tar_directory(const std::string& dir, const std::string& archive_path);
 
+// Publishes an archive built in `dir`: tar_directory() into `temp_path` (on the file system of
+// `path`), then renamed over `path`. On failure `temp_path` is removed and `path` is untouched.
+// Error: "write <what> <path>: ...".
+Result<void> publish_tar(const std::string& dir, const std::string& temp_path,
+                         const std::string& path, const std::string& what);
+
 // Extracts a tar (compression detected) into the existing directory `dir`:
 // regular files, directories, symlinks and hardlinks inside `dir` only (".." or
 // absolute names and links leaving `dir` are refused); ownership is not restored.

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -233,6 +233,18 @@ std::string registry_manifest(const Registry& registry, const std::string& repos
   return r.ok() ? r.out : "";
 }
 
+RawManifest raw_manifest(const ShipEnv& env, const std::string& reference) {
+  RawManifest raw;
+  raw.result = env.krill({"image", "inspect", "--raw", "--tls-verify=false", reference});
+  if (!raw.result.ok()) return raw;
+  raw.manifest = parse_json(raw.result.out);
+  TempDir scratch("raw-manifest");
+  const std::string file = scratch.path() + "/manifest";
+  write_file(file, raw.result.out);
+  raw.digest = sha256_file(file);
+  return raw;
+}
+
 // ---- environment ----------------------------------------------------------------------------
 
 ShipEnv::ShipEnv(std::string_view hint) : dir_(hint) {
@@ -446,6 +458,24 @@ std::string import_busybox(const ShipEnv& env, const std::string& name, std::str
   return trim(r.out);
 }
 
+std::string import_tar(const ShipEnv& env, const std::vector<TarEntry>& entries,
+                       const std::string& name, std::string* why) {
+  TempDir scratch("import-tar");
+  const std::string tar = scratch.path() + "/layer.tar";
+  if (!write_file(tar, make_tar(entries))) {
+    *why = "could not write " + tar;
+    return "";
+  }
+  std::vector<std::string> args = {"import", "-q", tar};
+  if (!name.empty()) args.push_back(name);
+  CommandResult r = env.krill(args);
+  if (!r.ok()) {
+    *why = r.describe();
+    return "";
+  }
+  return trim(r.out);
+}
+
 TarEntry tar_file(std::string name, std::string content, unsigned mode) {
   return TarEntry{std::move(name), '0', std::move(content), "", mode};
 }
@@ -455,6 +485,14 @@ TarEntry tar_symlink(std::string name, std::string target) {
 TarEntry tar_hardlink(std::string name, std::string target) {
   return TarEntry{std::move(name), '1', "", std::move(target), 0644};
 }
+TarEntry tar_directory(std::string name, unsigned mode) {
+  return TarEntry{std::move(name), '5', "", "", mode};
+}
+TarEntry owned_by(TarEntry entry, unsigned uid, unsigned gid) {
+  entry.uid = uid;
+  entry.gid = gid;
+  return entry;
+}
 
 std::string make_tar(const std::vector<TarEntry>& entries) {
   std::string out;
@@ -463,8 +501,8 @@ std::string make_tar(const std::vector<TarEntry>& entries) {
     if (entry.name.size() > 99 || entry.link.size() > 99) return "";
     header.replace(0, entry.name.size(), entry.name);
     header.replace(100, 7, octal(entry.mode, 7));
-    header.replace(108, 7, octal(0, 7));
-    header.replace(116, 7, octal(0, 7));
+    header.replace(108, 7, octal(entry.uid, 7));
+    header.replace(116, 7, octal(entry.gid, 7));
     size_t size = entry.type == '0' ? entry.content.size() : 0;
     header.replace(124, 11, octal(size, 11));
     header.replace(136, 11, octal(1700000000, 11));
@@ -561,39 +599,67 @@ std::string write_oci_layout(const std::string& dir, const std::string& tag,
 }
 
 namespace {
-thread_local std::map<std::string, std::string>* g_tree = nullptr;
-thread_local size_t g_root_length = 0;
+
+char file_type(mode_t mode) {
+  return S_ISDIR(mode)    ? 'd'
+         : S_ISLNK(mode)  ? 'l'
+         : S_ISREG(mode)  ? 'f'
+         : S_ISCHR(mode)  ? 'c'
+         : S_ISBLK(mode)  ? 'b'
+         : S_ISFIFO(mode) ? 'p'
+                          : 's';
+}
+
+struct TreeWalk {
+  std::string root;
+  TreeDetail detail;
+  std::map<std::string, std::string> tree;
+  std::map<std::pair<dev_t, ino_t>, std::vector<std::string>> inodes;  // regular files
+
+  void visit(const std::string& relative) {
+    const std::string path = root + relative;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      if (!relative.empty()) tree[relative] = std::string("? lstat: ") + std::strerror(errno);
+      return;
+    }
+    const char type = file_type(st.st_mode);
+    std::string value = std::string(1, type) + " " + octal(st.st_mode & 07777, 4);
+    if (detail.owners) value += " " + std::to_string(st.st_uid) + ":" + std::to_string(st.st_gid);
+    if (type == 'f') {
+      value += " " + std::to_string(st.st_size);
+      if (detail.content) value += " " + sha256_file(path);
+      inodes[{st.st_dev, st.st_ino}].push_back(relative);
+    }
+    if (type == 'l') {
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(path.c_str(), target, sizeof target);
+      value += " -> " + std::string(target, n > 0 ? static_cast<size_t>(n) : 0);
+    }
+    if (!relative.empty()) tree[relative] = value;
+    if (type != 'd') return;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(path, ec))
+      visit(relative + "/" + entry.path().filename().string());
+  }
+
+  // Every path of an inode with several names gets "=FIRST" (FIRST in sort order).
+  void mark_hardlinks() {
+    for (auto& [inode, paths] : inodes) {
+      if (paths.size() < 2) continue;
+      std::sort(paths.begin(), paths.end());
+      for (const auto& p : paths) tree[p] += " =" + paths.front();
+    }
+  }
+};
+
 }  // namespace
 
-std::map<std::string, std::string> file_tree(const std::string& root) {
-  std::map<std::string, std::string> tree;
-  g_tree = &tree;
-  g_root_length = root.size();
-  nftw(
-      root.c_str(),
-      [](const char* path, const struct stat* st, int, struct FTW*) {
-        std::string relative = std::string(path).substr(g_root_length);
-        if (relative.empty()) return 0;  // the root itself
-        char type = S_ISDIR(st->st_mode)    ? 'd'
-                    : S_ISLNK(st->st_mode)  ? 'l'
-                    : S_ISREG(st->st_mode)  ? 'f'
-                    : S_ISCHR(st->st_mode)  ? 'c'
-                    : S_ISBLK(st->st_mode)  ? 'b'
-                    : S_ISFIFO(st->st_mode) ? 'p'
-                                            : 's';
-        std::string value = std::string(1, type) + " " + octal(st->st_mode & 07777, 4);
-        if (type == 'f') value += " " + std::to_string(st->st_size);
-        if (type == 'l') {
-          char target[PATH_MAX];
-          ssize_t n = readlink(path, target, sizeof target);
-          value += " -> " + std::string(target, n > 0 ? static_cast<size_t>(n) : 0);
-        }
-        (*g_tree)[relative] = value;
-        return 0;
-      },
-      64, FTW_PHYS);
-  g_tree = nullptr;
-  return tree;
+std::map<std::string, std::string> file_tree(const std::string& root, TreeDetail detail) {
+  TreeWalk walk{root, detail, {}, {}};
+  walk.visit("");
+  if (detail.hardlinks) walk.mark_hardlinks();
+  return std::move(walk.tree);
 }
 
 std::string tree_difference(const std::map<std::string, std::string>& expected,

@@ -109,6 +109,15 @@ class ShipEnv {
   TempDir dir_;
 };
 
+// `krill image inspect --raw --tls-verify=false REF` run in `env`: the manifest
+// bytes as the transport stores them, parsed, and their digest (sha256 of the bytes).
+struct RawManifest {
+  CommandResult result;
+  json manifest;
+  std::string digest;
+};
+RawManifest raw_manifest(const ShipEnv& env, const std::string& reference);
+
 // A background process (stdout+stderr to a file), killed and reaped on destruction.
 class BackgroundProcess {
  public:
@@ -171,11 +180,20 @@ struct TarEntry {
   std::string content;  // file data
   std::string link;     // symlink target / hardlink source
   unsigned mode = 0644;
+  unsigned uid = 0, gid = 0;
 };
 TarEntry tar_file(std::string name, std::string content, unsigned mode = 0644);
 TarEntry tar_symlink(std::string name, std::string target);
 TarEntry tar_hardlink(std::string name, std::string target);
+TarEntry tar_directory(std::string name, unsigned mode = 0755);
+// `entry` owned by uid:gid.
+TarEntry owned_by(TarEntry entry, unsigned uid, unsigned gid);
 std::string make_tar(const std::vector<TarEntry>& entries);
+
+// `krill import` of a tar of `entries` as `name` ("": unnamed) in `env`'s store: the image id,
+// or "" with the reason in `why`.
+std::string import_tar(const ShipEnv& env, const std::vector<TarEntry>& entries,
+                       const std::string& name, std::string* why);
 
 // Writes an OCI image layout in `dir` with one image tagged `tag` whose layers are the given
 // blobs (uncompressed tars, or gzip when the file name ends in .gz / `gzip` is set); returns
@@ -191,9 +209,17 @@ std::string write_oci_layout(const std::string& dir, const std::string& tag,
 // "sha256:<hex>" of a file ("" on failure).
 std::string sha256_file(const std::string& path);
 
-// A file tree as {relative path -> "type mode size|target"} (lstat; mtimes and owners left
-// out). Directories have no size.
-std::map<std::string, std::string> file_tree(const std::string& root);
+// What file_tree() records besides type and mode (and a file's size, a link's target).
+struct TreeDetail {
+  bool owners = false;     // "uid:gid"
+  bool content = false;    // sha256 of a regular file's bytes
+  bool hardlinks = false;  // "=PATH": the first path (in sort order) of the same inode
+};
+inline constexpr TreeDetail kEveryTreeDetail{true, true, true};
+
+// A file tree as {relative path -> "type mode [uid:gid] [size [sha256:...]]|[-> target] [=PATH]"}
+// (lstat; mtimes left out). Directories have no size.
+std::map<std::string, std::string> file_tree(const std::string& root, TreeDetail detail = {});
 // A readable difference of two trees ("" when equal).
 std::string tree_difference(const std::map<std::string, std::string>& expected,
                             const std::map<std::string, std::string>& actual);

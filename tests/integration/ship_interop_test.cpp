@@ -1,10 +1,13 @@
 // Ship (issue 3) interop with Debian's peers: skopeo + umoci see the same image krill pushed,
 // krill pulls what skopeo pushed, and podman and krill load each other's archives.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "ship_harness.h"
+#include "ship_suite_registry.h"
 
 namespace krill::it::ship {
 namespace {
@@ -40,24 +43,15 @@ std::map<std::string, std::string> umoci_tree(const ShipEnv& env, const std::str
   return file_tree(bundle + "/rootfs");
 }
 
-class ShipInterop : public ::testing::Test {
+class ShipInterop : public WithSuiteRegistry<> {
  protected:
-  static void SetUpTestSuite() {
-    if (path_exists("/usr/bin/docker-registry")) registry_ = new Registry();
-  }
-  static void TearDownTestSuite() {
-    delete registry_;
-    registry_ = nullptr;
-  }
   void SetUp() override {
     std::string missing;
     if (!have_tools({"docker-registry", "skopeo", "umoci"}, &missing))
       GTEST_SKIP() << missing << " is not installed";
     ASSERT_TRUE(registry_->ok()) << registry_->error();
   }
-  static Registry* registry_;
 };
-Registry* ShipInterop::registry_ = nullptr;
 
 // krill push → skopeo copy → umoci unpack gives the tree of the imported rootfs, the same as
 // krill's own oci: export unpacked by umoci.
@@ -144,6 +138,81 @@ TEST_F(ShipInterop, KrillPullsWhatSkopeoPushed) {
   EXPECT_EQ(tree_difference(file_tree(env.dir() + "/busybox-rootfs"), tree), "");
 }
 
+// The layers of an image whose upper layer changes the lower one in every way a layer can: a
+// whiteout deletes a file, an opaque whiteout hides a directory's old content, and it adds a
+// setuid file, a setgid file of another group, a hardlink and a symlink; the lower layer has
+// files of a non-root owner.
+std::vector<LayoutLayer> whiteout_layers(const std::string& dir) {
+  const std::string lower = dir + "/lower.tar", upper = dir + "/upper.tar";
+  write_file(
+      lower,
+      make_tar({tar_directory("etc/"), tar_file("etc/keep", "kept\n"),
+                tar_file("etc/gone", "deleted by the upper layer\n"), tar_directory("opaque/"),
+                tar_file("opaque/old", "hidden by the opaque whiteout\n"),
+                tar_directory("opaque/sub/"), tar_file("opaque/sub/older", "hidden too\n"),
+                tar_directory("home/"), owned_by(tar_directory("home/user/", 0700), 1000, 1000),
+                owned_by(tar_file("home/user/notes", "a user's file\n", 0640), 1000, 1000)}));
+  write_file(upper,
+             make_tar({tar_directory("etc/"), tar_file("etc/.wh.gone", ""),
+                       tar_directory("opaque/"), tar_file("opaque/.wh..wh..opq", ""),
+                       tar_file("opaque/new", "after the opaque whiteout\n"), tar_directory("usr/"),
+                       tar_directory("usr/bin/"),
+                       tar_file("usr/bin/tool", "#!/bin/sh\necho tool\n", 04755),
+                       tar_hardlink("usr/bin/tool-hardlink", "usr/bin/tool"),
+                       tar_symlink("usr/bin/tool-link", "tool"),
+                       owned_by(tar_file("usr/bin/group-tool", "setgid\n", 02750), 0, 1000)}));
+  return {{lower, /*gzip=*/true}, {upper, /*gzip=*/false}};
+}
+
+// skopeo pushes that image; the rootfs of a container krill creates from its pull (krill export,
+// extracted keeping owners) is the tree umoci unpacks from the same registry image: types, modes,
+// owners, content and hardlinks.
+TEST_F(ShipInterop, KrillAndUmociApplyWhiteoutsAndKeepOwnersAlike) {
+  if (::geteuid() != 0) GTEST_SKIP() << "owners can only be kept as root";
+  ShipEnv env("interop-tree");
+  const std::string layout = env.dir() + "/layout";
+  ASSERT_FALSE(write_oci_layout(layout, "v1", whiteout_layers(env.dir())).empty());
+  const std::string remote = registry_->host() + "/ship/whiteouts:v1";
+  CommandResult r = env.skopeo(
+      {"copy", "--dest-tls-verify=false", "oci:" + layout + ":v1", "docker://" + remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+
+  r = env.krill({"pull", "-q", "--tls-verify=false", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = env.krill({"create", "--name", "tree", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  const std::string exported = env.dir() + "/exported.tar";
+  r = env.krill({"export", "-o", exported, "tree"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  const std::string krill_rootfs = env.dir() + "/krill-rootfs";
+  std::filesystem::create_directories(krill_rootfs);
+  r = env.run({"tar", "--numeric-owner", "--same-owner", "-xpf", exported, "-C", krill_rootfs});
+  ASSERT_TRUE(r.ok()) << r.describe();
+
+  const std::string pulled = env.dir() + "/umoci-layout";
+  r = env.skopeo({"copy", "--src-tls-verify=false", "docker://" + remote, "oci:" + pulled + ":v1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  r = env.run({"umoci", "unpack", "--image", pulled + ":v1", env.dir() + "/bundle"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  auto umoci = file_tree(env.dir() + "/bundle/rootfs", kEveryTreeDetail);
+  auto krill = file_tree(krill_rootfs, kEveryTreeDetail);
+  EXPECT_EQ(tree_difference(umoci, krill), "") << "expected: umoci's rootfs; got: krill's";
+
+  // And umoci's tree is the one the layers describe (so that agreeing is not agreeing on wrong).
+  for (const char* gone :
+       {"/etc/gone", "/etc/.wh.gone", "/opaque/old", "/opaque/sub", "/opaque/.wh..wh..opq"})
+    EXPECT_FALSE(umoci.contains(gone)) << gone;
+  EXPECT_TRUE(umoci.contains("/opaque/new"));
+  EXPECT_TRUE(umoci["/etc/keep"].starts_with("f 0644 0:0 5 ")) << umoci["/etc/keep"];
+  EXPECT_TRUE(umoci["/usr/bin/tool"].starts_with("f 4755 0:0 ")) << umoci["/usr/bin/tool"];
+  EXPECT_TRUE(umoci["/usr/bin/tool"].ends_with(" =/usr/bin/tool")) << umoci["/usr/bin/tool"];
+  EXPECT_TRUE(umoci["/usr/bin/tool-hardlink"].ends_with(" =/usr/bin/tool"));
+  EXPECT_EQ(umoci["/usr/bin/tool-link"], "l 0777 0:0 -> tool");
+  EXPECT_TRUE(umoci["/usr/bin/group-tool"].starts_with("f 2750 0:1000 "));
+  EXPECT_EQ(umoci["/home/user"], "d 0700 1000:1000");
+  EXPECT_TRUE(umoci["/home/user/notes"].starts_with("f 0640 1000:1000 "));
+}
+
 // podman with a private store (vfs) under the test's directory.
 class PrivatePodman {
  public:
@@ -219,6 +288,68 @@ TEST(ShipPodman, PodmanLoadsKrillSaveAndKrillLoadsPodmanSave) {
   ASSERT_TRUE(r.ok()) << r.describe();
   EXPECT_TRUE(named.inspect("localhost/ship-podman:1").is_object())
       << named.krill({"images"}).describe();
+}
+
+// podman's view of an image: its id and layers, or an error in `why`.
+json podman_image(const PrivatePodman& podman, const std::string& name, std::string* why) {
+  CommandResult r = podman({"image", "inspect", name});
+  json parsed = parse_json(r.out);
+  if (!r.ok() || !parsed.is_array() || parsed.size() != 1) {
+    *why = r.describe();
+    return json();
+  }
+  return parsed[0];
+}
+
+// podman reads what `krill save` writes: an oci-archive of one image (podman load), a
+// multi-image docker-archive (podman load restores both names) and a multi-image oci-archive
+// (podman 4 loads no such archive, "more than one image in oci", but pulls each image from it
+// by name).
+TEST(ShipPodman, PodmanReadsKrillsOciArchivesAndMultiImageArchives) {
+  if (!have_program("podman")) GTEST_SKIP() << "podman is not installed";
+  ShipEnv env("podman-multi");
+  std::string why;
+  const std::string id_a = import_busybox(env, "localhost/krill-a:1", &why);
+  ASSERT_FALSE(id_a.empty()) << why;
+  const std::string id_b =
+      import_tar(env, {tar_file("b-only", "image b\n")}, "localhost/krill-b:2", &why);
+  ASSERT_FALSE(id_b.empty()) << why;
+  const std::map<std::string, std::string> ids = {{"localhost/krill-a:1", id_a},
+                                                  {"localhost/krill-b:2", id_b}};
+
+  const std::string single = env.dir() + "/single.oci.tar";
+  CommandResult r =
+      env.krill({"save", "-q", "--format", "oci-archive", "-o", single, "localhost/krill-a:1"});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  {
+    ShipEnv podman_env("pm1");  // podman wants a runroot of at most 50 characters
+    PrivatePodman podman(podman_env);
+    r = podman({"load", "-i", single});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    EXPECT_EQ(podman_image(podman, "localhost/krill-a:1", &why).value("Id", ""), id_a) << why;
+  }
+  for (const char* format : {"docker-archive", "oci-archive"}) {
+    SCOPED_TRACE(format);
+    const std::string archive = env.dir() + "/multi-" + format + ".tar";
+    r = env.krill({"save", "-q", "-m", "--format", format, "-o", archive, "localhost/krill-a:1",
+                   "localhost/krill-b:2"});
+    ASSERT_TRUE(r.ok()) << r.describe();
+    ShipEnv podman_env(std::string("pm-") + format[0]);
+    PrivatePodman podman(podman_env);
+    // podman pull reads $REGISTRY_AUTH_FILE even for an archive, and refuses a missing one.
+    ASSERT_TRUE(write_file(podman_env.auth_file(), R"({"auths":{}})"));
+    if (std::string(format) == "docker-archive") {
+      r = podman({"load", "-i", archive});
+      ASSERT_TRUE(r.ok()) << r.describe();
+    }
+    for (const auto& [name, id] : ids) {
+      if (std::string(format) == "oci-archive") {
+        r = podman({"pull", "-q", "oci-archive:" + archive + ":" + name});
+        ASSERT_TRUE(r.ok()) << r.describe();
+      }
+      EXPECT_EQ(podman_image(podman, name, &why).value("Id", ""), id) << name << ": " << why;
+    }
+  }
 }
 
 }  // namespace

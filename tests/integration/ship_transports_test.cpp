@@ -11,23 +11,6 @@ namespace {
 constexpr const char* kOciManifest = "application/vnd.oci.image.manifest.v1+json";
 constexpr const char* kDockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
 
-// `krill image inspect --raw REF`: the manifest bytes, their digest (sha256sum of the bytes).
-struct RawManifest {
-  CommandResult result;
-  json manifest;
-  std::string digest;
-};
-RawManifest raw_manifest(const ShipEnv& env, const std::string& reference) {
-  RawManifest raw;
-  raw.result = env.krill({"image", "inspect", "--raw", reference});
-  if (!raw.result.ok()) return raw;
-  raw.manifest = parse_json(raw.result.out);
-  const std::string file = env.dir() + "/raw-manifest";
-  write_file(file, raw.result.out);
-  raw.digest = sha256_file(file);
-  return raw;
-}
-
 TEST(ShipTransports, CopyRoundTripsKeepDigestsAndV2s2Converts) {
   ShipEnv env("transports");
   const std::string tar = make_busybox_tarball(env.dir());

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <nlohmann/json.hpp>
 
@@ -19,10 +20,13 @@
 #include "engine/config_change.h"
 #include "image/digest.h"
 #include "image/layer_file.h"
+#include "image/manifest.h"
 #include "image/media_types.h"
 #include "image/platform.h"
 #include "image/reference.h"
 #include "transport/docker_archive_transport.h"
+#include "transport/oci_archive_transport.h"
+#include "transport/oci_layout_transport.h"
 #include "transport/tar_stream.h"
 
 namespace krill::cli {
@@ -83,6 +87,44 @@ std::string now_rfc3339() {
 
 }  // namespace
 
+namespace {
+
+// `save -m` (or several names) as docker-archive or oci-archive: every image into one writer.
+Result<void> save_multi_image_archive(
+    Context& ctx, const SaveOptions& o, const std::string& target,
+    const transport::TransportOptions& options,
+    const std::function<std::string(const std::string&)>& name_of) {
+  std::unique_ptr<transport::DockerArchiveWriter> docker;
+  std::unique_ptr<transport::OciArchiveWriter> oci;
+  if (o.format == "docker-archive")
+    docker = KRILL_TRY(transport::DockerArchiveWriter::create(target));
+  else
+    oci = KRILL_TRY(transport::OciArchiveWriter::create(target));
+  for (const auto& n : o.names) {
+    std::string name = name_of(n);
+    std::vector<std::string> tags;
+    if (!name.empty()) tags.push_back(name);
+    auto destination =
+        docker ? KRILL_TRY(docker->add_image(tags)) : KRILL_TRY(oci->add_image(name));
+    CopyRequest request;
+    request.source = "containers-storage:" + n;
+    request.source_options = options;
+    request.quiet = o.quiet || o.output.empty();
+    KRILL_TRY(run_copy_to(ctx, request, *destination));
+  }
+  return docker ? docker->finish() : oci->finish();
+}
+
+// The id of the image a copy into the store wrote: its manifest's config digest.
+Result<image::Digest> written_image_id(const image::ImageStore& store,
+                                       const transport::CopyResult& written) {
+  auto bytes = KRILL_TRY(store.content().read_blob(written.manifest_digest));
+  auto manifest = KRILL_TRY(image::parse_manifest(bytes, written.manifest_media_type));
+  return manifest.config.digest;
+}
+
+}  // namespace
+
 Result<int> run_save(Context& ctx, const SaveOptions& o) {
   if (o.output.empty() && ctx.out_is_terminal)
     return fail("refusing to save to a terminal. Use -o flag or redirect");
@@ -104,23 +146,13 @@ Result<int> run_save(Context& ctx, const SaveOptions& o) {
     if (record && *record && (*record)->id.hex().starts_with(n)) return "";  // an id
     return ref->str();
   };
-  if (o.format == "docker-archive" && multi) {
-    auto writer = KRILL_TRY(transport::DockerArchiveWriter::create(target));
-    for (const auto& n : o.names) {
-      std::string name = archive_name(n);
-      auto dest = KRILL_TRY(
-          writer->add_image(name.empty() ? std::vector<std::string>{} : std::vector{name}));
-      auto source = KRILL_TRY(open_source("containers-storage:" + n, options));
-      ProgressDisplay display(ctx.err, ctx.err_is_terminal, o.quiet || o.output.empty());
-      auto callbacks = display.callbacks();
-      transport::CopyOptions copy;
-      copy.progress = &callbacks;
-      KRILL_TRY(transport::copy_image(*source, *dest, copy));
-    }
-    KRILL_CHECK(writer->finish());
+  if (multi && (o.format == "docker-archive" || o.format == "oci-archive")) {
+    KRILL_CHECK(save_multi_image_archive(ctx, o, target, options, archive_name));
   } else {
     if (multi && o.format != "oci-dir")
-      return fail("saving several images is supported with --format docker-archive or oci-dir");
+      return fail(
+          "saving several images is supported with --format docker-archive, "
+          "oci-archive or oci-dir");
     for (const auto& n : o.names) {
       std::string name = archive_name(n);
       CopyRequest request;
@@ -156,6 +188,7 @@ Result<int> run_load(Context& ctx, const LoadOptions& o) {
   }
   auto options = ctx.transport_options({});
   auto store = KRILL_TRY(open_store(ctx));
+  // What podman prints for each image loaded: its names, or "sha256:<id>" for an unnamed one.
   std::vector<std::string> loaded;
   auto load_one = [&](const std::string& source, const std::string& name) -> Result<void> {
     CopyRequest request;
@@ -165,7 +198,7 @@ Result<int> run_load(Context& ctx, const LoadOptions& o) {
     request.destination_options = options;
     request.quiet = o.quiet;
     auto outcome = KRILL_TRY(run_copy(ctx, request));
-    (void)outcome;
+    if (name.empty()) loaded.push_back(KRILL_TRY(written_image_id(store, outcome.result)).str());
     return {};
   };
   auto oci_index = transport::read_tar_member(path, "index.json");
@@ -173,17 +206,17 @@ Result<int> run_load(Context& ctx, const LoadOptions& o) {
     auto doc = json::parse(*oci_index, nullptr, false);
     if (doc.is_discarded() || !doc.contains("manifests") || !doc["manifests"].is_array())
       return fail("load " + path + ": index.json is not an OCI index");
-    for (const auto& m : doc["manifests"]) {
+    const json& manifests = doc["manifests"];
+    for (size_t i = 0; i < manifests.size(); ++i) {
+      const json& m = manifests[i];
       std::string ref;
-      if (m.contains("annotations") &&
-          m["annotations"].contains("org.opencontainers.image.ref.name"))
-        ref = m["annotations"]["org.opencontainers.image.ref.name"].get<std::string>();
+      if (m.is_object() && m.contains("annotations") && m["annotations"].is_object())
+        ref = m["annotations"].value(std::string(transport::kOciRefNameAnnotation), "");
       auto parsed = image::parse_reference(ref);
-      std::string name = parsed && ref.find('/') != std::string::npos ? parsed->str()
-                         : parsed                                     ? parsed->str()
-                                                                      : "";
-      KRILL_CHECK(load_one("oci-archive:" + path + (ref.empty() ? "" : ":" + ref), name));
-      loaded.push_back(name);
+      std::string name = parsed ? parsed->str() : "";
+      // By position: names may repeat or be missing in a multi-image archive.
+      KRILL_CHECK(load_one("oci-archive:" + path + ":@" + std::to_string(i), name));
+      if (!name.empty()) loaded.push_back(name);
     }
   } else {
     auto images = transport::list_docker_archive(path);
@@ -198,13 +231,9 @@ Result<int> run_load(Context& ctx, const LoadOptions& o) {
       for (size_t i = 1; i < entry.repo_tags.size(); ++i)
         KRILL_CHECK(store.tag(first, KRILL_TRY(normalize_name(entry.repo_tags[i]))));
       for (const auto& t : entry.repo_tags) loaded.push_back(KRILL_TRY(normalize_name(t)));
-      if (entry.repo_tags.empty()) loaded.push_back("");
     }
   }
-  for (const auto& name : loaded) {
-    if (name.empty()) continue;
-    ctx.out << "Loaded image: " << name << "\n";
-  }
+  for (const auto& name : loaded) ctx.out << "Loaded image: " << name << "\n";
   return 0;
 }
 

@@ -5,19 +5,38 @@
 
 namespace krill::cli {
 
-Result<CopyOutcome> run_copy(Context& ctx, const CopyRequest& request) {
-  ctx.debug("copy " + request.source + " -> " + request.destination);
-  auto source = KRILL_TRY(open_source(request.source, request.source_options));
-  auto destination = KRILL_TRY(open_destination(request.destination, request.destination_options));
+namespace {
+
+Result<CopyOutcome> copy_with_progress(Context& ctx, const CopyRequest& request,
+                                       transport::ImageSource& source,
+                                       transport::ImageDestination& destination) {
   ProgressDisplay display(ctx.err, ctx.err_is_terminal, request.quiet);
   auto callbacks = display.callbacks();
   transport::CopyOptions options = request.copy;
   options.progress = &callbacks;
   display.message("Getting image source signatures");
   CopyOutcome outcome;
-  outcome.source_name = source->name();
-  outcome.result = KRILL_TRY(transport::copy_image(*source, *destination, options));
+  outcome.source_name = source.name();
+  outcome.result = KRILL_TRY(transport::copy_image(source, destination, options));
   return outcome;
+}
+
+}  // namespace
+
+// The source is opened first: a destination opened for nothing may already have changed (dir:
+// empties its directory).
+Result<CopyOutcome> run_copy(Context& ctx, const CopyRequest& request) {
+  ctx.debug("copy " + request.source + " -> " + request.destination);
+  auto source = KRILL_TRY(open_source(request.source, request.source_options));
+  auto destination = KRILL_TRY(open_destination(request.destination, request.destination_options));
+  return copy_with_progress(ctx, request, *source, *destination);
+}
+
+Result<CopyOutcome> run_copy_to(Context& ctx, const CopyRequest& request,
+                                transport::ImageDestination& destination) {
+  ctx.debug("copy " + request.source + " -> " + destination.name());
+  auto source = KRILL_TRY(open_source(request.source, request.source_options));
+  return copy_with_progress(ctx, request, *source, destination);
 }
 
 Result<std::optional<image::Platform>> platform_from_flags(const std::string& platform,

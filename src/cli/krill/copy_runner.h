@@ -25,6 +25,10 @@ struct CopyOutcome {
 };
 
 Result<CopyOutcome> run_copy(Context& ctx, const CopyRequest& request);
+// The same into a destination opened by the caller (an archive writer's); request.destination
+// is not used.
+Result<CopyOutcome> run_copy_to(Context& ctx, const CopyRequest& request,
+                                transport::ImageDestination& destination);
 
 // --platform / --os / --arch / --variant -> a platform (nullopt: the default).
 Result<std::optional<image::Platform>> platform_from_flags(const std::string& platform,
