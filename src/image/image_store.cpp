@@ -315,15 +315,23 @@ Result<DiskUsage> ImageStore::disk_usage() const {
   return usage;
 }
 
-Result<std::vector<Digest>> ImageStore::prune(bool dangling_only) {
+Result<std::vector<Digest>> ImageStore::prune(bool dangling_only,
+                                              const std::set<std::string>& used_image_ids) {
   auto lock = KRILL_TRY(FileLock::acquire(root_ + "/images.lock"));
   auto images = KRILL_TRY(read_images());
   std::vector<ImageRecord> keep, gone;
   for (const auto& r : images) {
-    bool in_use = std::any_of(r.layers.begin(), r.layers.end(), [&](const Digest& l) {
-      auto info = layer_info(l);
-      return info && !info->snapshot_refs.empty();
-    });
+    // In use: a container was made from it, or holds a layer only this image has (a layer
+    // shared with the base another container runs does not keep this image).
+    const bool in_use =
+        used_image_ids.contains(r.id.str()) ||
+        std::any_of(r.layers.begin(), r.layers.end(), [&](const Digest& l) {
+          const bool shared = std::any_of(images.begin(), images.end(), [&](const ImageRecord& o) {
+            return o.id != r.id && std::find(o.layers.begin(), o.layers.end(), l) != o.layers.end();
+          });
+          auto info = shared ? Result<LayerInfo>(fail("shared")) : layer_info(l);
+          return info && !info->snapshot_refs.empty();
+        });
     bool candidate = dangling_only ? r.names.empty() : true;
     (candidate && !in_use ? gone : keep).push_back(r);
   }

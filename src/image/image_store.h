@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -158,7 +159,8 @@ class ImageStore {
   Result<DiskUsage> disk_usage() const;
   // Removes dangling images (no names) — or, with dangling_only false, every image
   // whose layers no snapshot uses — then unreferenced layers. Returns the removed ids.
-  Result<std::vector<Digest>> prune(bool dangling_only);
+  Result<std::vector<Digest>> prune(bool dangling_only,
+                                    const std::set<std::string>& used_image_ids = {});
 
  private:
   ImageStore(std::string root, StoreOptions options, ContentStore content)

@@ -225,8 +225,7 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
       auto health = engine::container_health(engine, c);
       return health ? health->status : "none";
     };
-    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all, health_of)))
-      continue;
+    if (!o.filters.empty() && !KRILL_TRY(ps_filter_matches(r, o.filters, all, health_of))) continue;
     shown.push_back(&r);
   }
   // Newest first, as Docker and podman list them.
@@ -373,24 +372,17 @@ Result<int> run_container_top(Context& ctx, const TopFlags& o) {
   return 0;
 }
 
-Result<int> run_container_prune(Context& ctx, const ContainerPruneFlags& o) {
-  auto engine = KRILL_TRY(open_engine(ctx));
-  if (!o.force) {
-    ctx.err << "WARNING! This will remove all non running containers.\n"
-               "Are you sure you want to continue? [y/N] ";
-    ctx.err.flush();
-    std::string answer;
-    std::getline(ctx.in, answer);
-    if (answer != "y" && answer != "Y" && answer != "yes") return 0;
-  }
+Result<std::vector<std::string>> prune_containers(const Context& ctx, engine::Engine& engine,
+                                                  const std::vector<std::string>& filter_flags) {
+  std::vector<std::string> removed;
   auto all = KRILL_TRY(engine.list());
   std::vector<std::string> filters;
-  for (const auto& f : o.filters) {
+  for (const auto& f : filter_flags) {
     if (f.starts_with("until=")) continue;  // handled below
     filters.push_back(f);
   }
   int64_t until = 0;
-  for (const auto& f : o.filters)
+  for (const auto& f : filter_flags)
     if (f.starts_with("until=")) {
       std::string v = f.substr(6);
       char* end = nullptr;
@@ -401,12 +393,26 @@ Result<int> run_container_prune(Context& ctx, const ContainerPruneFlags& o) {
     if (is_live(r)) continue;
     if (!KRILL_TRY(ps_filter_matches(r, filters, all))) continue;
     if (until != 0 && r.created_ns >= until) continue;
-    if (auto removed = engine.remove(r.id, false, false); !removed) {
-      ctx.err << "Error: " << removed.error().message() << "\n";
+    if (auto gone = engine.remove(r.id, false, false); !gone) {
+      ctx.err << "Error: " << gone.error().message() << "\n";
       continue;
     }
-    ctx.out << r.id << "\n";
+    removed.push_back(r.id);
   }
+  return removed;
+}
+
+Result<int> run_container_prune(Context& ctx, const ContainerPruneFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  if (!o.force) {
+    ctx.err << "WARNING! This will remove all non running containers.\n"
+               "Are you sure you want to continue? [y/N] ";
+    ctx.err.flush();
+    std::string answer;
+    std::getline(ctx.in, answer);
+    if (answer != "y" && answer != "Y" && answer != "yes") return 0;
+  }
+  for (const auto& id : KRILL_TRY(prune_containers(ctx, engine, o.filters))) ctx.out << id << "\n";
   return 0;
 }
 

@@ -40,6 +40,10 @@ Result<int> run_container_unpause(Context& ctx, const NamesFlags& o);
 Result<int> run_container_rename(Context& ctx, const RenameFlags& o);
 Result<int> run_container_top(Context& ctx, const TopFlags& o);
 Result<int> run_container_prune(Context& ctx, const ContainerPruneFlags& o);
+// Removes the containers that are not running and match `filters` (ps's, and until=SECONDS);
+// returns their ids. One that cannot be removed is reported on ctx.err and stays.
+Result<std::vector<std::string>> prune_containers(const Context& ctx, engine::Engine& engine,
+                                                  const std::vector<std::string>& filters);
 Result<int> run_container_cleanup(Context& ctx, const CleanupFlags& o);
 
 }  // namespace krill::cli

@@ -213,15 +213,34 @@ Result<int> run_network_rm(Context& ctx, const NetworkRmFlags& o) {
   return status;
 }
 
-Result<int> run_network_prune(Context& ctx, const NetworkPruneFlags& o) {
-  auto engine = KRILL_TRY(open_engine(ctx));
+Result<std::vector<network::NetworkConfig>> unused_networks(
+    engine::Engine& engine, const std::vector<std::string>& filters) {
   auto* store = KRILL_TRY(engine.networks());
   std::vector<network::NetworkConfig> unused;
   for (const auto& config : KRILL_TRY(store->list())) {
     if (config.name == store->defaults().default_network) continue;
-    if (!KRILL_TRY(network_matches(config, o.filters))) continue;
+    if (!KRILL_TRY(network_matches(config, filters))) continue;
     if (KRILL_TRY(engine.network_users(config)).empty()) unused.push_back(config);
   }
+  return unused;
+}
+
+Result<std::vector<std::string>> remove_networks(
+    engine::Engine& engine, const std::vector<network::NetworkConfig>& networks) {
+  std::vector<std::string> removed;
+  for (const auto& config : networks) {
+    if (auto gone = engine.network_remove(config); !gone) {
+      if (gone.error().errno_value() == EBUSY) continue;  // a container joined meanwhile
+      return std::unexpected(std::move(gone.error()));
+    }
+    removed.push_back(config.name);
+  }
+  return removed;
+}
+
+Result<int> run_network_prune(Context& ctx, const NetworkPruneFlags& o) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  auto unused = KRILL_TRY(unused_networks(engine, o.filters));
   if (!o.force) {
     ctx.out << "WARNING! This will remove all networks not used by at least one container. The "
                "following networks will be removed:\n";
@@ -229,13 +248,7 @@ Result<int> run_network_prune(Context& ctx, const NetworkPruneFlags& o) {
     ctx.out << "Are you sure you want to continue? [y/N] " << std::flush;
     if (!confirmed(ctx)) return 0;
   }
-  for (const auto& config : unused) {
-    if (auto removed = engine.network_remove(config); !removed) {
-      if (removed.error().errno_value() == EBUSY) continue;  // a container joined meanwhile
-      return std::unexpected(std::move(removed.error()));
-    }
-    ctx.out << config.name << "\n";
-  }
+  for (const auto& name : KRILL_TRY(remove_networks(engine, unused))) ctx.out << name << "\n";
   return 0;
 }
 

@@ -1,12 +1,18 @@
 // system df / prune / check and image prune over the local store.
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "cli/krill/cmd_container.h"
+#include "cli/krill/cmd_network.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/format_template.h"
 #include "cli/krill/progress.h"
 #include "cli/krill/store_access.h"
+#include "cli/krill/system_usage.h"
+#include "engine/container_store.h"
+#include "engine/volumes.h"
 
 namespace krill::cli {
 
@@ -19,6 +25,14 @@ std::string percent(uint64_t part, uint64_t whole) {
   return std::to_string(part * 100 / whole) + "%";
 }
 
+// The image ids containers were made from (podman's "in use" for image prune).
+Result<std::set<std::string>> images_used_by_containers(const Context& ctx) {
+  auto engine = KRILL_TRY(open_engine(ctx));
+  std::set<std::string> ids;
+  for (const auto& c : KRILL_TRY(engine.list())) ids.insert(c.config.image_id);
+  return ids;
+}
+
 bool confirm(Context& ctx, const std::string& warning) {
   ctx.out << warning << "\nAre you sure you want to continue? [y/N] " << std::flush;
   std::string answer;
@@ -29,49 +43,50 @@ bool confirm(Context& ctx, const std::string& warning) {
 }  // namespace
 
 Result<int> run_system_df(Context& ctx, const DfOptions& o) {
-  auto store = KRILL_TRY(open_store(ctx));
-  auto usage = KRILL_TRY(store.disk_usage());
+  const SystemUsage usage = KRILL_TRY(system_usage(ctx));
   if (o.verbose) {
-    std::vector<json> rows;
-    std::time_t now = std::time(nullptr);
-    for (const auto& r : KRILL_TRY(store.list())) {
-      (void)now;
-      auto names = r.names.empty() ? std::string("<none>") : r.names.front();
-      rows.push_back({{"Repository", names},
-                      {"ID", r.id.hex().substr(0, 12)},
-                      {"Created", r.created},
-                      {"Size", human_size(static_cast<uint64_t>(r.size))},
-                      {"Layers", r.layers.size()}});
+    // podman's three tables (or, with --format json, every item).
+    std::map<std::string, std::vector<json>> rows;
+    std::vector<json> all;
+    for (const auto& item : usage.items) {
+      json row = {{"Type", item.type},
+                  {"ID", item.id},
+                  {"Name", item.name},
+                  {"Status", item.status},
+                  {"Links", item.links},
+                  {"RawSize", item.size},
+                  {"Size", human_size(item.size)}};
+      rows[item.type].push_back(row);
+      all.push_back(row);
     }
-    ctx.out << "Images space usage:\n\n";
-    ctx.out << KRILL_TRY(render_rows(
-        o.format, rows, "table {{.Repository}}\t{{.ID}}\t{{.Created}}\t{{.Size}}\t{{.Layers}}",
-        {{"ID", "IMAGE ID"}}));
+    if (o.format == "json") {
+      ctx.out << KRILL_TRY(render_rows(o.format, all, ""));
+      return 0;
+    }
+    ctx.out << "Images space usage:\n\n"
+            << KRILL_TRY(render_rows(
+                   "", rows["Images"], "table {{.Name}}\t{{.ID}}\t{{.Size}}\t{{.Links}}",
+                   {{"Name", "REPOSITORY"}, {"ID", "IMAGE ID"}, {"Links", "CONTAINERS"}}))
+            << "\nContainers space usage:\n\n"
+            << KRILL_TRY(render_rows("", rows["Containers"],
+                                     "table {{.ID}}\t{{.Size}}\t{{.Status}}\t{{.Name}}",
+                                     {{"ID", "CONTAINER ID"}, {"Name", "NAMES"}}))
+            << "\nLocal Volumes space usage:\n\n"
+            << KRILL_TRY(render_rows("", rows["Local Volumes"],
+                                     "table {{.Name}}\t{{.Links}}\t{{.Size}}",
+                                     {{"Name", "VOLUME NAME"}}));
     return 0;
   }
-  std::vector<json> rows = {
-      {{"Type", "Images"},
-       {"Total", usage.images},
-       {"Active", 0},
-       {"RawSize", usage.layers_size},
-       {"RawReclaimable", usage.reclaimable},
-       {"Size", human_size(usage.layers_size)},
-       {"Reclaimable", human_size(usage.reclaimable) + " (" +
-                           percent(usage.reclaimable, usage.layers_size) + ")"}},
-      {{"Type", "Layers"},
-       {"Total", usage.layers},
-       {"Active", 0},
-       {"RawSize", usage.layers_size},
-       {"RawReclaimable", usage.reclaimable},
-       {"Size", human_size(usage.layers_size)},
-       {"Reclaimable", human_size(usage.reclaimable)}},
-      {{"Type", "Blobs"},
-       {"Total", usage.blobs},
-       {"Active", usage.blobs},
-       {"RawSize", usage.blobs_size},
-       {"RawReclaimable", 0},
-       {"Size", human_size(usage.blobs_size)},
-       {"Reclaimable", "0 B (0%)"}}};
+  std::vector<json> rows;
+  for (const auto& summary : usage.summaries)
+    rows.push_back({{"Type", summary.type},
+                    {"Total", summary.total},
+                    {"Active", summary.active},
+                    {"RawSize", summary.size},
+                    {"RawReclaimable", summary.reclaimable},
+                    {"Size", human_size(summary.size)},
+                    {"Reclaimable", human_size(summary.reclaimable) + " (" +
+                                        percent(summary.reclaimable, summary.size) + ")"}});
   ctx.out << KRILL_TRY(render_rows(
       o.format, rows, "table {{.Type}}\t{{.Total}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}", {}));
   return 0;
@@ -84,7 +99,7 @@ Result<int> run_image_prune(Context& ctx, const PruneOptions& o) {
                           : "WARNING! This command removes all dangling images."))
     return 0;
   auto store = KRILL_TRY(open_store(ctx));
-  auto removed = KRILL_TRY(store.prune(!o.all));
+  auto removed = KRILL_TRY(store.prune(!o.all, KRILL_TRY(images_used_by_containers(ctx))));
   for (const auto& id : removed) ctx.out << id.hex() << "\n";
   return 0;
 }
@@ -92,24 +107,41 @@ Result<int> run_image_prune(Context& ctx, const PruneOptions& o) {
 Result<int> run_system_prune(Context& ctx, const PruneOptions& o) {
   if (!o.force &&
       !confirm(ctx,
-               std::string("WARNING! This command removes:\n") +
+               std::string("WARNING! This command removes:\n"
+                           "\t- all stopped containers\n"
+                           "\t- all networks not used by at least one container\n") +
+                   (o.volumes ? "\t- all volumes not used by at least one container\n" : "") +
                    (o.all ? "\t- all images without at least one container associated with them"
-                          : "\t- all dangling images") +
-                   "\n\t- all unused layers"))
+                          : "\t- all dangling images")))
     return 0;
-  auto store = KRILL_TRY(open_store(ctx));
-  auto before = KRILL_TRY(store.disk_usage());
-  auto removed = KRILL_TRY(store.prune(!o.all));
-  auto after = KRILL_TRY(store.disk_usage());
-  if (!removed.empty()) {
-    ctx.out << "Deleted Images\n";
-    for (const auto& id : removed) ctx.out << id.hex() << "\n";
+  // podman's order: containers first, so that what they held becomes unused.
+  auto total = [](const SystemUsage& usage) {
+    uint64_t bytes = 0;
+    for (const auto& summary : usage.summaries) bytes += summary.size;
+    return bytes;
+  };
+  const uint64_t before = total(KRILL_TRY(system_usage(ctx)));
+  auto engine = KRILL_TRY(open_engine(ctx));
+  auto print = [&](const char* heading, const std::vector<std::string>& lines) {
+    if (lines.empty()) return;
+    ctx.out << heading << "\n";
+    for (const auto& line : lines) ctx.out << line << "\n";
+  };
+  print("Deleted Containers", KRILL_TRY(prune_containers(ctx, engine, {})));
+  print("Deleted Networks",
+        KRILL_TRY(remove_networks(engine, KRILL_TRY(unused_networks(engine, {})))));
+  if (o.volumes) {
+    auto database = KRILL_TRY(engine::ContainerStore::open(ctx.store_root()));
+    engine::VolumeManager volumes(database, ctx.store_root());
+    print("Deleted Volumes", KRILL_TRY(volumes.prune()).removed);
   }
-  uint64_t reclaimed =
-      before.layers_size + before.blobs_size >= after.layers_size + after.blobs_size
-          ? before.layers_size + before.blobs_size - after.layers_size - after.blobs_size
-          : 0;
-  ctx.out << "Total reclaimed space: " << human_size(reclaimed) << "\n";
+  auto store = KRILL_TRY(open_store(ctx));
+  std::vector<std::string> images;
+  for (const auto& id : KRILL_TRY(store.prune(!o.all, KRILL_TRY(images_used_by_containers(ctx)))))
+    images.push_back(id.hex());
+  print("Deleted Images", images);
+  const uint64_t after = total(KRILL_TRY(system_usage(ctx)));
+  ctx.out << "Total reclaimed space: " << human_size(before > after ? before - after : 0) << "\n";
   return 0;
 }
 

@@ -161,14 +161,17 @@ void KrillCommandLine::register_commands() {
     auto* c = add(*system, "df", "Show disk usage of the store", "", "krill system df",
                   [&o](Context& ctx) { return run_system_df(ctx, o.df); });
     c->add_option("--format", o.df.format, "json or a Go template");
-    c->add_flag("-v,--verbose", o.df.verbose, "per-image usage");
+    c->add_flag("-v,--verbose", o.df.verbose, "per image, container and volume");
   }
   {
-    auto* c =
-        add(*system, "prune", "Remove unused images and layers", "", "krill system prune -a -f",
-            [&o](Context& ctx) { return run_system_prune(ctx, o.prune); });
+    auto* c = add(*system, "prune",
+                  "Remove stopped containers, unused networks, dangling (or -a unused) images and, "
+                  "with --volumes, unused volumes",
+                  "", "krill system prune -a -f --volumes",
+                  [&o](Context& ctx) { return run_system_prune(ctx, o.prune); });
     c->add_flag("-a,--all", o.prune.all, "remove every image no container uses, not just dangling");
     c->add_flag("-f,--force", o.prune.force, "do not ask for confirmation");
+    c->add_flag("--volumes", o.prune.volumes, "also remove volumes no container uses");
   }
   {
     auto* c = add(*system, "check", "Verify every blob and image of the store", "",

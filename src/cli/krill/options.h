@@ -165,6 +165,7 @@ struct DfOptions {
 struct PruneOptions {
   bool all = false;
   bool force = false;
+  bool volumes = false;  // system prune --volumes
 };
 
 struct CheckOptions {
