@@ -1,7 +1,6 @@
 #include "runtime/runtime.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,11 +29,6 @@
 
 namespace krill::runtime {
 namespace {
-
-std::string user_name(uid_t uid) {
-  if (const passwd* pw = ::getpwuid(uid)) return pw->pw_name;
-  return "#" + std::to_string(uid);
-}
 
 Result<std::string> absolute_directory(const std::string& path, std::string_view what) {
   char resolved[PATH_MAX];
@@ -149,7 +143,6 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.bundle = bundle;
   record.rootfs = rootfs;
   record.created = rfc3339_nano_now();
-  record.owner = user_name(::geteuid());
   // Root of a user namespace an unprivileged user made is rootless too (runc's rule): the
   // host's cgroups and devices are not its to change.
   record.rootless = ::geteuid() != 0 || !in_initial_user_namespace();
@@ -248,7 +241,7 @@ Result<ContainerSummary> Runtime::describe(const std::string& id) {
   auto store = KRILL_TRY(StateStore::open(state_root_));
   auto record = KRILL_TRY(store.load(id));
   return ContainerSummary{container_state(record, store.container_dir(id)), record.created,
-                          record.owner, record.rootfs};
+                          store.owner(id), record.rootfs};
 }
 
 Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
@@ -316,7 +309,7 @@ Result<std::vector<ContainerSummary>> Runtime::list() {
     auto record = store.load(id);
     if (!record) continue;  // removed meanwhile
     containers.push_back({container_state(*record, store.container_dir(id)), record->created,
-                          record->owner, record->rootfs});
+                          store.owner(id), record->rootfs});
   }
   return containers;
 }
