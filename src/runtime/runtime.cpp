@@ -30,6 +30,14 @@
 namespace krill::runtime {
 namespace {
 
+// A new pid namespace of the container's own: when its init has exited, the kernel has
+// killed every other process in it.
+bool owns_pid_namespace(const oci::Spec& spec) {
+  if (!spec.linux_config) return false;
+  const oci::Namespace* pid = spec.linux_config->find_namespace(oci::NamespaceType::kPid);
+  return pid != nullptr && pid->path.empty();
+}
+
 Result<std::string> absolute_directory(const std::string& path, std::string_view what) {
   char resolved[PATH_MAX];
   if (::realpath(path.c_str(), resolved) == nullptr)
@@ -280,16 +288,20 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return fail("cannot delete container " + id +
                 " that is not stopped: " + oci::to_string(status) + " (use --force)");
   auto cgroup = KRILL_TRY(open_cgroup(record));
+  auto spec = oci::parse_spec(record.config_json);
   if (status != oci::Status::kStopped) {
     if (status == oci::Status::kPaused) (void)cgroup.thaw();
     (void)cgroup.signal_all(SIGKILL);
     ::kill(record.init_pid, SIGKILL);
     KRILL_CHECK(wait_until_stopped(record, std::chrono::seconds(10)));
+    KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
+  } else if (spec && owns_pid_namespace(*spec)) {
+    KRILL_CHECK_CTX(cgroup.destroy_emptied(), "delete container " + id);
+  } else {
+    KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
   }
-  KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
   if (!record.rdt_group.empty())
     KRILL_CHECK_CTX(remove_intel_rdt(rdt_placement_of(record)), "delete container " + id);
-  auto spec = oci::parse_spec(record.config_json);
   if (spec) {
     oci::State state = container_state(record, dir);
     // From the bundle, like the other runtime-namespace hooks; from / once the bundle is gone
