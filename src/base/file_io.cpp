@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <vector>
@@ -213,13 +214,19 @@ Result<void> remove_all(const std::string& path) {
   return remove_at(dir_fd.get(), name, st.st_dev, path);
 }
 
+// Calendar arithmetic in std::chrono rather than gmtime_r/timegm: glibc's time functions read
+// /etc/localtime (tzset) on first use even for UTC, which every `create` would pay.
 std::string format_rfc3339_nano(int64_t seconds, long nanoseconds) {
-  const time_t t = static_cast<time_t>(seconds);
-  struct tm utc {};
-  ::gmtime_r(&t, &utc);
+  namespace chrono = std::chrono;
+  const chrono::sys_seconds time{chrono::seconds(seconds)};
+  const chrono::sys_days day = chrono::floor<chrono::days>(time);
+  const chrono::year_month_day ymd{day};
+  const chrono::hh_mm_ss clock{time - day};
   char date[64];
-  std::snprintf(date, sizeof(date), "%04d-%02d-%02dT%02d:%02d:%02d", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec);
+  std::snprintf(date, sizeof(date), "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
+                static_cast<int>(clock.seconds().count()));
   std::string out = date;
   if (nanoseconds > 0) {
     char fraction[32];
@@ -302,14 +309,12 @@ Result<int64_t> parse_rfc3339_nano(std::string_view text) {
     return bad();
   }
   if (pos != text.size()) return bad();
-  struct tm utc {};
-  utc.tm_year = year - 1900;
-  utc.tm_mon = month - 1;
-  utc.tm_mday = day;
-  utc.tm_hour = hour;
-  utc.tm_min = minute;
-  utc.tm_sec = second;
-  const int64_t seconds = static_cast<int64_t>(::timegm(&utc)) - offset_seconds;
+  // Like timegm, an out-of-range day (February 31) or second 60 carries into what follows.
+  namespace chrono = std::chrono;
+  const chrono::sys_days date{chrono::year{year} / chrono::month{static_cast<unsigned>(month)} /
+                              chrono::day{static_cast<unsigned>(day)}};
+  const int64_t seconds = chrono::duration_cast<chrono::seconds>(date.time_since_epoch()).count() +
+                          (hour * 60 + minute) * 60 + second - offset_seconds;
   return seconds * 1000000000 + nanos;
 }
 

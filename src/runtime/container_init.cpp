@@ -100,7 +100,10 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   std::map<size_t, int> tree_of_mount;
   for (;;) {
     auto next = KRILL_TRY(channel.receive());
-    if (next.type == SyncMessage::kCgroupReady) break;
+    if (next.type == SyncMessage::kCgroupReady) {
+      hook_state = std::move(next.payload);
+      break;
+    }
     if (next.type == SyncMessage::kError) return fail(next.payload);
     if (next.type != SyncMessage::kIdmappedMount || !next.fd)
       return fail(std::string("container setup protocol: unexpected ") + to_string(next.type));
@@ -138,9 +141,12 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   const bool own_mount_namespace = linux_config.has_namespace(oci::NamespaceType::kMount);
   if (own_mount_namespace) KRILL_CHECK(rootfs::prepare_rootfs(rootfs_config, *mount_ops));
 
-  KRILL_CHECK(channel.send(SyncMessage::kRunRuntimeHooks));
-  auto hooks_done = KRILL_TRY(channel.expect(SyncMessage::kHooksDone));
-  hook_state = std::move(hooks_done.payload);
+  // prestart and createRuntime hooks run in the runtime now; without any, no round trip.
+  if (has_runtime_namespace_hooks(spec.hooks)) {
+    KRILL_CHECK(channel.send(SyncMessage::kRunRuntimeHooks));
+    auto hooks_done = KRILL_TRY(channel.expect(SyncMessage::kHooksDone));
+    hook_state = std::move(hooks_done.payload);
+  }
   // In the container's mount namespace before pivot_root, from the rootfs (as runc runs them).
   KRILL_CHECK(run_hooks(spec.hooks.create_container, hook_state, "createContainer",
                         own_mount_namespace ? request.rootfs : std::string()));

@@ -207,11 +207,13 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   if (!request.exec_mode && linux_config.has_namespace(oci::NamespaceType::kMount))
     KRILL_CHECK(
         send_idmapped_trees(spec, linux_config, plan.new_user || plan.join_user, runtime_end));
-  KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady));
+  // The state travels with kCgroupReady: the init needs it for createContainer hooks even when
+  // there are no runtime-namespace hooks, and then it asks for nothing in between.
+  const std::string state_json = hook_state_json(request, oci::Status::kCreating, init_pid);
+  KRILL_CHECK(runtime_end.send(SyncMessage::kCgroupReady, state_json));
 
   LaunchedInit launched;
   launched.pid = init_pid;
-  const std::string state_json = hook_state_json(request, oci::Status::kCreating, init_pid);
   for (;;) {
     auto next = KRILL_TRY(runtime_end.receive());
     switch (next.type) {

@@ -39,6 +39,12 @@ std::vector<std::string> run_hooks_best_effort(const std::vector<oci::Hook>& hoo
                                                std::string_view state_json, std::string_view phase,
                                                const std::string& cwd);
 
+// Whether the config has hooks that run in the runtime's namespaces while the init waits
+// after its mounts (prestart, createRuntime). Without any, runtime and init skip that round trip.
+inline bool has_runtime_namespace_hooks(const oci::Hooks& hooks) {
+  return !hooks.prestart.empty() || !hooks.create_runtime.empty();
+}
+
 // Runs one hook; `number` is its 1-based position in its list, for the error.
 Result<void> run_hook(const oci::Hook& hook, std::string_view state_json, std::string_view phase,
                       size_t number, const std::string& cwd);

@@ -1,7 +1,6 @@
 #include "runtime/runtime.h"
 
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,9 +31,12 @@
 namespace krill::runtime {
 namespace {
 
-std::string user_name(uid_t uid) {
-  if (const passwd* pw = ::getpwuid(uid)) return pw->pw_name;
-  return "#" + std::to_string(uid);
+// A new pid namespace of the container's own: when its init has exited, the kernel has
+// killed every other process in it.
+bool owns_pid_namespace(const oci::Spec& spec) {
+  if (!spec.linux_config) return false;
+  const oci::Namespace* pid = spec.linux_config->find_namespace(oci::NamespaceType::kPid);
+  return pid != nullptr && pid->path.empty();
 }
 
 Result<std::string> absolute_directory(const std::string& path, std::string_view what) {
@@ -150,7 +152,6 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.bundle = bundle;
   record.rootfs = rootfs;
   record.created = rfc3339_nano_now();
-  record.owner = user_name(::geteuid());
   // Root of a user namespace an unprivileged user made is rootless too (runc's rule): the
   // host's cgroups and devices are not its to change.
   record.rootless = ::geteuid() != 0 || !in_initial_user_namespace();
@@ -249,7 +250,7 @@ Result<ContainerSummary> Runtime::describe(const std::string& id) {
   auto store = KRILL_TRY(StateStore::open(state_root_));
   auto record = KRILL_TRY(store.load(id));
   return ContainerSummary{container_state(record, store.container_dir(id)), record.created,
-                          record.owner, record.rootfs};
+                          store.owner(id), record.rootfs};
 }
 
 Result<void> Runtime::kill(const std::string& id, int signal, bool all) {
@@ -288,16 +289,20 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return fail("cannot delete container " + id +
                 " that is not stopped: " + oci::to_string(status) + " (use --force)");
   auto cgroup = KRILL_TRY(open_cgroup(record));
+  auto spec = oci::parse_spec(record.config_json);
   if (status != oci::Status::kStopped) {
     if (status == oci::Status::kPaused) (void)cgroup.thaw();
     (void)cgroup.signal_all(SIGKILL);
     ::kill(record.init_pid, SIGKILL);
     KRILL_CHECK(wait_until_stopped(record, std::chrono::seconds(10)));
+    KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
+  } else if (spec && owns_pid_namespace(*spec)) {
+    KRILL_CHECK_CTX(cgroup.destroy_emptied(), "delete container " + id);
+  } else {
+    KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
   }
-  KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
   if (!record.rdt_group.empty())
     KRILL_CHECK_CTX(remove_intel_rdt(rdt_placement_of(record)), "delete container " + id);
-  auto spec = oci::parse_spec(record.config_json);
   if (spec) {
     oci::State state = container_state(record, dir);
     // From the bundle, like the other runtime-namespace hooks; from / once the bundle is gone
@@ -317,7 +322,7 @@ Result<std::vector<ContainerSummary>> Runtime::list() {
     auto record = store.load(id);
     if (!record) continue;  // removed meanwhile
     containers.push_back({container_state(*record, store.container_dir(id)), record->created,
-                          record->owner, record->rootfs});
+                          store.owner(id), record->rootfs});
   }
   return containers;
 }

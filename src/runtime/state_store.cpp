@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +11,7 @@
 
 #include "base/file_io.h"
 #include "base/user_namespace.h"
+#include "runtime/process/environment.h"
 
 namespace krill::runtime {
 namespace {
@@ -57,7 +57,6 @@ std::string record_to_json(const ContainerRecord& r) {
       {"init_pid", r.init_pid},
       {"init_start_time", r.init_start_time},
       {"created", r.created},
-      {"owner", r.owner},
       {"cgroups_path", r.cgroups_path},
       {"creator_cgroups", r.creator_cgroups},
       {"rootless", r.rootless},
@@ -86,7 +85,6 @@ Result<ContainerRecord> record_from_json(std::string_view json) {
     r.init_pid = j.value("init_pid", 0);
     r.init_start_time = j.value("init_start_time", uint64_t{0});
     r.created = j.value("created", "");
-    r.owner = j.value("owner", "");
     r.cgroups_path = j.value("cgroups_path", "");
     r.creator_cgroups = j.value("creator_cgroups", "");
     r.rootless = j.value("rootless", false);
@@ -140,20 +138,7 @@ std::string default_state_root() {
 }
 
 std::string user_name_for_uid(uid_t uid) {
-  long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::string buffer(size > 0 ? static_cast<size_t>(size) : 16384, '\0');
-  struct passwd pwd {};
-  struct passwd* result = nullptr;
-  for (;;) {
-    int rc = ::getpwuid_r(uid, &pwd, buffer.data(), buffer.size(), &result);
-    if (rc == ERANGE && buffer.size() < (1u << 20)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    break;
-  }
-  if (result == nullptr) return "#" + std::to_string(uid);
-  return result->pw_name;
+  return process::name_from_passwd(uid, "/etc/passwd").value_or("#" + std::to_string(uid));
 }
 
 Result<StateStore> StateStore::open(const std::string& root) {
@@ -289,6 +274,12 @@ Result<std::vector<std::string>> StateStore::list_ids() {
   if (read_errno != 0) return fail_errno("read state directory " + root_, read_errno);
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+std::string StateStore::owner(const std::string& id) const {
+  struct stat st {};
+  if (::stat(container_dir(id).c_str(), &st) != 0) return {};
+  return user_name_for_uid(st.st_uid);
 }
 
 }  // namespace krill::runtime

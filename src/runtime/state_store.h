@@ -33,7 +33,6 @@ struct ContainerRecord {
   pid_t init_pid = 0;
   uint64_t init_start_time = 0;  // field 22 of /proc/<pid>/stat; guards against pid reuse
   std::string created;           // rfc3339_nano_now() at create
-  std::string owner;             // user name of the creating euid
   std::string cgroups_path;      // as given in config.json
   // The creating process's /proc/self/cgroup, against which a relative cgroups_path resolves.
   std::string creator_cgroups;
@@ -69,8 +68,8 @@ Result<void> validate_container_id(std::string_view id);
 // /run/user/<euid>/krill when $XDG_RUNTIME_DIR is unset.
 std::string default_state_root();
 
-// The name of `uid` in the user database, or "#<uid>" when it has none (as
-// runc's `list` prints owners).
+// The name of `uid` in /etc/passwd, or "#<uid>" when it has none (as runc's `list` prints
+// owners). The file is read directly, not through NSS (process::name_from_passwd).
 std::string user_name_for_uid(uid_t uid);
 
 // Exclusive lock on one container, released on destruction.
@@ -138,6 +137,10 @@ class StateStore {
   // Ids of containers that have a state.json, sorted; directories without one
   // (a create in progress or one that died half-way) are skipped.
   Result<std::vector<std::string>> list_ids();
+  // The user name of the owner of <root>/<id> (user_name_for_uid), as runc's `list` shows it;
+  // empty when the directory is gone. Resolved only when asked, so that create and run never
+  // look up a user.
+  std::string owner(const std::string& id) const;
 
  private:
   explicit StateStore(std::string root) : root_(std::move(root)) {}

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "base/file_io.h"
+
 namespace krill::cli {
 namespace {
 
@@ -58,13 +60,7 @@ const char* to_string(LogLevel level) {
   return "error";
 }
 
-std::string rfc3339_utc(std::time_t time) {
-  std::tm parts{};
-  gmtime_r(&time, &parts);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return buffer;
-}
+std::string rfc3339_utc(std::time_t time) { return format_rfc3339_nano(time, 0); }
 
 std::string format_log_line(LogFormat format, LogLevel level, std::string_view message,
                             std::string_view time) {

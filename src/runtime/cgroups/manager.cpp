@@ -483,6 +483,15 @@ Result<void> Manager::destroy() {
   return {};
 }
 
+Result<void> Manager::destroy_emptied() {
+  for (const auto& place : places_) {
+    if (place.skipped || ::rmdir(place.dir.c_str()) == 0 || errno == ENOENT) continue;
+    if (errno != EBUSY && errno != ENOTEMPTY) return fail_errno("remove cgroup " + place.dir);
+    return destroy();
+  }
+  return destroy();  // only the parents this object created are left
+}
+
 std::vector<std::string> Manager::paths() const {
   std::vector<std::string> dirs;
   for (const auto& place : places_)

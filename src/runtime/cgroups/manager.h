@@ -88,6 +88,13 @@ class Manager {
   // container's directories (sub-cgroups first) and the parents this object
   // created. Retries EBUSY briefly. Idempotent.
   Result<void> destroy();
+  // destroy() for a container whose members are known to be gone: its init was pid 1 of its
+  // own pid namespace and has exited, so the kernel killed every other process in it. Each
+  // directory is removed straight away, without destroy()'s freeze, kill, thaw and scans
+  // (the freezer write alone patches kernel text with an IPI to every CPU). Whatever is still
+  // busy (a sub-cgroup, a process that joined from outside the namespace) falls back to
+  // destroy().
+  Result<void> destroy_emptied();
   // The container's directory in each hierarchy used, for diagnostics.
   std::vector<std::string> paths() const;
   // OOM notifications of the container's memory cgroup (v1 memory hierarchy, else unified).

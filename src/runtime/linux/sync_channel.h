@@ -15,19 +15,19 @@
 namespace krill::linux_ns {
 
 enum class SyncMessage : uint8_t {
-  kNeedIdMaps = 1,     // child -> runtime: I unshared a user namespace, write my maps
-  kIdMapsDone,         // runtime -> child
-  kInitPid,            // setup child -> runtime: the init's pid (payload)
-  kCgroupReady,        // runtime -> init: you are in your cgroups, limits applied
-  kRunRuntimeHooks,    // init -> runtime: mounts done, run prestart/createRuntime
-  kHooksDone,          // runtime -> init: payload is the state JSON for createContainer
-  kConsole,            // init -> runtime: the pty master (fd)
-  kSeccompListener,    // init -> runtime: the seccomp notify fd
-  kReady,              // init -> runtime: waiting for start
-  kAck,                // generic acknowledgement
-  kError,              // either way: payload is the error message
-  kIdmappedMount,      // runtime -> init, before kCgroupReady: a detached idmapped tree (fd)
-                       // for the spec mount whose index is the payload
+  kNeedIdMaps = 1,   // child -> runtime: I unshared a user namespace, write my maps
+  kIdMapsDone,       // runtime -> child
+  kInitPid,          // setup child -> runtime: the init's pid (payload)
+  kCgroupReady,      // runtime -> init: you are in your cgroups; payload: the state JSON
+  kRunRuntimeHooks,  // init -> runtime: mounts done, run prestart/createRuntime (if any)
+  kHooksDone,        // runtime -> init: payload is the state JSON for createContainer
+  kConsole,          // init -> runtime: the pty master (fd)
+  kSeccompListener,  // init -> runtime: the seccomp notify fd
+  kReady,            // init -> runtime: waiting for start
+  kAck,              // generic acknowledgement
+  kError,            // either way: payload is the error message
+  kIdmappedMount,    // runtime -> init, before kCgroupReady: a detached idmapped tree (fd)
+                     // for the spec mount whose index is the payload
 };
 
 const char* to_string(SyncMessage message);

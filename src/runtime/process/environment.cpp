@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <optional>
 #include <string_view>
 
 #include "base/unique_fd.h"
@@ -37,11 +38,12 @@ bool parse_uid(std::string_view text, uint32_t& uid) {
 
 std::string_view key_of(std::string_view entry) { return entry.substr(0, entry.find('=')); }
 
-}  // namespace
-
-std::string home_from_passwd(uint32_t uid, const std::string& passwd_path) {
+// Field `index` of the first entry for `uid` in the passwd(5) file at `passwd_path`; nothing when
+// the file is unreadable or has no such entry.
+std::optional<std::string> passwd_field_for_uid(uint32_t uid, const std::string& passwd_path,
+                                                int index) {
   UniqueFd fd(::open(passwd_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-  if (!fd) return {};
+  if (!fd) return std::nullopt;
   std::string content;
   char buffer[4096];
   while (content.size() < kMaxPasswdSize) {
@@ -56,14 +58,24 @@ std::string home_from_passwd(uint32_t uid, const std::string& passwd_path) {
     std::string_view line = rest.substr(0, newline);
     rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
     if (line.empty() || line.front() == '#') continue;
-    std::string_view uid_text, home;
+    std::string_view uid_text, field;
     uint32_t line_uid = 0;
     if (!passwd_field(line, 2, uid_text) || !parse_uid(uid_text, line_uid) || line_uid != uid)
       continue;
-    if (!passwd_field(line, 5, home)) continue;
-    return std::string(home);
+    if (!passwd_field(line, index, field)) continue;
+    return std::string(field);
   }
-  return {};
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string home_from_passwd(uint32_t uid, const std::string& passwd_path) {
+  return passwd_field_for_uid(uid, passwd_path, 5).value_or("");
+}
+
+std::optional<std::string> name_from_passwd(uint32_t uid, const std::string& passwd_path) {
+  return passwd_field_for_uid(uid, passwd_path, 0);
 }
 
 Result<std::vector<std::string>> build_environment(const std::vector<std::string>& env,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,10 @@ Result<std::vector<std::string>> build_environment(const std::vector<std::string
 // The home directory of `uid` in the passwd(5) file at `passwd_path`; empty when the file is
 // unreadable or has no entry for uid (the first entry wins).
 std::string home_from_passwd(uint32_t uid, const std::string& passwd_path);
+
+// The user name of `uid` in the passwd(5) file at `passwd_path` (first entry wins), read
+// directly as runc's libcontainer/user does, not through NSS: krill-runtime is linked
+// statically, and glibc's NSS needs the shared libraries of the very glibc it was built with.
+std::optional<std::string> name_from_passwd(uint32_t uid, const std::string& passwd_path);
 
 }  // namespace krill::process

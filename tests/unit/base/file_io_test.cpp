@@ -128,9 +128,20 @@ TEST(FileIo, Rfc3339NanoLikeGo) {
   EXPECT_EQ(format_rfc3339_nano(1714564984, 123456789), "2024-05-01T12:03:04.123456789Z");
   EXPECT_EQ(format_rfc3339_nano(1714564984, 120000000), "2024-05-01T12:03:04.12Z");
   EXPECT_EQ(format_rfc3339_nano(1714564984, 1), "2024-05-01T12:03:04.000000001Z");
+  EXPECT_EQ(format_rfc3339_nano(-1, 0), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(format_rfc3339_nano(951782400, 0), "2000-02-29T00:00:00Z");
   const std::string now = rfc3339_nano_now();
   EXPECT_TRUE(std::regex_match(now, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z)")))
       << now;
+}
+
+TEST(FileIo, ParseRfc3339NanoCarriesLikeTimegm) {
+  EXPECT_EQ(parse_rfc3339_nano("2024-05-01T12:03:04.5Z").value(), 1714564984500000000LL);
+  EXPECT_EQ(parse_rfc3339_nano("1969-12-31T23:59:59Z").value(), -1000000000LL);
+  EXPECT_EQ(parse_rfc3339_nano("2023-02-29T00:00:00Z").value(),
+            parse_rfc3339_nano("2023-03-01T00:00:00Z").value());
+  EXPECT_EQ(parse_rfc3339_nano("2024-05-01T12:03:60Z").value(),
+            parse_rfc3339_nano("2024-05-01T12:04:00Z").value());
 }
 
 TEST_F(TempDir, ListDirectoryNamesEveryEntryButDotAndDotDot) {

@@ -83,5 +83,12 @@ TEST_F(EnvironmentTest, HomeFromPasswdTakesTheFirstEntry) {
   EXPECT_EQ(home_from_passwd(77, passwd_), "");
 }
 
+TEST_F(EnvironmentTest, NameFromPasswdTakesTheFirstEntry) {
+  EXPECT_EQ(name_from_passwd(0, passwd_), "root");
+  EXPECT_EQ(name_from_passwd(1000, passwd_), "alice");
+  EXPECT_EQ(name_from_passwd(77, passwd_), std::nullopt);
+  EXPECT_EQ(name_from_passwd(0, passwd_ + ".missing"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace krill::process

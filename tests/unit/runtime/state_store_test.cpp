@@ -41,7 +41,6 @@ ContainerRecord sample_record(const std::string& id) {
   r.init_pid = 4242;
   r.init_start_time = 123456789012ULL;
   r.created = "2024-05-01T12:03:04.123456789Z";
-  r.owner = "root";
   r.cgroups_path = "/sys/fs/cgroup/krill/" + id;
   r.rootless = true;
   r.systemd_cgroup = false;
@@ -290,6 +289,14 @@ TEST(DefaultStateRoot, RootUsesRun) {
   auto map = read_file("/proc/self/uid_map");
   if (!map || map->find("4294967295") == std::string::npos) GTEST_SKIP();
   EXPECT_EQ(default_state_root(), "/run/krill");
+}
+
+TEST_F(StateStoreTest, OwnerIsTheUserOfTheContainerDirectory) {
+  ASSERT_TRUE(store().create_dir("c1"));
+  struct stat st {};
+  ASSERT_EQ(::stat(store().container_dir("c1").c_str(), &st), 0);
+  EXPECT_EQ(store().owner("c1"), user_name_for_uid(st.st_uid));
+  EXPECT_EQ(store().owner("gone"), "");
 }
 
 TEST(UserNameForUid, KnownAndUnknown) {
