@@ -47,7 +47,8 @@ __krill_command_flags() {
     "image list-tags" | "image delete" | "registry catalog") echo "--tls-verify --cert-dir --creds --authfile --format" ;;
     "registry layer") echo "--tls-verify --cert-dir --creds --authfile -o --output" ;;
     "image sync") echo "--src -s --dest -d --all -a --scoped --dry-run --format -f --quiet -q --src-tls-verify --src-creds --dest-tls-verify --dest-creds" ;;
-    "image prune" | "system prune") echo "--all -a --force -f" ;;
+    "image prune") echo "--all -a --force -f" ;;
+    "system prune") echo "--all -a --force -f --volumes" ;;
     "system df") echo "--format --verbose -v" ;;
     "system check") echo "--repair -r --quick -q" ;;
     run | create | "container run" | "container create") echo "--detach -d --interactive -i --tty -t --rm --name --env -e --env-file --workdir -w --user -u --entrypoint --volume -v --mount --tmpfs --read-only --hostname -h --add-host --dns --dns-search --dns-option --cap-add --cap-drop --privileged --security-opt --memory -m --memory-swap --cpus --cpu-shares -c --cpuset-cpus --pids-limit --shm-size --ulimit --device --init --init-path --restart --label -l --label-file --annotation --stop-signal --stop-timeout --log-driver --log-opt --health-cmd --health-interval --health-timeout --health-start-period --health-retries --health-on-failure --health-startup-cmd --health-startup-interval --health-startup-timeout --health-startup-retries --health-startup-success --no-healthcheck --userns --group-add --pull --network --net --network-alias --ip --ip6 --mac-address --publish -p --publish-all -P --runtime --attach -a --sig-proxy --detach-keys --quiet -q --platform --tls-verify --authfile --creds --cert-dir" ;;
