@@ -375,6 +375,25 @@ TEST(ShipAuth, LoginPushPullLogoutWithHtpasswd) {
   EXPECT_TRUE(r.ok()) << r.describe();
   r = puller.krill({"pull", "--tls-verify=false", remote});
   EXPECT_EQ(r.exit_code, 125) << "logged out: pull must fail again\n" << r.describe();
+
+  // skopeo's --src-creds / --dest-creds on `image copy`, without any login: each side's own.
+  const std::string copied = "docker://" + registry.host() + "/ship/auth-copy:1";
+  r = puller.krill({"image", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+                    "docker://" + remote, copied});
+  EXPECT_EQ(r.exit_code, 125) << "no credentials: refused\n" << r.describe();
+  r = puller.krill({"image", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+                    "--src-creds", "shipuser:s3cret-pass", "--dest-creds", "shipuser:wrong",
+                    "docker://" + remote, copied});
+  EXPECT_EQ(r.exit_code, 125) << "wrong destination password: refused\n" << r.describe();
+  r = puller.krill({"image", "copy", "--src-tls-verify=false", "--dest-tls-verify=false",
+                    "--src-creds", "shipuser:s3cret-pass", "--dest-creds", "shipuser:s3cret-pass",
+                    "docker://" + remote, copied});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(registry_manifest_digest(registry, "ship/auth-copy", "1", "shipuser:s3cret-pass"),
+            registry_manifest_digest(registry, "ship/auth", "1", "shipuser:s3cret-pass"));
+  EXPECT_FALSE(path_exists(puller.auth_file()) &&
+               parse_json(read_file(puller.auth_file()))["auths"].contains(registry.host()))
+      << "--creds never write the auth file";
 }
 
 TEST(ShipTls, CertDirVerifiesAndNoVerifyWorks) {
