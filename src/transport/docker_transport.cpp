@@ -45,6 +45,7 @@ ClientOptions base_client_options(const TransportOptions& options) {
   ClientOptions o;
   o.tls_verify = options.tls_verify;
   o.cert_dir = options.cert_dir;
+  o.rootless = options.rootless;
   if (!options.creds.empty()) {
     Credentials c;
     auto colon = options.creds.find(':');

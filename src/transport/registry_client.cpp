@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "base/file_io.h"
+#include "transport/cert_dirs.h"
 #include "transport/registry_errors.h"
 #include "transport/www_authenticate.h"
 
@@ -127,6 +129,12 @@ Result<RegistryClient> RegistryClient::create(std::string host, ClientOptions op
     auto creds = lookup_credentials(host, files);
     if (!creds) return std::unexpected(std::move(creds.error()).context(what));
     options.credentials = std::move(*creds);
+  }
+  if (options.cert_dir.empty()) {
+    // No --cert-dir: the host's directory under certs.d, as podman finds it.
+    const char* home = std::getenv("HOME");
+    options.cert_dir =
+        per_host_cert_dir(default_cert_roots(home ? home : "", options.rootless), host);
   }
   auto tls = tls_options(options);
   if (!tls) return std::unexpected(std::move(tls.error()).context(what));

@@ -30,7 +30,10 @@ struct ClientOptions {
   bool tls_verify = true;
   // As podman's --cert-dir: *.crt are extra CAs (added to the system ones), client.cert and
   // client.key (any *.cert / *.key) a client certificate.
+  // Empty: the host's directory under certs.d (transport/cert_dirs.h), the per-user one too
+  // when `rootless`.
   std::string cert_dir;
+  bool rootless = false;
   bool plain_http = false;  // insecure registries: http://
   // Credentials to use; when unset they are looked up in `auth_files`.
   std::optional<Credentials> credentials;

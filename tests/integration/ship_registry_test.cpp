@@ -440,6 +440,27 @@ TEST(ShipTls, CertDirVerifiesAndNoVerifyWorks) {
   EXPECT_EQ(stranger.image_ids(), std::vector<std::string>{id});
   EXPECT_EQ(stranger.inspect(remote).value("Digest", ""),
             registry_manifest_digest(registry, "ship/tls", "1"));
+
+  // Without --cert-dir the host's directory under /etc/containers/certs.d is read, as podman
+  // reads it (this registry's port is ours alone; the directory goes at the end).
+  if (geteuid() != 0) return;
+  const std::string host_dir = "/etc/containers/certs.d/" + registry.host();
+  const bool made_root = !path_exists("/etc/containers/certs.d");
+  std::filesystem::create_directories(host_dir);
+  struct Cleanup {
+    std::string dir;
+    bool root;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+      if (root) std::filesystem::remove("/etc/containers/certs.d", ec);
+    }
+  } cleanup{host_dir, made_root};
+  std::filesystem::copy_file(ca.ca_cert, host_dir + "/ca.crt");
+  ShipEnv system_ca("tls-certs-d");
+  r = system_ca.krill({"pull", remote});
+  ASSERT_TRUE(r.ok()) << r.describe();
+  EXPECT_EQ(system_ca.image_ids(), std::vector<std::string>{id});
 }
 
 }  // namespace

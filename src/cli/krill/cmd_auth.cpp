@@ -78,7 +78,7 @@ Result<int> run_login(Context& ctx, const LoginOptions& o) {
   if (creds.username.empty()) return fail("login to " + host + ": a user name is required");
   if (creds.password.empty()) return fail("login to " + host + ": a password is required");
 
-  auto options = client_options(flags);
+  auto options = client_options(ctx, flags);
   options.credentials = creds;
   options.auth_files = std::vector<std::string>{};  // check these credentials, not stored ones
   auto client =

@@ -15,8 +15,9 @@ transport::Credentials parse_creds(const std::string& creds) {
   return c;
 }
 
-transport::ClientOptions client_options(const RegistryFlags& flags) {
+transport::ClientOptions client_options(const Context& ctx, const RegistryFlags& flags) {
   transport::ClientOptions o;
+  o.rootless = ctx.rootless();
   o.tls_verify = flags.tls_verify;
   o.cert_dir = flags.cert_dir;
   if (!flags.creds.empty()) o.credentials = parse_creds(flags.creds);
@@ -51,7 +52,8 @@ bool registry_is_insecure(const Context& ctx, const std::string& host, const Reg
 
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,
                                                    const RegistryFlags& flags) {
-  return connect_registry(ctx, host, client_options(flags), registry_is_insecure(ctx, host, flags));
+  return connect_registry(ctx, host, client_options(ctx, flags),
+                          registry_is_insecure(ctx, host, flags));
 }
 
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,

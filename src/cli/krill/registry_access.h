@@ -15,7 +15,7 @@ namespace krill::cli {
 // "user:password" -> credentials; "user" alone -> password empty.
 transport::Credentials parse_creds(const std::string& creds);
 
-transport::ClientOptions client_options(const RegistryFlags& flags);
+transport::ClientOptions client_options(const Context& ctx, const RegistryFlags& flags);
 
 // A client for `host`; `insecure` allows unverified TLS and plain HTTP.
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,
