@@ -197,6 +197,13 @@ class Engine {
   Result<void> with_container_root(
       const std::string& name_or_id,
       const std::function<Result<void>(const ContainerRecord&, const PathRoot&)>& fn);
+  // The same for one path in the container (cp): a path of a stopped container that lies in a
+  // volume or bind mount is read and written in the mount's source on the host (Docker's cp
+  // sees a stopped container's volumes too); `fn` gets the root and the path inside it.
+  Result<void> with_container_path(
+      const std::string& name_or_id, const std::string& container_path,
+      const std::function<Result<void>(const ContainerRecord&, const PathRoot&,
+                                       const std::string&)>& fn);
   // `krill mount`: the container's root file system mounted (it stays mounted until `umount`,
   // the container's clean-up or its removal); returns the path.
   Result<std::string> mount(const std::string& name_or_id);

@@ -173,11 +173,74 @@ Result<void> Engine::with_container_root(
         process_alive(record.monitor_pid, record.monitor_start_ticks))
       return fn(*again, *root);
   }
-  return with_rootfs(record.id,
-                     [&](const ContainerRecord& current, const std::string& rootfs) -> Result<void> {
-                       auto root = KRILL_TRY(contained_root(rootfs, what));
-                       return fn(current, root);
-                     });
+  return with_rootfs(
+      record.id, [&](const ContainerRecord& current, const std::string& rootfs) -> Result<void> {
+        auto root = KRILL_TRY(contained_root(rootfs, what));
+        return fn(current, root);
+      });
+}
+
+namespace {
+
+// A container path made absolute and lexically clean: "a//b/../c/" -> "/a/c".
+std::string clean_path(const std::string& path) {
+  std::string clean = std::filesystem::path("/" + path).lexically_normal().string();
+  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  return clean;
+}
+
+// "/data/sub/f" within the mount at "/data": "/sub/f"; nullopt when it is not below it.
+std::optional<std::string> path_below(const std::string& path, const std::string& mount_point) {
+  if (mount_point == "/") return path;
+  if (path == mount_point) return std::string("/");
+  if (path.starts_with(mount_point) && path[mount_point.size()] == '/')
+    return path.substr(mount_point.size());
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<void> Engine::with_container_path(
+    const std::string& name_or_id, const std::string& container_path,
+    const std::function<Result<void>(const ContainerRecord&, const PathRoot&, const std::string&)>&
+        fn) {
+  auto record = KRILL_TRY(find(name_or_id));
+  const std::string path = clean_path(container_path);
+  if (!is_live(record)) {
+    // The innermost volume or bind mount that holds the path (tmpfs is gone with the run).
+    const MountRequest* holder = nullptr;
+    std::string inside;
+    for (const auto& m : record.config.mounts) {
+      if (m.type != "volume" && m.type != "bind") continue;
+      auto below = path_below(path, clean_path(m.destination));
+      if (!below || (holder && holder->destination.size() >= m.destination.size())) continue;
+      holder = &m;
+      inside = *below;
+    }
+    if (holder) {
+      std::string source = holder->type == "volume"
+                               ? options_.store_root + "/volumes/" + holder->source + "/_data"
+                               : holder->source;
+      struct stat st {};
+      if (inside == "/" && ::stat(source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) {
+        // A file bind-mounted on its own: its directory is the root.
+        inside = "/" + source.substr(source.rfind('/') + 1);
+        source = source.substr(0, source.rfind('/'));
+        if (source.empty()) source = "/";
+      }
+      // cp's trailing "/." (the directory's contents) and "/" (must be a directory) stay.
+      if (container_path.ends_with("/."))
+        inside += inside == "/" ? "." : "/.";
+      else if (container_path.ends_with("/") && inside != "/")
+        inside += "/";
+      auto root = KRILL_TRY(contained_root(source, "container " + name_or_id + " (" + holder->type +
+                                                       " at " + holder->destination + ")"));
+      return fn(record, root, inside);
+    }
+  }
+  return with_container_root(name_or_id, [&](const ContainerRecord& current, const PathRoot& root) {
+    return fn(current, root, container_path);
+  });
 }
 
 Result<std::string> Engine::mount(const std::string& name_or_id) {

@@ -103,6 +103,47 @@ TEST(EngineFs, CpOutOfAndIntoAStoppedContainer) {
   expect_clean(env);
 }
 
+// Docker's cp sees a stopped container's volumes and bind mounts too: their paths are read and
+// written in the mount's source, not in the container's own file system under them.
+TEST(EngineFs, CpReachesAStoppedContainersVolumesAndBindMounts) {
+  EngineEnv env;
+  TempDir host("fs-cp-volumes");
+  const std::string bound = host.path() + "/bound";
+  std::filesystem::create_directories(bound);
+  write_file(bound + "/from-host", "host side\n");
+  auto run = env.krill({"run", "--name", "v1", "-v", "vdata:/data", "-v", bound + ":/bound",
+                        EngineEnv::kImage, "sh", "-c",
+                        "mkdir -p /data/sub && echo in-volume > /data/sub/f"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe();
+
+  auto cp = env.krill({"cp", "v1:/data/sub/f", host.path() + "/f"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.describe();
+  EXPECT_EQ(slurp(host.path() + "/f"), "in-volume\n");
+  cp = env.krill({"cp", "v1:/data/.", host.path() + "/whole"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.describe();
+  EXPECT_EQ(slurp(host.path() + "/whole/sub/f"), "in-volume\n");
+  cp = env.krill({"cp", "v1:/bound/from-host", host.path() + "/b"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.describe();
+  EXPECT_EQ(slurp(host.path() + "/b"), "host side\n");
+
+  // Into the stopped container's volume: the next run sees it there.
+  write_file(host.path() + "/new", "copied in\n");
+  cp = env.krill({"cp", host.path() + "/new", "v1:/data/sub/new"});
+  ASSERT_EQ(cp.exit_code, 0) << cp.describe();
+  auto seen =
+      env.krill({"run", "--rm", "-v", "vdata:/data", EngineEnv::kImage, "cat", "/data/sub/new"});
+  EXPECT_EQ(seen.out, "copied in\n") << seen.describe();
+  // A path outside any mount still comes from the container's own files.
+  cp = env.krill({"cp", "v1:/data/../etc/hostname", host.path() + "/hn"});
+  EXPECT_EQ(cp.exit_code, 0) << cp.describe();
+  // Nothing climbs out of the volume.
+  cp = env.krill({"cp", "v1:/data/../../../../etc/shadow", host.path() + "/shadow"});
+  EXPECT_NE(slurp(host.path() + "/shadow"), slurp("/etc/shadow"));
+  ASSERT_EQ(env.krill({"rm", "v1"}).exit_code, 0);
+  ASSERT_EQ(env.krill({"volume", "rm", "vdata"}).exit_code, 0);
+  expect_clean(env);
+}
+
 TEST(EngineFs, CpIntoARunningContainer) {
   EngineEnv env;
   TempDir host("fs-cp-run");

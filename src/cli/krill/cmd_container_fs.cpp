@@ -58,27 +58,29 @@ Result<int> run_container_cp(Context& ctx, const CpFlags& o) {
   if (src) {
     // Docker: files land owned by the user running cp, unless -a keeps the container's ids.
     if (!o.archive) copy.extract.owner = std::make_pair(::geteuid(), ::getegid());
-    KRILL_CHECK(engine.with_container_root(
-        src->container,
-        [&](const engine::ContainerRecord&, const engine::PathRoot& root) -> Result<void> {
-          if (o.destination == "-") return engine::copy_to_tar(root, src->path, 1, o.follow_link);
+    KRILL_CHECK(engine.with_container_path(
+        src->container, src->path,
+        [&](const engine::ContainerRecord&, const engine::PathRoot& root,
+            const std::string& path) -> Result<void> {
+          if (o.destination == "-") return engine::copy_to_tar(root, path, 1, o.follow_link);
           auto host = KRILL_TRY(engine::host_root());
-          return engine::copy_path(root, src->path, host, o.destination, copy);
+          return engine::copy_path(root, path, host, o.destination, copy);
         }));
     return 0;
   }
   // Docker: files land owned by the container's root, unless -a keeps the source's ids.
   if (!o.archive) copy.extract.owner = std::make_pair(uid_t{0}, gid_t{0});
-  KRILL_CHECK(engine.with_container_root(
-      dest->container,
-      [&](const engine::ContainerRecord&, const engine::PathRoot& root) -> Result<void> {
-        if (o.source == "-") {
-          copy.extract.what = "the tar stream on stdin";
-          return engine::copy_from_tar(0, root, dest->path, copy.extract);
-        }
-        auto host = KRILL_TRY(engine::host_root());
-        return engine::copy_path(host, o.source, root, dest->path, copy);
-      }));
+  KRILL_CHECK(
+      engine.with_container_path(dest->container, dest->path,
+                                 [&](const engine::ContainerRecord&, const engine::PathRoot& root,
+                                     const std::string& path) -> Result<void> {
+                                   if (o.source == "-") {
+                                     copy.extract.what = "the tar stream on stdin";
+                                     return engine::copy_from_tar(0, root, path, copy.extract);
+                                   }
+                                   auto host = KRILL_TRY(engine::host_root());
+                                   return engine::copy_path(host, o.source, root, path, copy);
+                                 }));
   return 0;
 }
 
