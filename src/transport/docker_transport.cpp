@@ -55,6 +55,7 @@ ClientOptions base_client_options(const TransportOptions& options) {
   } else if (!options.auth_file.empty()) {
     o.auth_files = std::vector<std::string>{options.auth_file};
   }
+  if (options.stall_timeout_seconds) o.stall_timeout_seconds = *options.stall_timeout_seconds;
   return o;
 }
 

@@ -298,6 +298,8 @@ std::expected<HttpResponse, HttpFailure> HttpClient::perform(const HttpRequest& 
       return std::unexpected(std::move(failure));
     }
     failure.message = error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code);
+    // "transfer closed with 35840 bytes remaining to read": the body ended before its length.
+    if (code == CURLE_PARTIAL_FILE) failure.message = "truncated body: " + failure.message;
     failure.retryable = is_retryable(code);
     failure.tls = is_tls(code);
     return std::unexpected(std::move(failure));

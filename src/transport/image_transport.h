@@ -42,6 +42,9 @@ struct TransportOptions {
   std::optional<uint64_t> max_layer_bytes;
   // Where the store's extraction warnings go (image::StoreOptions::warn).
   std::function<void(const std::string&)> warn;
+  // A registry transfer without a byte for this long is a timeout (retried, resuming a blob);
+  // nullopt: ClientOptions' default.
+  std::optional<long> stall_timeout_seconds;
 };
 
 class ImageSource {

@@ -363,6 +363,32 @@ int BackgroundProcess::wait(std::chrono::milliseconds timeout) {
 
 std::string BackgroundProcess::output() const { return read_file(output_path_); }
 
+std::string wait_for_banner(const std::string& output_path, const std::string& banner,
+                            std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::string text = read_file(output_path);
+    size_t at = text.find(banner);
+    size_t end = at == std::string::npos ? at : text.find('\n', at);
+    if (end != std::string::npos) return text.substr(at + banner.size(), end - at - banner.size());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+std::vector<json> read_json_lines(const std::string& path) {
+  std::vector<json> out;
+  std::string text = read_file(path);
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    json j = parse_json(text.substr(pos, end - pos));
+    if (j.is_object()) out.push_back(std::move(j));
+    pos = end + 1;
+  }
+  return out;
+}
+
 std::string source_dir() {
   std::string spec = KRILL_SPEC_DIR;
   const std::string suffix = "/../shared/specs";
@@ -389,14 +415,8 @@ TokenServer::TokenServer(std::string user, std::string password, std::string ser
       std::vector<std::string>{"/usr/bin/python3", script, certificate(), key, user, password,
                                service_, issuer_, dir_.path() + "/requests.jsonl"},
       std::vector<std::string>{}, output);
-  const std::string banner = "listening on 127.0.0.1:";
-  for (int i = 0; i < 500 && port_ == 0; ++i) {
-    std::string text = read_file(output);
-    if (size_t at = text.find(banner); at != std::string::npos && text.find('\n', at) != text.npos)
-      port_ = std::atoi(text.c_str() + at + banner.size());
-    else
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::string banner = wait_for_banner(output, "listening on 127.0.0.1:");
+  port_ = std::atoi(banner.c_str());
   if (port_ == 0) error_ = "the token server did not start: " + read_file(output);
 }
 
@@ -410,16 +430,7 @@ RegistryOptions TokenServer::registry_options() const {
 }
 
 std::vector<json> TokenServer::requests() const {
-  std::vector<json> out;
-  std::string text = read_file(dir_.path() + "/requests.jsonl");
-  for (size_t pos = 0; pos < text.size();) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    json j = parse_json(text.substr(pos, end - pos));
-    if (j.is_object()) out.push_back(std::move(j));
-    pos = end + 1;
-  }
-  return out;
+  return read_json_lines(dir_.path() + "/requests.jsonl");
 }
 
 // ---- images and files -----------------------------------------------------------------------

@@ -137,6 +137,13 @@ class BackgroundProcess {
   std::string output_path_;
 };
 
+// Waits until the file at `output_path` holds a line with `banner`: the rest of that line, or ""
+// on timeout (for servers that print "listening on 127.0.0.1:PORT" once ready).
+std::string wait_for_banner(const std::string& output_path, const std::string& banner,
+                            std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The JSON objects of a file of one JSON value per line (request logs); other lines skipped.
+std::vector<json> read_json_lines(const std::string& path);
+
 // A registry token server (tests/integration/ship_token_server.py, Debian's python3 + openssl)
 // on 127.0.0.1: grants `user`:`password` every action asked for, anonymous users pull only,
 // refuses other credentials with 401. It makes its own RSA signing key and certificate (openssl)

@@ -21,7 +21,10 @@ constexpr const char* kDescription =
     "(image copy, image inspect docker://..., image list-tags, image sync) and the OCI\n"
     "runtime (krill runtime ...).\n"
     "\n"
-    "    krill pull busybox && krill run --rm busybox echo hello\n";
+    "    krill pull busybox && krill run --rm busybox echo hello\n"
+    "\n"
+    "Environment: KRILL_REGISTRY_STALL_TIMEOUT=SECONDS (default 60): a registry transfer\n"
+    "without a byte for that long is retried (a blob resumes where it stopped).\n";
 
 void add_registry_flags(CLI::App* app, RegistryFlags& f, bool with_creds = true) {
   app->add_flag("--tls-verify,!--no-tls-verify", f.tls_verify,

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -73,7 +74,22 @@ transport::TransportOptions Context::transport_options(const RegistryFlags& flag
   o.rootless = rootless();
   o.max_layer_bytes = global.max_layer_bytes;
   o.warn = warning_sink();
+  o.stall_timeout_seconds = registry_stall_timeout_seconds();
   return o;
+}
+
+std::optional<long> Context::registry_stall_timeout_seconds() const {
+  const char* value = std::getenv(kRegistryStallTimeoutEnv);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  long seconds = std::strtol(value, &end, 10);
+  if (errno != 0 || *end != '\0' || seconds < 1) {
+    warn(std::string(kRegistryStallTimeoutEnv) + "=\"" + value +
+         "\" ignored: want a whole number of seconds, at least 1");
+    return std::nullopt;
+  }
+  return seconds;
 }
 
 std::string krill_executable_dir() {

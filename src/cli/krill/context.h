@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 #include <string>
@@ -50,7 +51,13 @@ struct Context {
   bool rootless() const;
   // TransportOptions from the global flags and a command's registry flags.
   transport::TransportOptions transport_options(const RegistryFlags& flags) const;
+  // $KRILL_REGISTRY_STALL_TIMEOUT (whole seconds, at least 1): how long a registry transfer may
+  // go without a byte before it is retried. nullopt when unset; an invalid value is warned
+  // about and ignored.
+  std::optional<long> registry_stall_timeout_seconds() const;
 };
+
+inline constexpr const char* kRegistryStallTimeoutEnv = "KRILL_REGISTRY_STALL_TIMEOUT";
 
 // A stream that drops everything (output a command must not show, e.g. pull's id line).
 class NullStream : public std::ostream {

@@ -52,8 +52,9 @@ bool registry_is_insecure(const Context& ctx, const std::string& host, const Reg
 
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,
                                                    const RegistryFlags& flags) {
-  return connect_registry(ctx, host, client_options(ctx, flags),
-                          registry_is_insecure(ctx, host, flags));
+  transport::ClientOptions options = client_options(ctx, flags);
+  if (auto stall = ctx.registry_stall_timeout_seconds()) options.stall_timeout_seconds = *stall;
+  return connect_registry(ctx, host, std::move(options), registry_is_insecure(ctx, host, flags));
 }
 
 Result<transport::RegistryClient> connect_registry(const Context& ctx, const std::string& host,

@@ -60,6 +60,33 @@ TEST(FakeRegistry, RetryExhaustionNamesStatusAndAttempts) {
       "pull " + server.host() + "/a/b:tag: service unavailable (503 UNAVAILABLE) after 4 attempts");
 }
 
+// A body shorter than its Content-Length (the connection closed early) is said to be truncated,
+// and every attempt resumes where the last one stopped.
+TEST(FakeRegistry, TruncatedBlobBodyIsNamedAfterItsAttempts) {
+  const std::string blob(100, 'b');
+  std::atomic<int> calls{0}, ranged{0};
+  FakeHttpServer server([&](const FakeRequest& req) {
+    ++calls;
+    if (!req.header("Range").empty()) ++ranged;
+    return http_response(200, blob.substr(0, 50), {"Content-Length: 100"});
+  });
+  auto client = client_for(server);
+  std::string received;
+  auto r = client.get_blob(
+      "a/b", image::sha256_of(blob).str(),
+      [&](std::string_view chunk) -> Result<void> {
+        received.append(chunk);
+        return {};
+      },
+      blob.size());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(calls.load(), 4);
+  EXPECT_EQ(ranged.load(), 3);
+  EXPECT_NE(r.error().message().find(": truncated body: "), std::string::npos)
+      << r.error().message();
+  EXPECT_TRUE(r.error().message().ends_with(" after 4 attempts")) << r.error().message();
+}
+
 TEST(FakeRegistry, Honors429RetryAfter) {
   std::atomic<int> calls{0};
   FakeHttpServer server([&](const FakeRequest&) {
