@@ -56,7 +56,7 @@ __krill_command_flags() {
     stop | "container stop") echo "--time -t --all -a --ignore -i" ;;
     restart | "container restart") echo "--time -t --all -a" ;;
     kill | "container kill") echo "--signal -s --all -a" ;;
-    rm | "container rm" | "container remove") echo "--force -f --volumes -v --all -a --ignore -i" ;;
+    rm | "container rm" | "container remove") echo "--force -f --time -t --volumes -v --all -a --ignore -i" ;;
     ps | "container ls" | "container list" | "container ps") echo "--all -a --quiet -q --no-trunc --latest -l --last -n --size -s --filter -f --format --noheading --external" ;;
     logs | "container logs") echo "--follow -f --since --until --tail -n --timestamps -t --details" ;;
     inspect) echo "--format -f --size -s --type -t" ;;

@@ -127,6 +127,35 @@ TEST(EngineInit, InitPathOverridesAndBadInitPathsFail) {
 
 // ---- wait --condition ----
 
+// podman's rm -f -t N stops the container first (its stop signal, SIGKILL after N seconds):
+// a container that traps SIGTERM gets to run its handler; plain rm -f kills it outright.
+TEST(EngineRm, ForceWithTimeStopsGracefullyFirst) {
+  EngineEnv env;
+  TempDir out("rm-time");
+  const std::string trap =
+      "trap 'echo term > /out/$0; exit 0' TERM; echo up > /out/$0.up; "
+      "while true; do sleep 0.1; done";
+  for (const char* name : {"graceful", "killed"}) {
+    auto run = env.krill({"run", "-d", "--name", name, "-v", out.path() + ":/out",
+                          EngineEnv::kImage, "sh", "-c", trap, name});
+    ASSERT_EQ(run.exit_code, 0) << run.describe();
+  }
+  ASSERT_TRUE(eventually(
+      [&] {
+        return path_exists(out.path() + "/graceful.up") && path_exists(out.path() + "/killed.up");
+      },
+      std::chrono::seconds(20)));
+  auto bad = env.krill({"rm", "-f", "-t", "-1", "graceful"});
+  EXPECT_EQ(bad.exit_code, 125) << bad.describe();
+  auto graceful = env.krill({"rm", "-f", "-t", "10", "graceful"});
+  EXPECT_EQ(graceful.exit_code, 0) << graceful.describe();
+  EXPECT_TRUE(path_exists(out.path() + "/graceful")) << "SIGTERM first";
+  auto killed = env.krill({"rm", "-f", "killed"});
+  EXPECT_EQ(killed.exit_code, 0) << killed.describe();
+  EXPECT_FALSE(path_exists(out.path() + "/killed")) << "plain rm -f kills";
+  EXPECT_TRUE(env.container_ids().empty());
+}
+
 TEST(EngineWait, ConditionsAsPodman) {
   EngineEnv env;
   ASSERT_EQ(env.krill({"create", "--name", "w1", EngineEnv::kImage, "sh", "-c", "sleep 4; exit 4"})

@@ -190,12 +190,19 @@ Result<int> run_container_kill(Context& ctx, const KillFlags& o) {
 Result<int> run_container_rm(Context& ctx, const RmFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
   auto names = KRILL_TRY(targets(engine, o.containers, o.all, false));
-  // rm -f of several: SIGKILL every live one first, so that they all die at once rather than
-  // one after the other inside each removal.
-  if (o.force && names.size() > 1)
+  if (o.time && *o.time < 0) return fail("rm --time: must not be negative");
+  if (o.force && o.time) {
+    // podman's rm -f -t N: a stop with that timeout first (stop signal, then SIGKILL).
+    for (const auto& name : names)
+      if (auto record = engine.find(name); record && is_live(*record))
+        (void)engine.stop(record->id, *o.time);
+  } else if (o.force && names.size() > 1) {
+    // rm -f of several: SIGKILL every live one first, so that they all die at once rather than
+    // one after the other inside each removal.
     for (const auto& name : names)
       if (auto record = engine.find(name); record && is_live(*record))
         (void)engine.kill(record->id, SIGKILL);
+  }
   int status = 0;
   for (const auto& name : names) {
     auto removed = engine.remove(name, o.force, o.volumes);

@@ -267,6 +267,8 @@ void KrillCommandLine::register_container_commands(CLI::App& p, bool g) {
     if (g) cmd->alias("remove");
     cmd->add_option("CONTAINER", c.rm.containers, "names or ids");
     cmd->add_flag("-f,--force", c.rm.force, "kill a running container first");
+    cmd->add_option("-t,--time", c.rm.time,
+                    "with -f: stop it first, SIGKILL after this many seconds (podman's)");
     cmd->add_flag("-v,--volumes", c.rm.volumes, "remove its anonymous volumes too");
     cmd->add_flag("-a,--all", c.rm.all, "remove every container");
     cmd->add_flag("-i,--ignore", c.rm.ignore, "ignore containers that do not exist");

@@ -2,6 +2,7 @@
 // (cmd_container_line.cpp); container_flags turns RunFlags into an engine::ContainerConfig.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,7 @@ struct KillFlags {
 struct RmFlags {
   std::vector<std::string> containers;
   bool force = false;
+  std::optional<int> time;  // -t: with -f, stop (signal, then SIGKILL after this) first
   bool volumes = false;
   bool all = false;
   bool ignore = false;
