@@ -329,7 +329,8 @@ Result<std::vector<Digest>> ImageStore::prune(bool dangling_only,
           const bool shared = std::any_of(images.begin(), images.end(), [&](const ImageRecord& o) {
             return o.id != r.id && std::find(o.layers.begin(), o.layers.end(), l) != o.layers.end();
           });
-          auto info = shared ? Result<LayerInfo>(fail("shared")) : layer_info(l);
+          if (shared) return false;
+          auto info = layer_info(l);
           return info && !info->snapshot_refs.empty();
         });
     bool candidate = dangling_only ? r.names.empty() : true;

@@ -26,8 +26,7 @@ void Context::warn(std::string_view message) const {
   if (log_level >= KrillLogLevel::kWarn) err << "WARN[0000] " << message << "\n";
 }
 std::function<void(const std::string&)> Context::warning_sink() const {
-  auto lock = std::make_shared<std::mutex>();
-  return [this, lock](const std::string& message) {
+  return [this, lock = warn_lock](const std::string& message) {
     std::lock_guard<std::mutex> held(*lock);
     warn(message);
   };

@@ -4,6 +4,8 @@
 
 #include <functional>
 #include <iosfwd>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <streambuf>
@@ -38,6 +40,8 @@ struct Context {
   bool err_is_terminal = false;
   bool in_is_terminal = false;
   KrillLogLevel log_level = KrillLogLevel::kWarn;
+  // One lock for every warning_sink(): the store's and the transports' write to one stream.
+  std::shared_ptr<std::mutex> warn_lock = std::make_shared<std::mutex>();
 
   // podman's logrus lines on stderr: `WARN[0000] message`, `DEBU[0000] message`.
   void warn(std::string_view message) const;
