@@ -144,8 +144,9 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   auto built = build_spec(inputs);
   if (!built) return fail_start(built.error(), 125);
   std::string bundle = userdata_dir(id);
-  if (auto written =
-          write_file_atomic(bundle + "/config.json", oci::spec_to_json(built->spec), 0600);
+  // Made again on every start (from the record, which is in the database): no fsync.
+  if (auto written = write_file_atomic(bundle + "/config.json", oci::spec_to_json(built->spec),
+                                       0600, Durability::kVolatile);
       !written)
     return fail_start(written.error(), 125);
 

@@ -144,6 +144,8 @@ Result<AttachResult> attach(const std::string& attach_socket, const AttachStream
                             const std::function<Result<void>()>& on_connected) {
   const std::string detach_keys = KRILL_TRY(parse_detach_keys(streams.detach_keys));
   UniqueFd socket_fd = KRILL_TRY(connect_seqpacket(attach_socket));
+  if (streams.claim_cleanup)
+    KRILL_CHECK(send_frame(socket_fd.get(), encode_frame(FrameType::kClaimCleanup, {})));
   if (on_connected) KRILL_CHECK(on_connected());
 
   std::optional<RawTerminal> raw_terminal;

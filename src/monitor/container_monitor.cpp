@@ -136,7 +136,8 @@ struct AttachClient {
   std::deque<std::string> queue;  // frames the socket had no room for yet
   size_t queued_bytes = 0;
   bool dead = false;
-  uint32_t events = 0;  // registered epoll events
+  bool claimed_cleanup = false;  // sent kClaimCleanup
+  uint32_t events = 0;           // registered epoll events
 };
 
 class ContainerMonitor {
@@ -166,7 +167,7 @@ class ContainerMonitor {
   void broadcast(std::string_view frame);
   void accept_clients();
   void handle_client(uint64_t id, uint32_t events);
-  void handle_client_frame(std::string_view frame);
+  void handle_client_frame(AttachClient& client, std::string_view frame);
   void flush_client(AttachClient& client);
   void update_client_events(uint64_t id, AttachClient& client);
   void drop_client(AttachClient& client, std::string_view why);
@@ -184,7 +185,8 @@ class ContainerMonitor {
 
   // After the container's exit.
   void finish(int wait_status);
-  void send_exit_to_clients(int exit_code);
+  // Returns whether a client that claimed the clean-up got the exit frame.
+  bool send_exit_to_clients(int exit_code);
   void run_runtime_delete(bool quiet);
   void run_exit_command();
 
@@ -579,12 +581,12 @@ void ContainerMonitor::handle_client(uint64_t id, uint32_t events) {
       log_.write("an attach client sent an oversized frame: ignored");
       continue;
     }
-    handle_client_frame(std::string_view(buffer, static_cast<size_t>(n)));
+    handle_client_frame(client, std::string_view(buffer, static_cast<size_t>(n)));
   }
   if (!client.dead) update_client_events(id, client);
 }
 
-void ContainerMonitor::handle_client_frame(std::string_view frame) {
+void ContainerMonitor::handle_client_frame(AttachClient& client, std::string_view frame) {
   const auto type = static_cast<FrameType>(frame[0]);
   const std::string_view payload = frame.substr(1);
   switch (type) {
@@ -608,6 +610,9 @@ void ContainerMonitor::handle_client_frame(std::string_view frame) {
         log_.write("resize the terminal: " + std::string(strerror(errno)));
       return;
     }
+    case FrameType::kClaimCleanup:
+      client.claimed_cleanup = true;
+      return;
     default:
       return;
   }
@@ -786,10 +791,17 @@ void ContainerMonitor::stop_health_check() {
 
 // ---- exit ---------------------------------------------------------------------------------
 
-void ContainerMonitor::send_exit_to_clients(int exit_code) {
+bool ContainerMonitor::send_exit_to_clients(int exit_code) {
   const std::string frame = encode_exit_frame(exit_code);
   for (auto& [id, client] : clients_) {
     if (client.dead) continue;
+    // A claim still unread (it arrived with the exit in one batch of events) counts; other
+    // input is meaningless now.
+    char buffer[64];
+    ssize_t n;
+    while ((n = ::recv(client.fd.get(), buffer, sizeof buffer, MSG_DONTWAIT | MSG_TRUNC)) > 0)
+      if (static_cast<FrameType>(buffer[0]) == FrameType::kClaimCleanup)
+        client.claimed_cleanup = true;
     client.queue.push_back(frame);
     client.queued_bytes += frame.size();
     flush_client(client);
@@ -813,8 +825,12 @@ void ContainerMonitor::send_exit_to_clients(int exit_code) {
         flush_client(*waiting[i]);
     }
   }
+  bool handed_over = false;
+  for (auto& [id, client] : clients_)
+    if (client.claimed_cleanup && !client.dead && client.queue.empty()) handed_over = true;
   for (auto& [id, client] : clients_) drop_client(client, "");  // drains their input first
   clients_.clear();
+  return handed_over;
 }
 
 void ContainerMonitor::run_runtime_delete(bool quiet) {
@@ -901,14 +917,15 @@ void ContainerMonitor::finish(int wait_status) {
   unwatch(attach_listen_.get());
   attach_listen_.reset();
   ::unlink(run_file("attach.sock").c_str());
-  send_exit_to_clients(record.exit_code);
+  const bool cleanup_handed_over = send_exit_to_clients(record.exit_code);
   stdout_.reset();
   stderr_.reset();
   stdin_.reset();
   pty_.reset();
 
-  run_runtime_delete(false);
   ::unlink(run_file("console.sock").c_str());
+  if (cleanup_handed_over) return;  // the attached `run --rm` deletes and removes it
+  run_runtime_delete(false);
   run_exit_command();
 }
 

@@ -27,12 +27,12 @@ namespace krill::monitor {
 
 struct MonitorConfig {
   std::string id;
-  std::string bundle;        // directory with config.json (root.path absolute)
-  std::string run_dir;       // <run_root>/containers/<id>
-  std::string runtime_path;  // absolute path of krill-runtime, runc or crun
-  std::string runtime_root;  // the runtime's --root
-  bool tty = false;          // -t: a pty via --console-socket
-  bool stdin_open = false;   // -i: keep stdin open (a pipe, or the pty)
+  std::string bundle;                   // directory with config.json (root.path absolute)
+  std::string run_dir;                  // <run_root>/containers/<id>
+  std::string runtime_path;             // absolute path of krill-runtime, runc or crun
+  std::string runtime_root;             // the runtime's --root
+  bool tty = false;                     // -t: a pty via --console-socket
+  bool stdin_open = false;              // -i: keep stdin open (a pipe, or the pty)
   std::string log_driver = "k8s-file";  // "k8s-file" | "json-file" | "none"
   std::string log_path;
   int64_t log_max_size = 0;  // bytes; 0 = no rotation
@@ -66,12 +66,18 @@ Result<std::optional<ExitRecord>> read_exit_record(const std::string& run_dir);
 
 // Attach socket messages (SOCK_SEQPACKET, one message per frame): one type byte, then payload.
 enum class FrameType : uint8_t {
-  kStdin = 0,      // client -> monitor: bytes for the container's stdin
-  kStdout = 1,     // monitor -> client
-  kStderr = 2,     // monitor -> client
-  kExit = 3,       // monitor -> client: 4-byte little-endian exit code; the last frame
-  kResize = 4,     // client -> monitor: u16 rows, u16 cols (little-endian)
-  kStdinEof = 5,   // client -> monitor: close the container's stdin
+  kStdin = 0,     // client -> monitor: bytes for the container's stdin
+  kStdout = 1,    // monitor -> client
+  kStderr = 2,    // monitor -> client
+  kExit = 3,      // monitor -> client: 4-byte little-endian exit code; the last frame
+  kResize = 4,    // client -> monitor: u16 rows, u16 cols (little-endian)
+  kStdinEof = 5,  // client -> monitor: close the container's stdin
+  // client -> monitor: "after the exit frame I delete the container from the runtime and clean
+  // it up myself" (`krill run --rm`, attached). When the claiming client is still connected at
+  // the exit and got the exit frame, the monitor skips its runtime delete and exit command, so
+  // the clean-up is not done twice by two processes competing for the CPU. A client that
+  // claimed and went away before the exit voids its claim.
+  kClaimCleanup = 6,
 };
 
 // The attach client used by `krill run` (attached), `start -a` and `attach`.
@@ -82,10 +88,11 @@ struct AttachStreams {
   bool tty = false;  // put stdin_fd's terminal in raw mode and forward SIGWINCH sizes
   // Docker's --detach-keys ("ctrl-p,ctrl-q" by default; "" disables detaching).
   std::string detach_keys = "ctrl-p,ctrl-q";
+  bool claim_cleanup = false;  // send kClaimCleanup (the caller cleans up after the exit)
 };
 struct AttachResult {
-  bool detached = false;           // the user typed the detach keys
-  std::optional<int> exit_code;    // from the kExit frame
+  bool detached = false;         // the user typed the detach keys
+  std::optional<int> exit_code;  // from the kExit frame
 };
 // Connects to attach_socket and streams until the container exits (kExit), the user detaches,
 // or the monitor goes away (error "lost the connection to the container's monitor").

@@ -1,11 +1,11 @@
 #include "transport/http_client.h"
 
-#include <curl/curl.h>
 #include <strings.h>
 
 #include <cctype>
 #include <cstring>
-#include <mutex>
+
+#include "transport/curl_library.h"
 
 namespace krill::transport {
 
@@ -14,13 +14,14 @@ namespace {
 constexpr size_t kMaxErrorBody = 1 << 20;
 
 struct CurlSlist {
+  const CurlLibrary& api;
   curl_slist* list = nullptr;
-  CurlSlist() = default;
+  explicit CurlSlist(const CurlLibrary& library) : api(library) {}
   CurlSlist(const CurlSlist&) = delete;
   CurlSlist& operator=(const CurlSlist&) = delete;
-  ~CurlSlist() { curl_slist_free_all(list); }
+  ~CurlSlist() { api.slist_free_all(list); }
   bool append(const std::string& s) {
-    curl_slist* next = curl_slist_append(list, s.c_str());
+    curl_slist* next = api.slist_append(list, s.c_str());
     if (!next) return false;
     list = next;
     return true;
@@ -37,6 +38,7 @@ std::string trim(std::string_view s) {
 
 // State shared with the curl callbacks during one perform().
 struct Transfer {
+  const CurlLibrary* api = nullptr;
   CURL* curl = nullptr;
   const HttpRequest* request = nullptr;
   HttpResponse response;
@@ -71,7 +73,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   size_t n = size * count;
   long status = 0;
-  curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+  t->api->easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
   if (status >= 300 && status < 400 && t->request->follow_redirects) return n;  // redirect body
   if (t->request->sink && status >= 200 && status < 300) {
     if (!t->body_started) {
@@ -157,17 +159,13 @@ bool is_tls(CURLcode code) {
   }
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 struct HttpClient::Handle {
+  const CurlLibrary* api = nullptr;
   CURL* curl = nullptr;
   ~Handle() {
-    if (curl) curl_easy_cleanup(curl);
+    if (curl) api->easy_cleanup(curl);
   }
 };
 
@@ -195,93 +193,95 @@ HttpClient::HttpClient(HttpClient&&) noexcept = default;
 HttpClient& HttpClient::operator=(HttpClient&&) noexcept = default;
 
 Result<HttpClient> HttpClient::create(TlsOptions tls, std::string user_agent) {
-  global_init();
   auto handle = std::make_unique<Handle>();
-  handle->curl = curl_easy_init();
+  handle->api = KRILL_TRY(curl_library());
+  handle->curl = handle->api->easy_init();
   if (!handle->curl) return fail("create HTTP client: curl_easy_init failed");
   return HttpClient(std::move(handle), std::move(tls), std::move(user_agent));
 }
 
 std::expected<HttpResponse, HttpFailure> HttpClient::perform(const HttpRequest& request) {
+  const CurlLibrary& api = *handle_->api;
   CURL* curl = handle_->curl;
-  curl_easy_reset(curl);  // keeps the connection cache
+  api.easy_reset(curl);  // keeps the connection cache
   Transfer t;
+  t.api = &api;
   t.curl = curl;
   t.request = &request;
   char error_buffer[CURL_ERROR_SIZE] = {};
 
-  CurlSlist headers;
+  CurlSlist headers(api);
   for (const auto& h : request.headers) headers.append(h);
   headers.append("Expect:");  // no 100-continue round trip
 
-  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent_.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_seconds);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, request.stall_timeout_seconds);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
+  api.easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  api.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  api.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  api.easy_setopt(curl, CURLOPT_USERAGENT, user_agent_.c_str());
+  api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  api.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, request.connect_timeout_seconds);
+  api.easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  api.easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, request.stall_timeout_seconds);
+  api.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  api.easy_setopt(curl, CURLOPT_HEADERDATA, &t);
+  api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  api.easy_setopt(curl, CURLOPT_WRITEDATA, &t);
   // Redirects to blob storage: curl drops our Authorization header when the host changes.
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
+  api.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
+  api.easy_setopt(curl, CURLOPT_MAXREDIRS, 10L);
+  api.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, tls_.verify ? 1L : 0L);
+  api.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, tls_.verify ? 2L : 0L);
   curl_blob ca_blob{};
   if (!tls_.ca_bundle_pem.empty()) {
     ca_blob.data = tls_.ca_bundle_pem.data();
     ca_blob.len = tls_.ca_bundle_pem.size();
     ca_blob.flags = CURL_BLOB_NOCOPY;
-    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
+    api.easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
   }
   if (!tls_.client_cert_file.empty())
-    curl_easy_setopt(curl, CURLOPT_SSLCERT, tls_.client_cert_file.c_str());
+    api.easy_setopt(curl, CURLOPT_SSLCERT, tls_.client_cert_file.c_str());
   if (!tls_.client_key_file.empty())
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, tls_.client_key_file.c_str());
+    api.easy_setopt(curl, CURLOPT_SSLKEY, tls_.client_key_file.c_str());
 
   if (request.method == "HEAD") {
-    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    api.easy_setopt(curl, CURLOPT_NOBODY, 1L);
   } else if (request.body) {
     t.upload = *request.body;
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(curl, CURLOPT_SEEKDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.upload.size()));
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    api.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    api.easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+    api.easy_setopt(curl, CURLOPT_READDATA, &t);
+    api.easy_setopt(curl, CURLOPT_SEEKFUNCTION, on_seek);
+    api.easy_setopt(curl, CURLOPT_SEEKDATA, &t);
+    api.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.upload.size()));
+    api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.body_source) {
-    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read_source);
-    curl_easy_setopt(curl, CURLOPT_READDATA, &t);
-    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
-                     static_cast<curl_off_t>(request.body_source_size));
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    api.easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    api.easy_setopt(curl, CURLOPT_READFUNCTION, on_read_source);
+    api.easy_setopt(curl, CURLOPT_READDATA, &t);
+    api.easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                    static_cast<curl_off_t>(request.body_source_size));
+    api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   } else if (request.method == "POST" || request.method == "PUT" || request.method == "PATCH") {
     // No body: still send Content-Length: 0 (registries require it on POST/PUT).
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+    api.easy_setopt(curl, CURLOPT_POST, 1L);
+    api.easy_setopt(curl, CURLOPT_POSTFIELDS, "");
+    api.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
     if (request.method != "POST")
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+      api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     bool has_type = false;
     for (const auto& h : request.headers)
       has_type |= strncasecmp(h.c_str(), "content-type:", 13) == 0;
     if (!has_type) headers.append("Content-Type:");  // not form data
   } else if (request.method != "GET") {
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    api.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
+  api.easy_setopt(curl, CURLOPT_HTTPHEADER, headers.list);
 
-  CURLcode code = curl_easy_perform(curl);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
+  CURLcode code = api.easy_perform(curl);
+  api.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &t.response.status);
   char* effective = nullptr;
-  if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective)
+  if (api.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &effective) == CURLE_OK && effective)
     t.response.effective_url = effective;
 
   if (code != CURLE_OK) {
@@ -297,7 +297,7 @@ std::expected<HttpResponse, HttpFailure> HttpClient::perform(const HttpRequest& 
       failure.message = t.source_error->message();
       return std::unexpected(std::move(failure));
     }
-    failure.message = error_buffer[0] ? std::string(error_buffer) : curl_easy_strerror(code);
+    failure.message = error_buffer[0] ? std::string(error_buffer) : api.easy_strerror(code);
     // "transfer closed with 35840 bytes remaining to read": the body ended before its length.
     if (code == CURLE_PARTIAL_FILE) failure.message = "truncated body: " + failure.message;
     failure.retryable = is_retryable(code);

@@ -1,6 +1,5 @@
 #include "transport/registry_client.h"
 
-#include <curl/curl.h>
 #include <dirent.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "base/file_io.h"
 #include "transport/cert_dirs.h"
+#include "transport/curl_library.h"
 #include "transport/registry_errors.h"
 #include "transport/www_authenticate.h"
 
@@ -58,7 +58,8 @@ Result<TlsOptions> tls_options(const ClientOptions& options) {
     return fail(what + ": a client certificate (*.cert) needs its key (*.key) and vice versa");
   if (!extra_cas.empty()) {
     std::string system_bundle;
-    const curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+    auto curl = curl_library();
+    const curl_version_info_data* info = curl ? (*curl)->version_info(CURLVERSION_NOW) : nullptr;
     for (const char* candidate :
          {info && info->cainfo ? info->cainfo : "", "/etc/ssl/certs/ca-certificates.crt"}) {
       if (!*candidate) continue;

@@ -389,12 +389,7 @@ std::vector<json> read_json_lines(const std::string& path) {
   return out;
 }
 
-std::string source_dir() {
-  std::string spec = KRILL_SPEC_DIR;
-  const std::string suffix = "/../shared/specs";
-  if (spec.ends_with(suffix)) spec.resize(spec.size() - suffix.size());
-  return spec;
-}
+std::string source_dir() { return KRILL_SOURCE_DIR; }
 
 // ---- token server ---------------------------------------------------------------------------
 

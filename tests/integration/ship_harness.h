@@ -22,7 +22,7 @@ namespace krill::it::ship {
 
 // The krill binary under test: $KRILL_TEST_KRILL if set, else the compiled-in KRILL_BINARY.
 const std::string& krill_binary();
-// The checkout's root (KRILL_SPEC_DIR is <checkout>/../shared/specs), for the test scripts in
+// The checkout's root (KRILL_SOURCE_DIR, set by CMake), for the test scripts in
 // tests/integration/.
 std::string source_dir();
 

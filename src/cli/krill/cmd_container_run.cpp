@@ -169,6 +169,9 @@ Result<int> start_attached(Context& ctx, engine::Engine& engine,
   attach.stderr_fd = streams.err ? 2 : null_fd.get();
   attach.tty = tty && ctx.in_is_terminal;
   attach.detach_keys = detach_keys;
+  // --rm: this process removes the container once it has exited (settle_after_exit); the
+  // monitor then leaves the runtime delete and its exit command (a second krill) to us.
+  attach.claim_cleanup = record.config.auto_remove;
   ctx.out.flush();
   std::unique_ptr<SignalProxy> proxy;
   engine::StartRequest request;
@@ -224,7 +227,6 @@ Result<int> run_container_run(Context& ctx, const RunFlags& o) {
   // buildah's `run CTR -- CMD` on a working container made by `krill from`.
   if (auto status = KRILL_TRY(run_in_working_container(ctx, o))) return *status;
   auto engine = KRILL_TRY(open_engine(ctx));
-  if (o.detach && o.rm && false) return fail("unreachable");
   auto streams = KRILL_TRY(attached_streams(o.attach, o.interactive));
   if (o.detach && !o.attach.empty())
     return fail("conflicting options: -a and -d cannot be used together");

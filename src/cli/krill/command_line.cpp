@@ -26,6 +26,12 @@ constexpr const char* kDescription =
     "Environment: KRILL_REGISTRY_STALL_TIMEOUT=SECONDS (default 60): a registry transfer\n"
     "without a byte for that long is retried (a blob resumes where it stopped).\n";
 
+// The global flags (KrillCommandLine's constructor) that take a value as the next word.
+bool global_flag_takes_value(const std::string& flag) {
+  return flag == "--root" || flag == "--runroot" || flag == "--log-level" ||
+         flag == "--storage-driver" || flag == "--registries-conf" || flag == "--max-layer-size";
+}
+
 void add_registry_flags(CLI::App* app, RegistryFlags& f, bool with_creds = true) {
   app->add_flag("--tls-verify,!--no-tls-verify", f.tls_verify,
                 "require HTTPS and verify certificates (--tls-verify=false to disable)");
@@ -44,9 +50,49 @@ void add_prefixed_registry_flags(CLI::App* app, const std::string& prefix, Regis
   app->add_option("--" + prefix + "-authfile", f.authfile, "authentication file for the " + prefix);
 }
 
+// The words naming the command: the first word after the global flags and the one after it
+// (a group's command: "image ls"; for other commands the second word is not looked at).
+std::vector<std::string> command_words(const std::vector<std::string>& args) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.empty()) return {};
+    if (a.front() == '-') {
+      if (!words.empty()) break;
+      if (a == "--") return {};
+      if (a.find('=') == std::string::npos && global_flag_takes_value(a)) ++i;
+      continue;
+    }
+    words.push_back(a);
+    if (words.size() == 2) break;
+  }
+  return words;
+}
+
 }  // namespace
 
-KrillCommandLine::KrillCommandLine() : app_(std::make_unique<CLI::App>(kDescription, "krill")) {
+KrillCommandLine::KrillCommandLine() { build({}); }
+
+KrillCommandLine::KrillCommandLine(const std::vector<std::string>& args) {
+  build(command_words(args));
+  // An alias, a typo or a group alone: nothing matched; the full line decides.
+  if (!command_words_.empty() && !registered_wanted_) build({});
+}
+
+bool KrillCommandLine::registers_fully(const CLI::App& parent, const std::string& name) const {
+  if (command_words_.empty()) return true;
+  if (&parent == app_.get()) return command_words_[0] == name;
+  return command_words_.size() == 2 && command_words_[0] == parent.get_name() &&
+         command_words_[1] == name;
+}
+
+void KrillCommandLine::build(std::vector<std::string> words) {
+  command_words_ = std::move(words);
+  registered_wanted_ = false;
+  entries_.clear();
+  groups_.clear();
+  scratch_.reset();
+  app_ = std::make_unique<CLI::App>(kDescription, "krill");
   app_->formatter(std::make_shared<UsageFormatter>());
   app_->set_help_flag("-h,--help", "show help");
   app_->require_subcommand(0, 1);
@@ -79,6 +125,12 @@ KrillCommandLine::KrillCommandLine() : app_(std::make_unique<CLI::App>(kDescript
 CLI::App* KrillCommandLine::add(CLI::App& parent, const std::string& name,
                                 const std::string& description, const std::string& usage,
                                 const std::string& example, KrillAction action) {
+  if (!registers_fully(parent, name)) {
+    parent.add_subcommand(name, description);  // listed in --help, never selected
+    scratch_ = std::make_unique<CLI::App>();
+    return scratch_.get();
+  }
+  registered_wanted_ = true;
   CLI::App* command = parent.add_subcommand(name, description);
   command->fallthrough();
   std::string full = (&parent == app_.get() ? "" : parent.get_name() + " ") + name;
@@ -449,10 +501,7 @@ std::optional<size_t> runtime_command_index(const std::vector<std::string>& args
     const std::string& a = args[i];
     if (a == "runtime") return i;
     if (a.empty() || a.front() != '-') return std::nullopt;
-    bool takes_value = a == "--root" || a == "--runroot" || a == "--log-level" ||
-                       a == "--storage-driver" || a == "--registries-conf" ||
-                       a == "--max-layer-size";
-    if (takes_value) ++i;
+    if (global_flag_takes_value(a)) ++i;
   }
   return std::nullopt;
 }
@@ -469,7 +518,7 @@ int run(int argc, char** argv, std::istream& in, std::ostream& out, std::ostream
     return runtime_main(static_cast<int>(runtime_argv.size() - 1), runtime_argv.data(), in, out,
                         err);
   }
-  KrillCommandLine line;
+  KrillCommandLine line(args);
   if (auto status = line.parse(args, out, err)) return *status;
   auto level = parse_krill_log_level(line.options.global.log_level);
   if (!level) {

@@ -70,7 +70,13 @@ using KrillAction = std::function<Result<int>(Context&)>;
 // The parsed command line. Not movable: the apps bind to `options`.
 class KrillCommandLine {
  public:
+  // Every command with all its options (help, completion, tests).
   KrillCommandLine();
+  // For parsing `args`: only the command they name gets its options, every other command just
+  // its name and description. Building all of them cost a millisecond and a megabyte of heap
+  // (a sixth of krill's start) on every run. Arguments that name no command (aliases, typos,
+  // `--help` alone) get the full line, so the result of parse() is the same either way.
+  explicit KrillCommandLine(const std::vector<std::string>& args);
   KrillCommandLine(const KrillCommandLine&) = delete;
   KrillCommandLine& operator=(const KrillCommandLine&) = delete;
 
@@ -94,6 +100,10 @@ class KrillCommandLine {
   CLI::App* add(CLI::App& parent, const std::string& name, const std::string& description,
                 const std::string& usage, const std::string& example, KrillAction action);
   CLI::App* add_group(const std::string& name, const std::string& description);
+  // Makes app_ with the global flags and every command; the one `command_words` names (all
+  // when empty) with its options.
+  void build(std::vector<std::string> command_words);
+  bool registers_fully(const CLI::App& parent, const std::string& name) const;
   void register_commands();
   void register_image_commands(CLI::App& parent, bool image_group);
   // run, create, start, ... at the top (docker's names) and under `container`
@@ -116,6 +126,12 @@ class KrillCommandLine {
   std::vector<std::string> take_trailing_command(const std::vector<std::string>& args);
 
   std::unique_ptr<CLI::App> app_;
+  // The command words of the arguments ({"run", ...}, {"image", "ls", ...}); empty: all.
+  std::vector<std::string> command_words_;
+  bool registered_wanted_ = false;  // a command matched command_words_
+  // Takes the options of a command that is not registered fully; replaced at each add(), so
+  // the memory of one command's options is reused by the next.
+  std::unique_ptr<CLI::App> scratch_;
   std::vector<Entry> entries_;
   std::vector<CLI::App*> groups_;
   KrillAction selected_;

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "spec_dir.h"
+
 namespace krill::image {
 namespace {
 
@@ -418,12 +420,10 @@ TEST(Descriptor, DataIsVerified) {
 }
 
 // The JSON examples in the image-spec's markdown, dispatched by their mediatype.
-std::filesystem::path spec_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / "../../../../shared/specs/image-spec";
-}
+std::filesystem::path spec_dir() { return krill::spec_files::oci_spec_dir() / "image-spec"; }
 
 TEST(SpecExamples, ParseAndRoundTrip) {
-  if (!std::filesystem::exists(spec_dir() / "manifest.md")) GTEST_SKIP() << "no image-spec";
+  KRILL_SKIP_WITHOUT_SPECS(spec_dir() / "manifest.md");
   int parsed = 0;
   for (const char* name : {"manifest.md", "image-index.md", "config.md", "descriptor.md"}) {
     std::ifstream in(spec_dir() / name);

@@ -293,5 +293,57 @@ TEST(KrillMain, EngineErrorsExit125) {
   std::filesystem::remove_all(store);
 }
 
+// krill_main builds only the named command's options (KrillCommandLine(args)); whatever the
+// arguments, parsing must come out as with every command built.
+TEST(KrillCommandLine, LineForTheArgumentsParsesLikeTheFullLine) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"run", "--rm", "-e", "A=1", "--name", "box", "busybox", "sh", "-c", "echo hi"},
+      {"--root", "/s", "--runroot=/r", "run", "-d", "busybox"},
+      {"container", "run", "--rm", "busybox", "true"},
+      {"container", "cleanup", "3f2a"},
+      {"ps", "-a", "--format", "{{.Names}}"},
+      {"container", "ls", "-a"},
+      {"container", "list", "-a"},  // an alias
+      {"container", "ps", "-q"},    // an alias that is a top-level name too
+      {"image", "ls", "--format", "json"},
+      {"image", "list"},
+      {"images", "-q"},
+      {"rm", "-f", "-v", "web"},
+      {"container", "remove", "web"},
+      {"unmount", "box"},
+      {"system", "df"},
+      {"healthcheck", "run", "web"},
+      {"volume", "create", "data"},
+      {"network", "ls"},
+      {"image", "build", "-t", "x", "."},
+      {"exec", "-it", "web", "sh"},
+      {"run", "--help"},
+      {"image", "--help"},
+      {"image"},
+      {"--help"},
+      {"--version"},
+      {},
+      {"nosuchcommand", "x"},
+      {"image", "nosuch"},
+      {"run", "--nosuchflag", "busybox"},
+      {"ps", "--", "x"},
+  };
+  for (const auto& args : cases) {
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    KrillCommandLine full;
+    KrillCommandLine targeted(args);
+    Parsed a = parse(full, args), b = parse(targeted, args);
+    EXPECT_EQ(a.status, b.status) << shown;
+    EXPECT_EQ(a.out, b.out) << shown;
+    EXPECT_EQ(a.err, b.err) << shown;
+    EXPECT_EQ(full.command_name(), targeted.command_name()) << shown;
+    EXPECT_EQ(full.options.container.run.name, targeted.options.container.run.name) << shown;
+    EXPECT_EQ(full.options.container.run.command, targeted.options.container.run.command) << shown;
+    EXPECT_EQ(full.options.global.root, targeted.options.global.root) << shown;
+    EXPECT_EQ(full.options.container.ps.all, targeted.options.container.ps.all) << shown;
+  }
+}
+
 }  // namespace
 }  // namespace krill::cli

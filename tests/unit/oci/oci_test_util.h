@@ -6,12 +6,13 @@
 #include <sstream>
 #include <string>
 
+#include "spec_dir.h"
+
 namespace krill::oci::testing {
 
-// <repo>/../shared/specs/runtime-spec: the runtime spec checked out next to the repository.
+// The runtime-spec (by default <repo>/../shared/specs/runtime-spec; tests/spec_dir.h).
 inline std::filesystem::path runtime_spec_dir() {
-  return std::filesystem::path(__FILE__).parent_path() / ".." / ".." / ".." / ".." / "shared" /
-         "specs" / "runtime-spec";
+  return krill::spec_files::oci_spec_dir() / "runtime-spec";
 }
 
 inline std::string read_file(const std::filesystem::path& path) {

@@ -37,13 +37,19 @@ const std::map<std::string, std::string>& accepted_bad_fixtures() {
   return kAccepted;
 }
 
-TEST(SchemaFixtures, DirectoryIsThere) {
+// Every test here reads the spec's fixtures; without the specs they skip, naming the path.
+class SchemaFixtures : public ::testing::Test {
+ protected:
+  void SetUp() override { KRILL_SKIP_WITHOUT_SPECS(schema_test_dir()); }
+};
+
+TEST_F(SchemaFixtures, DirectoryIsThere) {
   ASSERT_TRUE(fs::is_directory(schema_test_dir() / "config" / "good")) << schema_test_dir();
   EXPECT_GE(json_files(schema_test_dir() / "config" / "good").size(), 5u);
   EXPECT_GE(json_files(schema_test_dir() / "config" / "bad").size(), 4u);
 }
 
-TEST(SchemaFixtures, GoodConfigsParse) {
+TEST_F(SchemaFixtures, GoodConfigsParse) {
   for (const auto& path : json_files(schema_test_dir() / "config" / "good")) {
     auto spec = load_spec_file(path.string());
     EXPECT_TRUE(spec) << path << ": " << spec.error().message();
@@ -56,14 +62,14 @@ TEST(SchemaFixtures, GoodConfigsParse) {
   }
 }
 
-TEST(SchemaFixtures, GoodConfigWithProcessValidates) {
+TEST_F(SchemaFixtures, GoodConfigWithProcessValidates) {
   auto spec = load_spec_file((schema_test_dir() / "config/good/minimal-for-start.json").string());
   ASSERT_TRUE(spec) << spec.error().message();
   auto valid = validate_spec_for_create(*spec);
   EXPECT_TRUE(valid) << valid.error().message();
 }
 
-TEST(SchemaFixtures, BadConfigsAreRejected) {
+TEST_F(SchemaFixtures, BadConfigsAreRejected) {
   for (const auto& path : json_files(schema_test_dir() / "config" / "bad")) {
     std::string name = path.filename().string();
     auto spec = load_spec_file(path.string());
@@ -85,7 +91,7 @@ TEST(SchemaFixtures, BadConfigsAreRejected) {
   }
 }
 
-TEST(SchemaFixtures, BadConfigErrorsNameTheField) {
+TEST_F(SchemaFixtures, BadConfigErrorsNameTheField) {
   auto error = [](const char* name) {
     auto spec = parse_spec(testing::read_file(schema_test_dir() / "config/bad" / name));
     return spec ? std::string("parsed") : spec.error().message();
@@ -101,7 +107,7 @@ TEST(SchemaFixtures, BadConfigErrorsNameTheField) {
       "linux.resources.rdma[\"mlx5_1\"].hcaHandles: expected an unsigned integer, got string");
 }
 
-TEST(SchemaFixtures, GoodStatesParseAndRoundTrip) {
+TEST_F(SchemaFixtures, GoodStatesParseAndRoundTrip) {
   for (const auto& path : json_files(schema_test_dir() / "state" / "good")) {
     auto state = parse_state(testing::read_file(path));
     ASSERT_TRUE(state) << path << ": " << state.error().message();
@@ -111,7 +117,7 @@ TEST(SchemaFixtures, GoodStatesParseAndRoundTrip) {
   }
 }
 
-TEST(SchemaFixtures, BadStatesAreRejected) {
+TEST_F(SchemaFixtures, BadStatesAreRejected) {
   auto files = json_files(schema_test_dir() / "state" / "bad");
   EXPECT_FALSE(files.empty());
   for (const auto& path : files) {

@@ -23,6 +23,7 @@
 #include "image/digest.h"
 #include "image/manifest.h"
 #include "image/media_types.h"
+#include "spec_dir.h"
 #include "transport/image_transport.h"
 
 namespace krill::transport::test {
@@ -231,11 +232,9 @@ inline bool have_tool(const std::string& name) {
   return run("command -v " + name + " >/dev/null").status == 0;
 }
 
-// ../shared/specs/image-spec/schema next to the checkout (found from this file's path).
+// The image-spec's JSON schemas (by default <repo>/../shared/specs; tests/spec_dir.h).
 inline std::string image_spec_schema_dir() {
-  std::string here = __FILE__;  // <repo>/tests/unit/transport/image_fixture.h
-  for (int i = 0; i < 5; ++i) here = here.substr(0, here.find_last_of('/'));
-  return here + "/shared/specs/image-spec/schema";
+  return (krill::spec_files::oci_spec_dir() / "image-spec" / "schema").string();
 }
 
 // The "required" members of an image-spec JSON schema.
