@@ -72,7 +72,9 @@ endif()
 
 # What a target links for libseccomp and libcap, chosen per linked executable (in a link
 # context $<TARGET_PROPERTY:...> without a target names the executable being linked).
-set(krill_static_link_wanted "$<BOOL:$<TARGET_PROPERTY:KRILL_STATIC_LINK>>")
+# krill itself takes the archives too (KRILL_STATIC_DEPS, cmake/static_dependencies.cmake).
+set(krill_static_link_wanted
+    "$<OR:$<BOOL:$<TARGET_PROPERTY:KRILL_STATIC_LINK>>,$<BOOL:$<TARGET_PROPERTY:KRILL_STATIC_DEPS>>>")
 add_library(krill_seccomp INTERFACE)
 add_library(krill_libcap INTERFACE)
 if(KRILL_STATIC_RUNTIME_ENABLED)

@@ -305,7 +305,8 @@ Result<void> StageRun::run_instruction(const Instruction& instruction) {
   environment.bundle_dir = working->bundle_dir();
   environment.isolation = options.isolation;
   environment.runtime_path = options.runtime_path;
-  environment.runtime_root = options.work_root + "/runtime";
+  environment.runtime_root =
+      options.runtime_root.empty() ? options.work_root + "/runtime" : options.runtime_root;
   environment.container_id = "krill-build-" + random_hex(8);
   environment.stdout_fd = options.run_stdout_fd;
   environment.stderr_fd = options.run_stderr_fd;

@@ -48,6 +48,9 @@ struct BuildOptions {
   std::string isolation = "oci";               // "oci" (krill's runtime) | "chroot"
   std::string runtime_path;                    // the OCI runtime binary for RUN (krill-runtime)
   std::string work_root;   // where working snapshots and bundles go (under the store)
+  // The runtime's --root for RUN containers; it keeps the runtime's caches (compiled seccomp
+  // filters) between builds. Empty: <work_root>/runtime.
+  std::string runtime_root;
   std::string cache_root;  // the step cache (under the store)
   // FROM images: returns the local image for a reference, pulling per --pull (the caller
   // knows registries, auth and progress).

@@ -371,6 +371,14 @@ Result<ContainerStore> ContainerStore::open(const std::string& store_root) {
   }
   sqlite3_busy_timeout(db->handle, kBusyTimeoutMs);
   sqlite3_extended_result_codes(db->handle, 0);
+  // Each krill command is the database's only connection most of the time. By default SQLite
+  // deletes the WAL when the last connection closes, after checkpointing it into the database:
+  // every command then made a new WAL (an fsync of the directory) and checkpointed on exit (two
+  // fsyncs), a few milliseconds of every `krill run`. The WAL stays instead, and SQLite
+  // checkpoints it when it has grown to 1000 pages (wal_autocheckpoint).
+  int persist_wal = 1;
+  (void)sqlite3_file_control(db->handle, "main", SQLITE_FCNTL_PERSIST_WAL, &persist_wal);
+  (void)sqlite3_db_config(db->handle, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   KRILL_CHECK(enable_wal(*db));
   KRILL_CHECK(db->exec("PRAGMA synchronous = NORMAL", "set synchronous"));
   KRILL_CHECK(db->exec("PRAGMA foreign_keys = ON", "enable foreign keys"));

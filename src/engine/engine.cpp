@@ -75,6 +75,8 @@ Result<RuntimeOutput> Engine::run_runtime(const ContainerConfig& config,
   RuntimeBinary binary = runtime_for(config);
   if (binary.path.find('/') == std::string::npos)
     return fail("OCI runtime \"" + binary.path + "\" not found in $PATH");
+  if (binary.path == options_.helper_dir + "/krill-runtime")
+    if (auto done = run_builtin_runtime_in_process(binary.root, args)) return *done;
   std::vector<std::string> argv = {binary.path, "--root", binary.root};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_captured(argv);

@@ -34,6 +34,10 @@ class ContainerLock {
 
 // Runs `argv` (argv[0] a path) with stdin /dev/null, stdout and stderr captured.
 Result<RuntimeOutput> run_captured(const std::vector<std::string>& argv);
+// `start ID` and `delete --force ID` of the built-in runtime (state under `root`), run in this
+// process (runtime_in_process.cpp); nullopt for every other verb, which is exec'd.
+std::optional<RuntimeOutput> run_builtin_runtime_in_process(const std::string& root,
+                                                            const std::vector<std::string>& args);
 // Runs `argv` with the caller's stdio and returns its exit status (128+N when killed by N).
 // With `stderr_tail`, stderr goes through a pipe (copied to ours) and its last bytes are kept.
 Result<int> run_inherited(const std::vector<std::string>& argv, std::string* stderr_tail = nullptr);

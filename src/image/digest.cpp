@@ -1,7 +1,9 @@
 #include "image/digest.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
+// SHA256_Init & co. are deprecated since OpenSSL 3.0; see Hasher in digest.h for why they are used.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <vector>
@@ -25,10 +27,8 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
-const EVP_MD* evp_for(std::string_view algorithm) {
-  if (algorithm == "sha256") return EVP_sha256();
-  if (algorithm == "sha512") return EVP_sha512();
-  return nullptr;
+bool known_algorithm(std::string_view algorithm) {
+  return algorithm == "sha256" || algorithm == "sha512";
 }
 
 size_t hex_length_for(std::string_view algorithm) { return algorithm == "sha512" ? 128 : 64; }
@@ -69,7 +69,7 @@ constexpr std::string_view kSupported = "supported are sha256, sha512";
 }  // namespace
 
 bool is_supported_digest_algorithm(std::string_view algorithm) {
-  return evp_for(algorithm) != nullptr;
+  return known_algorithm(algorithm);
 }
 
 Result<Digest> Digest::parse(std::string_view text) {
@@ -104,34 +104,50 @@ std::string Digest::str() const {
   return algorithm_ + ":" + hex_;
 }
 
-void Hasher::CtxDeleter::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+struct Hasher::State {
+  bool sha512 = false;
+  SHA256_CTX sha256_ctx{};
+  SHA512_CTX sha512_ctx{};
+  void reset() {
+    if (sha512)
+      SHA512_Init(&sha512_ctx);
+    else
+      SHA256_Init(&sha256_ctx);
+  }
+};
+
+void Hasher::StateDeleter::operator()(State* state) const { delete state; }
 
 Hasher::~Hasher() = default;
 
 Result<Hasher> Hasher::create(std::string_view algorithm) {
-  const EVP_MD* md = evp_for(algorithm);
-  if (md == nullptr)
+  if (!known_algorithm(algorithm))
     return fail("unsupported digest algorithm " + quoted(algorithm) + ": " +
                 std::string(kSupported));
-  std::unique_ptr<evp_md_ctx_st, CtxDeleter> ctx(EVP_MD_CTX_new());
-  if (!ctx) return fail("create " + std::string(algorithm) + " hasher: out of memory");
-  if (EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1)
-    return fail("initialise " + std::string(algorithm) + " hasher: OpenSSL refused");
-  return Hasher(std::string(algorithm), std::move(ctx));
+  std::unique_ptr<State, StateDeleter> state(new State);
+  state->sha512 = algorithm == "sha512";
+  state->reset();
+  return Hasher(std::string(algorithm), std::move(state));
 }
 
 void Hasher::update(std::span<const std::byte> data) {
   if (data.empty()) return;
-  EVP_DigestUpdate(ctx_.get(), data.data(), data.size());
+  if (state_->sha512)
+    SHA512_Update(&state_->sha512_ctx, data.data(), data.size());
+  else
+    SHA256_Update(&state_->sha256_ctx, data.data(), data.size());
   bytes_ += data.size();
 }
 
 void Hasher::update(std::string_view data) { update(std::as_bytes(std::span(data))); }
 
 Digest Hasher::finish() {
-  unsigned char raw[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx_.get(), raw, &length);
+  unsigned char raw[SHA512_DIGEST_LENGTH];
+  unsigned int length = state_->sha512 ? SHA512_DIGEST_LENGTH : SHA256_DIGEST_LENGTH;
+  if (state_->sha512)
+    SHA512_Final(raw, &state_->sha512_ctx);
+  else
+    SHA256_Final(raw, &state_->sha256_ctx);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(length * 2);
@@ -140,7 +156,7 @@ Digest Hasher::finish() {
     hex += kHex[raw[i] & 0xf];
   }
   // Start over so the hasher can be reused.
-  EVP_DigestInit_ex(ctx_.get(), evp_for(algorithm_), nullptr);
+  state_->reset();
   bytes_ = 0;
   return Digest(algorithm_, std::move(hex));
 }

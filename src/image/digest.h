@@ -12,8 +12,6 @@
 
 #include "base/error.h"
 
-struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
-
 namespace krill::image {
 
 // A verified-syntax digest "<algorithm>:<hex>" of a registered algorithm:
@@ -52,7 +50,13 @@ class Digest {
 // True for the algorithms Digest and Hasher accept: "sha256", "sha512".
 bool is_supported_digest_algorithm(std::string_view algorithm);
 
-// Streaming hash over OpenSSL EVP. Move-only.
+// Streaming hash over OpenSSL's SHA-2 functions. Move-only.
+//
+// They are OpenSSL's low-level SHA256_*/SHA512_* calls, deprecated in 3.0 in favour of EVP, on
+// purpose: EVP initialises the library on first use (reads openssl.cnf, sets up the providers,
+// fetches the algorithm) and registers a clean-up at exit, which cost about 2 ms of every
+// `krill run` for the one small blob it verifies; the low-level calls run the same assembly
+// without any of that. Should a future OpenSSL drop them, EVP is the drop-in replacement.
 class Hasher {
  public:
   // Error: unsupported digest algorithm "md5": supported are sha256, sha512
@@ -72,14 +76,15 @@ class Hasher {
   const std::string& algorithm() const { return algorithm_; }
 
  private:
-  struct CtxDeleter {
-    void operator()(evp_md_ctx_st* ctx) const;
+  struct State;  // digest.cpp
+  struct StateDeleter {
+    void operator()(State* state) const;
   };
-  Hasher(std::string algorithm, std::unique_ptr<evp_md_ctx_st, CtxDeleter> ctx)
-      : algorithm_(std::move(algorithm)), ctx_(std::move(ctx)) {}
+  Hasher(std::string algorithm, std::unique_ptr<State, StateDeleter> state)
+      : algorithm_(std::move(algorithm)), state_(std::move(state)) {}
 
   std::string algorithm_;
-  std::unique_ptr<evp_md_ctx_st, CtxDeleter> ctx_;
+  std::unique_ptr<State, StateDeleter> state_;
   uint64_t bytes_ = 0;
 };
 

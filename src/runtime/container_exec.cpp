@@ -95,8 +95,7 @@ Result<int> Runtime::exec(const ExecOptions& options) {
   cgroups::ManagerOptions cgroup_options;
   cgroup_options.rootless = record.rootless;
   cgroup_options.caller_cgroups = record.creator_cgroups;
-  auto cgroup =
-      KRILL_TRY(cgroups::Manager::open(record.cgroups_path, record.id, cgroup_options));
+  auto cgroup = KRILL_TRY(cgroups::Manager::open(record.cgroups_path, record.id, cgroup_options));
 
   const sigset_t signals = forwarded_signals();
   std::optional<BlockedSignals> blocked;
@@ -115,6 +114,7 @@ Result<int> Runtime::exec(const ExecOptions& options) {
   request.preserve_fds = options.preserve_fds;
   request.cgroup = &cgroup;
   request.exec_mode = true;
+  request.seccomp_cache_dir = seccomp_cache_dir(store);
   auto launched = KRILL_TRY(launch_container(request));
 
   if (!options.pid_file.empty())

@@ -166,7 +166,7 @@ Result<PreparedExec> prepare_init(InitRequest& request, std::string& hook_state)
   // Before finalize: readonlyPaths usually include /proc/sys.
   KRILL_CHECK(process::apply_sysctls(linux_config.sysctl));
   if (own_mount_namespace) KRILL_CHECK(rootfs::finalize_rootfs(rootfs_config, *mount_ops));
-  return prepare_process(process, linux_config, request.preserve_fds, channel);
+  return prepare_process(process, linux_config, request.seccomp, request.preserve_fds, channel);
 }
 
 // Tells `start` why the container could not start, then ends the init.
@@ -218,7 +218,7 @@ Result<PreparedExec> prepare_exec(InitRequest& request) {
   if (process.exec_cpu_affinity && !process.exec_cpu_affinity->final_cpus.empty())
     KRILL_CHECK(process::apply_cpu_affinity(process.exec_cpu_affinity->final_cpus));
   if (process.terminal) KRILL_CHECK(setup_terminal(process, channel, /*bind_console=*/false));
-  return prepare_process(process, linux_config, request.preserve_fds, channel);
+  return prepare_process(process, linux_config, request.seccomp, request.preserve_fds, channel);
 }
 
 [[noreturn]] void run_exec_init(InitRequest& request) {

@@ -8,12 +8,13 @@
 #include "oci/spec.h"
 #include "runtime/linux/namespaces.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/security/seccomp.h"
 
 namespace krill::runtime {
 
 struct InitRequest {
   const oci::Spec* spec = nullptr;
-  std::string rootfs;       // absolute
+  std::string rootfs;  // absolute
   bool no_pivot = false;
   int preserve_fds = 0;
   int start_listen_fd = -1;  // `start` connects here; accepted just before execve
@@ -25,6 +26,8 @@ struct InitRequest {
   std::string session_keyring;
   linux_ns::NamespacePlan* namespaces = nullptr;
   linux_ns::SyncChannel* channel = nullptr;  // the child's end
+  // linux.seccomp compiled by the runtime before the fork; null without linux.seccomp.
+  const security::CompiledSeccomp* seccomp = nullptr;
 };
 
 // Runs in the forked setup child. Enters the namespaces, forks the init when

@@ -141,6 +141,11 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
   const oci::Linux& linux_config = spec.linux_config ? *spec.linux_config : empty_linux;
   auto plan = KRILL_TRY(linux_ns::plan_namespaces(linux_config));
   auto [runtime_end, child_end] = KRILL_TRY(linux_ns::SyncChannel::make_pair());
+  // Before the fork: the child gets the program in its copy of our memory.
+  std::optional<security::CompiledSeccomp> seccomp;
+  if (linux_config.seccomp)
+    seccomp = KRILL_TRY(
+        security::compile_seccomp_cached(*linux_config.seccomp, request.seccomp_cache_dir));
 
   // The init is born in its cgroups when we may create them (root); an
   // unprivileged runtime may only have some of them, so it adds the pid later.
@@ -167,6 +172,7 @@ Result<LaunchedInit> launch_container(const LaunchRequest& request) {
     if (request.new_keyring && !request.exec_mode) init.session_keyring = "_ses." + request.id;
     init.namespaces = &plan;
     init.channel = &child_end;
+    init.seccomp = seccomp ? &*seccomp : nullptr;
     run_setup_child(init);
   }
   child_end.close();

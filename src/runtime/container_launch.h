@@ -30,12 +30,15 @@ struct LaunchRequest {
   bool new_keyring = true;  // false with --no-new-keyring
   // The resctrl mount for linux.intelRdt (found by the caller); empty without intelRdt.
   std::string resctrl_root;
+  // Where compiled seccomp filters are kept between containers (compile_seccomp_cached); empty:
+  // compile every time.
+  std::string seccomp_cache_dir;
 };
 
 struct LaunchedInit {
   pid_t pid = 0;
   UniqueFd console_master;  // when process.terminal
-  RdtPlacement intel_rdt;    // when linux.intelRdt: what delete removes
+  RdtPlacement intel_rdt;   // when linux.intelRdt: what delete removes
 };
 
 // On failure the init (if any) is killed and reaped before returning.

@@ -22,8 +22,9 @@ namespace {
 
 using linux_ns::SyncMessage;
 
-Result<void> load_seccomp(const oci::Seccomp& seccomp, linux_ns::SyncChannel& channel) {
-  auto listener = KRILL_TRY(security::apply_seccomp(seccomp));
+Result<void> load_seccomp(const security::CompiledSeccomp& seccomp,
+                          linux_ns::SyncChannel& channel) {
+  auto listener = KRILL_TRY(security::load_compiled_seccomp(seccomp));
   if (listener.valid()) {
     KRILL_CHECK(channel.send(SyncMessage::kSeccompListener, {}, listener.get()));
     KRILL_CHECK(channel.expect(SyncMessage::kAck));
@@ -42,7 +43,8 @@ Result<void> verify_cwd_inside_container() {
 }  // namespace
 
 Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Linux& linux_config,
-                                     int preserve_fds, linux_ns::SyncChannel& channel) {
+                                     const security::CompiledSeccomp* seccomp, int preserve_fds,
+                                     linux_ns::SyncChannel& channel) {
   KRILL_CHECK(process::apply_rlimits(process.rlimits));
   if (linux_config.personality) KRILL_CHECK(process::apply_personality(*linux_config.personality));
   if (process.scheduler) KRILL_CHECK(process::apply_scheduler(*process.scheduler));
@@ -56,8 +58,7 @@ Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Lin
 
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while we still have it.
   const bool late_seccomp = process.no_new_privileges;
-  if (linux_config.seccomp && !late_seccomp)
-    KRILL_CHECK(load_seccomp(*linux_config.seccomp, channel));
+  if (seccomp && !late_seccomp) KRILL_CHECK(load_seccomp(*seccomp, channel));
 
   const oci::Capabilities no_capabilities;
   const oci::Capabilities& caps = process.capabilities ? *process.capabilities : no_capabilities;
@@ -76,8 +77,7 @@ Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Lin
   // preserved ones closes at execve.
   if (::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
     return fail_errno("mark inherited file descriptors close-on-exec");
-  if (linux_config.seccomp && late_seccomp)
-    KRILL_CHECK(load_seccomp(*linux_config.seccomp, channel));
+  if (seccomp && late_seccomp) KRILL_CHECK(load_seccomp(*seccomp, channel));
   return exec;
 }
 

@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "oci/spec.h"
 #include "runtime/linux/sync_channel.h"
+#include "runtime/security/seccomp.h"
 
 namespace krill::runtime {
 
@@ -20,10 +21,12 @@ struct PreparedExec {
 // Applies everything of `process` to the calling process, in the order the
 // kernel requires (seccomp before dropping capabilities unless
 // noNewPrivileges; user after the bounding set; cwd as the new user), and
-// resolves the executable. A seccomp notify fd is handed to the runtime over
-// `channel`. Every fd from 3 + preserve_fds up is made close-on-exec.
+// resolves the executable. `seccomp` (linux.seccomp compiled, or null) is loaded; its notify fd
+// is handed to the runtime over `channel`. Every fd from 3 + preserve_fds up is made
+// close-on-exec.
 Result<PreparedExec> prepare_process(const oci::Process& process, const oci::Linux& linux_config,
-                                     int preserve_fds, linux_ns::SyncChannel& channel);
+                                     const security::CompiledSeccomp* seccomp, int preserve_fds,
+                                     linux_ns::SyncChannel& channel);
 
 // execve; returns only on failure, with the error to report.
 Error exec_process(PreparedExec& exec, const std::vector<std::string>& args);

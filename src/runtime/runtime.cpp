@@ -174,6 +174,7 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   request.start_listen_fd = start_socket.get();
   request.cgroup = &*rollback.cgroup;
   request.resctrl_root = resctrl_root;
+  request.seccomp_cache_dir = seccomp_cache_dir(store);
   auto launched = KRILL_TRY(launch_container(request));
   start_socket.reset();
   if (!launched.intel_rdt.group.empty()) {

@@ -121,6 +121,8 @@ Result<void> validate_container_id(std::string_view id) {
   return {};
 }
 
+std::string seccomp_cache_dir(const StateStore& store) { return store.root() + "/@seccomp-cache"; }
+
 std::string default_state_root() {
   const uid_t euid = ::geteuid();
   const char* xdg = std::getenv("XDG_RUNTIME_DIR");

@@ -149,4 +149,8 @@ class StateStore {
   std::string root_;
 };
 
+// <root>/@seccomp-cache: compiled seccomp filters (security::compile_seccomp_cached). '@' is
+// not allowed in container ids, so it is never taken for a container.
+std::string seccomp_cache_dir(const StateStore& store);
+
 }  // namespace krill::runtime

@@ -211,9 +211,8 @@ TEST_F(EngineRootlessPasta, ConnectsAndPublishesPorts) {
   const std::string www = session_.home() + "/www";
   std::filesystem::create_directories(www);
   std::ofstream(www + "/index.html") << "from the host\n";
-  ship::BackgroundProcess host_server(
-      {"/bin/busybox", "httpd", "-f", "-p", "18095", "-h", www}, {},
-      session_.home() + "/httpd.log");
+  ship::BackgroundProcess host_server({"/bin/busybox", "httpd", "-f", "-p", "18095", "-h", www}, {},
+                                      session_.home() + "/httpd.log");
   auto outbound = krill({"exec", "web", "sh", "-c",
                          "for i in 1 2 3 4 5 6 7 8 9 10; do timeout 2 wget -q -O- "
                          "http://10.213.0.254:18095/ && exit 0; sleep 0.2; done; exit 1"});
@@ -239,6 +238,112 @@ TEST_F(EngineRootlessPasta, ConnectsAndPublishesPorts) {
   }
   EXPECT_FALSE(run_command({"curl", "-s", "--max-time", "1", "http://127.0.0.1:18084/"}).ok());
   EXPECT_TRUE(std::filesystem::is_empty(session_.run_root() + "/networks/containers"));
+}
+
+// The lifecycle verbs after run/ps/exec/stop/start/rm: create, top, stats, kill, wait, restart,
+// rename, container prune.
+TEST_F(EngineRootless, LifecycleVerbs) {
+  auto created = krill({"create", "--name", "box", kImage, "sleep", "300"});
+  ASSERT_TRUE(created.ok()) << created.describe();
+  EXPECT_EQ(krill({"inspect", "--format", "{{.State.Status}}", "box"}).out, "created\n");
+  ASSERT_TRUE(krill({"start", "box"}).ok());
+  auto top = krill({"top", "box"});
+  EXPECT_TRUE(top.ok()) << top.describe();
+  EXPECT_NE(top.out.find("sleep 300"), std::string::npos) << top.out;
+  auto stats = krill({"stats", "--no-stream", "--format", "{{.Name}}", "box"});
+  EXPECT_TRUE(stats.ok()) << stats.describe();
+  EXPECT_EQ(stats.out, "box\n") << stats.describe();
+  auto killed = krill({"kill", "box"});
+  EXPECT_TRUE(killed.ok()) << killed.describe();
+  auto waited = krill({"wait", "box"});
+  EXPECT_EQ(waited.out, "137\n") << waited.describe();
+  auto restarted = krill({"restart", "-t", "1", "box"});
+  EXPECT_TRUE(restarted.ok()) << restarted.describe();
+  EXPECT_EQ(krill({"inspect", "--format", "{{.State.Status}}", "box"}).out, "running\n");
+  auto renamed = krill({"rename", "box", "crate"});
+  EXPECT_TRUE(renamed.ok()) << renamed.describe();
+  EXPECT_EQ(krill({"ps", "--format", "{{.Names}}"}).out, "crate\n");
+  ASSERT_TRUE(krill({"stop", "-t", "1", "crate"}).ok());
+  auto pruned = krill({"container", "prune", "-f"});
+  EXPECT_TRUE(pruned.ok()) << pruned.describe();
+  EXPECT_EQ(all_ids(), "");
+}
+
+// exec's flags, cp into a container, diff, commit and export.
+TEST_F(EngineRootless, ExecAndFilesystemVerbs) {
+  ASSERT_TRUE(krill({"run", "-d", "--name", "fs", kImage, "sleep", "300"}).ok());
+  auto exec = krill({"exec", "-e", "GREETING=hi", "-u", "1000:1000", "-w", "/tmp", "fs", "sh", "-c",
+                     "echo $GREETING $(id -u) $(pwd)"});
+  EXPECT_EQ(exec.out, "hi 1000 /tmp\n") << exec.describe();
+  auto detached = krill({"exec", "-d", "fs", "sh", "-c", "echo bg > /tmp/bg"});
+  EXPECT_TRUE(detached.ok()) << detached.describe();
+  const std::string file = session_.home() + "/in.txt";
+  {
+    std::ofstream out(file);
+    out << "copied in\n";
+  }
+  session_.give(file);
+  auto cp = krill({"cp", file, "fs:/etc/in.txt"});
+  EXPECT_TRUE(cp.ok()) << cp.describe();
+  EXPECT_EQ(krill({"exec", "fs", "cat", "/etc/in.txt"}).out, "copied in\n");
+  auto diff = krill({"diff", "fs"});
+  EXPECT_TRUE(diff.ok()) << diff.describe();
+  EXPECT_NE(diff.out.find("A /etc/in.txt"), std::string::npos) << diff.out;
+  auto committed = krill({"commit", "fs", "localhost/committed:1"});
+  ASSERT_TRUE(committed.ok()) << committed.describe();
+  auto from_commit = krill({"run", "--rm", "localhost/committed:1", "cat", "/etc/in.txt"});
+  EXPECT_EQ(from_commit.out, "copied in\n") << from_commit.describe();
+  const std::string tar = session_.home() + "/fs.tar";
+  auto exported = krill({"export", "-o", tar, "fs"});
+  EXPECT_TRUE(exported.ok()) << exported.describe();
+  auto listed = run_command({"tar", "-tf", tar});
+  EXPECT_NE(listed.out.find("etc/in.txt"), std::string::npos) << listed.describe();
+  EXPECT_NE(listed.out.find("bin/busybox"), std::string::npos);
+  ASSERT_TRUE(krill({"rm", "-f", "fs"}).ok());
+  ASSERT_TRUE(krill({"rmi", "localhost/committed:1"}).ok());
+  EXPECT_EQ(all_ids(), "");
+}
+
+// Named volumes and the everyday run flags.
+TEST_F(EngineRootless, VolumesAndRunFlags) {
+  ASSERT_TRUE(krill({"volume", "create", "data"}).ok());
+  EXPECT_EQ(krill({"volume", "ls", "-q"}).out, "data\n");
+  auto inspected = krill({"volume", "inspect", "--format", "{{.Name}}", "data"});
+  EXPECT_EQ(inspected.out, "data\n") << inspected.describe();
+  auto wrote = krill({"run", "--rm", "-v", "data:/data", "-e", "WHO=user", "-w", "/data",
+                      "--hostname", "boxhost", "--add-host", "db.local:10.1.2.3", "--read-only",
+                      "--tmpfs", "/scratch", kImage, "sh", "-c",
+                      "echo $WHO > f && hostname && grep db.local /etc/hosts | cut -f1 && "
+                      "touch /scratch/ok && ! touch /rootfs-is-ro 2>/dev/null && echo ro"});
+  EXPECT_TRUE(wrote.ok()) << wrote.describe();
+  EXPECT_EQ(wrote.out, "boxhost\n10.1.2.3\nro\n") << wrote.describe();
+  auto read = krill({"run", "--rm", "--entrypoint", "cat", "-v", "data:/data", kImage, "/data/f"});
+  EXPECT_EQ(read.out, "user\n") << read.describe();
+  auto in_use = krill({"volume", "rm", "nosuch"});
+  EXPECT_NE(in_use.exit_code, 0) << in_use.describe();
+  ASSERT_TRUE(krill({"volume", "rm", "data"}).ok());
+  ASSERT_TRUE(krill({"volume", "create", "unused"}).ok());
+  auto pruned = krill({"volume", "prune", "-f"});
+  EXPECT_TRUE(pruned.ok()) << pruned.describe();
+  EXPECT_EQ(krill({"volume", "ls", "-q"}).out, "");
+  EXPECT_EQ(all_ids(), "");
+}
+
+// pause needs the freezer, which an unprivileged user cannot write without a delegated cgroup:
+// a clear error, and the container keeps running (podman's behaviour on cgroup v1 rootless).
+TEST_F(EngineRootless, PauseWithoutDelegationFailsClearly) {
+  ASSERT_TRUE(krill({"run", "-d", "--name", "p", kImage, "sleep", "300"}).ok());
+  auto paused = krill({"pause", "p"});
+  if (paused.ok()) {  // a host that delegates the freezer to the user
+    EXPECT_EQ(krill({"inspect", "--format", "{{.State.Status}}", "p"}).out, "paused\n");
+    EXPECT_TRUE(krill({"unpause", "p"}).ok());
+  } else {
+    EXPECT_EQ(paused.exit_code, 125) << paused.describe();
+    EXPECT_FALSE(paused.err.empty());
+  }
+  EXPECT_EQ(krill({"inspect", "--format", "{{.State.Status}}", "p"}).out, "running\n");
+  ASSERT_TRUE(krill({"rm", "-f", "p"}).ok());
+  EXPECT_EQ(all_ids(), "");
 }
 
 TEST_F(EngineRootless, BadInputLeavesNothing) {

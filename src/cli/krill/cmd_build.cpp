@@ -214,6 +214,7 @@ Result<int> run_build(Context& ctx, const BuildFlags& o) {
   }
   options.runtime_path = o.runtime.empty() ? krill_executable_dir() + "/krill-runtime" : o.runtime;
   options.work_root = build_root + "/work";
+  options.runtime_root = ctx.run_root() + "/build-runtime";
   options.cache_root = build_root + "/cache";
   NullStream null_out;
   options.out = o.quiet ? &null_out : &ctx.out;

@@ -21,6 +21,8 @@ CLI::Option* multi(CLI::App* c, const std::string& name, std::vector<std::string
 }
 
 void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
+  // Its hundred options are a tenth of krill's start: not for a command the arguments do not name.
+  if (KrillCommandLine::is_stand_in(c)) return;
   // -h is --hostname here (docker's); help stays --help.
   c->set_help_flag("--help", "show help");
   if (is_run) {

@@ -78,6 +78,9 @@ class KrillCommandLine {
   // `--help` alone) get the full line, so the result of parse() is the same either way.
   explicit KrillCommandLine(const std::vector<std::string>& args);
   KrillCommandLine(const KrillCommandLine&) = delete;
+  // True for what add() returns for a command the arguments do not name: a nameless App that
+  // takes its options and is thrown away (helpers that add many options may skip it).
+  static bool is_stand_in(const CLI::App* command) { return command->get_name().empty(); }
   KrillCommandLine& operator=(const KrillCommandLine&) = delete;
 
   // Parses `args` (without the program name). Returns nullopt when a command was selected

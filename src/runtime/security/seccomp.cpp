@@ -1,7 +1,10 @@
 #include "runtime/security/seccomp.h"
 
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -15,6 +18,9 @@ namespace {
 
 constexpr uint32_t kMaxErrnoRet = 0xffff;  // SECCOMP_RET_DATA
 constexpr uint32_t kSyscallMaxArgs = 6;
+// seccomp(2) flags newer than some kernel headers (Linux 5.19 and 6.0).
+constexpr unsigned int kFilterFlagTsyncEsrch = 1U << 4;
+constexpr unsigned int kFilterFlagWaitKillableRecv = 1U << 5;
 
 // libseccomp negative return codes as errors.
 std::unexpected<Error> fail_rc(std::string_view what, int rc) { return fail_errno(what, -rc); }
@@ -309,6 +315,37 @@ Result<std::vector<uint8_t>> export_seccomp_bpf(const oci::Seccomp& config) {
     program.insert(program.end(), buffer, buffer + n);
   }
   return program;
+}
+
+Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp& config) {
+  CompiledSeccomp compiled;
+  compiled.program = KRILL_TRY(export_seccomp_bpf(config));
+  compiled.uses_notify = seccomp_uses_notify(config);
+  for (const auto& flag : config.flags) {
+    if (flag == kFlagTsync) compiled.flags |= SECCOMP_FILTER_FLAG_TSYNC;
+    if (flag == kFlagLog) compiled.flags |= SECCOMP_FILTER_FLAG_LOG;
+    if (flag == kFlagSpecAllow) compiled.flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    if (flag == kFlagWaitKillableRecv) compiled.flags |= kFilterFlagWaitKillableRecv;
+  }
+  if (compiled.uses_notify) {
+    compiled.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    // With TSYNC the kernel would otherwise return a thread id instead of the listener.
+    if (compiled.flags & SECCOMP_FILTER_FLAG_TSYNC) compiled.flags |= kFilterFlagTsyncEsrch;
+  }
+  return compiled;
+}
+
+Result<UniqueFd> load_compiled_seccomp(const CompiledSeccomp& filter) {
+  if (filter.program.empty() || filter.program.size() % sizeof(sock_filter) != 0)
+    return fail("load seccomp filter: the compiled program is malformed");
+  sock_fprog prog{};
+  prog.len = static_cast<unsigned short>(filter.program.size() / sizeof(sock_filter));
+  prog.filter = reinterpret_cast<sock_filter*>(const_cast<uint8_t*>(filter.program.data()));
+  const long rc = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.flags, &prog);
+  if (rc < 0) return fail_errno("load seccomp filter");
+  if (!filter.uses_notify) return UniqueFd();
+  // The listener, close-on-exec as the kernel makes it; the caller owns it now.
+  return UniqueFd(static_cast<int>(rc));
 }
 
 Result<UniqueFd> apply_seccomp(const oci::Seccomp& config) {
