@@ -1,7 +1,5 @@
 // Contained tar extraction for build contexts and ADD: unlike an OCI layer, ".wh." names are
 // plain files and ownership is the caller's choice.
-#include <archive.h>
-#include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -13,6 +11,8 @@
 
 #include "build/file_copy_internal.h"
 #include "image/layer_extract.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::build::detail {
 namespace {

@@ -1,6 +1,4 @@
 // extract_tar of tar_tree.h: a tar stream into a directory of a path root.
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +10,8 @@
 
 #include "engine/tar_tree.h"
 #include "image/layer_extract.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::engine {
 namespace {

@@ -1,6 +1,4 @@
 // TarWriter and the path roots of tar_tree.h.
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -15,6 +13,8 @@
 #include <vector>
 
 #include "engine/tar_tree.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::engine {
 

@@ -1,7 +1,5 @@
 #include "image/layer_compression.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -11,6 +9,8 @@
 #include <vector>
 
 #include "image/digest.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::image {
 namespace {

@@ -1,7 +1,5 @@
 #include "image/layer_diff.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -19,6 +17,8 @@
 #include "base/unique_fd.h"
 #include "image/digest.h"
 #include "image/whiteout.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::image {
 namespace {

@@ -1,7 +1,5 @@
 #include "image/layer_extract.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -17,6 +15,8 @@
 
 #include "base/unique_fd.h"
 #include "image/whiteout.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::image {
 namespace {

@@ -1,7 +1,5 @@
 #include "transport/tar_stream.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +13,8 @@
 #include <vector>
 
 #include "base/unique_fd.h"
+// Last: its macros route the libarchive calls of this file (see the header).
+#include "image/archive_library.h"
 
 namespace krill::transport {
 namespace {
