@@ -198,13 +198,20 @@ rows = [
     ("krill: DB, image, snapshot (rootfs), spec until it forks the monitor", first_own[1], fork_mon),
     ("monitor spawn: fork, exec krill-monitor, until the runtime's exec", fork_mon, create[1]),
     ("runtime create (exec to exit)", create[1], exited(create[0])),
+] + ([
     ("create done → runtime start exec (monitor reports, krill records)", exited(create[0]), start[1]),
     ("runtime start until the container's exec", start[1], ctr[1]),
+] if start else [
+    # krill's built-in runtime starts the container in the krill process (no exec).
+    ("create done → the container's exec (monitor reports, krill records, starts it in-process)",
+     exited(create[0]), ctr[1]),
+]) + [
     ("container runs `true`", ctr[1], ctr_exit),
     ("monitor reaps it (wait4)", ctr_exit, reap[1] if reap else None),
     ("krill run notices the exit (reads exit.json)", ctr_exit, noticed[1] if noticed else None),
     ("krill run removes the container (umount, files, DB) and exits", noticed[1] if noticed else None, end),
-    ("concurrently, monitor: runtime delete (exec to exit)", *span(delete)),
+    # Not there when `krill run --rm` cleans up alone (the built-in runtime's delete in-process).
+    ("runtime delete, exec to exit (the monitor's; krill run's own for --rm)", *span(delete)),
     ("concurrently, monitor: exit command (krill re-run) exec to exit", *span(exitcmd)),
 ]
 print("| phase | from (ms) | duration (ms) |")

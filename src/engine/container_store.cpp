@@ -457,8 +457,12 @@ Result<ContainerRecord> ContainerStore::find(const std::string& name_or_id) cons
 Result<std::vector<ContainerRecord>> ContainerStore::list() const {
   std::string sql =
       std::string("SELECT ") + kContainerColumns + " FROM containers ORDER BY created_ns, seq";
-  auto s = KRILL_TRY(Statement::prepare(*db_, sql.c_str()));
+  // Room for all of them first: a growing vector copies its records (their move may throw).
+  auto count = KRILL_TRY(Statement::prepare(*db_, "SELECT COUNT(*) FROM containers"));
   std::vector<ContainerRecord> records;
+  if (KRILL_TRY(count.step("count containers")))
+    records.reserve(static_cast<size_t>(count.integer(0)));
+  auto s = KRILL_TRY(Statement::prepare(*db_, sql.c_str()));
   while (KRILL_TRY(s.step("list containers"))) records.push_back(KRILL_TRY(record_from_row(s)));
   return records;
 }
