@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/krill/cmd_container_fs.h"
@@ -74,9 +75,19 @@ std::vector<std::string> command_words(const std::vector<std::string>& args) {
 KrillCommandLine::KrillCommandLine() { build({}); }
 
 KrillCommandLine::KrillCommandLine(const std::vector<std::string>& args) {
-  build(command_words(args));
+  auto words = command_words(args);
+  const bool help = std::find_if(args.begin(), args.end(), [](const std::string& a) {
+                      return a == "-h" || a == "--help";
+                    }) != args.end();
+  if (words.empty() && !help) {
+    // No command (--version, a global flag alone, nothing): every command by name only ("" names
+    // none). The help lists their aliases too, so it gets the full line.
+    build({""});
+    return;
+  }
+  build(std::move(words));
   // An alias, a typo or a group alone: nothing matched; the full line decides.
-  if (!command_words_.empty() && !registered_wanted_) build({});
+  if (!registered_wanted_) build({});
 }
 
 bool KrillCommandLine::registers_fully(const CLI::App& parent, const std::string& name) const {
