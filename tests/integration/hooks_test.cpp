@@ -12,7 +12,11 @@
 namespace krill::it {
 namespace {
 
-std::string host_probe() { return std::filesystem::absolute(probe_binary()).string(); }
+// The probe as a hook: the copy the test user can run when the runtime runs rootless.
+std::string host_probe() {
+  if (rootless_mode()) return rootless_probe_binary();
+  return std::filesystem::absolute(probe_binary()).string();
+}
 
 json hook(const std::string& path, const std::string& log, const std::string& name) {
   return {{"path", path}, {"args", {"probe", "hook", log, name}}, {"env", {"KIT_HOOK=" + name}}};

@@ -24,6 +24,7 @@ struct RootlessState {
   UserIds ids;
   std::vector<std::string> prefix;
   std::string runtime;
+  std::string probe;
 };
 
 std::mutex g_mutex;
@@ -79,6 +80,12 @@ std::unique_ptr<RootlessState> set_up() {
     state->error = "copy " + runtime_binary() + ": " + ec.message();
     return state;
   }
+  state->probe = home + "/bin/krill-probe";
+  std::filesystem::copy_file(probe_binary(), state->probe, ec);
+  if (ec) {
+    state->error = "copy " + probe_binary() + ": " + ec.message();
+    return state;
+  }
   hand_over(home, state->ids);
   state->prefix = user.as_user(home, TestUser::Environment::kKeep);
   return state;
@@ -107,6 +114,8 @@ const UserIds& rootless_ids() { return state().ids; }
 const std::vector<std::string>& rootless_command_prefix() { return state().prefix; }
 
 const std::string& rootless_runtime_binary() { return state().runtime; }
+
+const std::string& rootless_probe_binary() { return state().probe; }
 
 void hand_over_to_test_user(const std::string& path) { hand_over(path, rootless_ids()); }
 

@@ -26,6 +26,9 @@ const UserIds& rootless_ids();
 const std::vector<std::string>& rootless_command_prefix();
 // Path of the runtime binary as the test user runs it (a copy the user can reach).
 const std::string& rootless_runtime_binary();
+// The probe copied next to it, for hooks the runtime runs as the user (the build tree may sit
+// in a directory the user cannot enter, such as one made by mktemp -d).
+const std::string& rootless_probe_binary();
 // Gives the test user the files and directories below `path` (and `path`) that root owns, not
 // crossing mounts: what root made for a test is the user's in rootless mode.
 void hand_over_to_test_user(const std::string& path);
