@@ -59,18 +59,18 @@ class ImageConfigs {
   std::map<std::string, image::ContainerConfig> cache_;
 };
 
-// What `ps` shows of a container besides its record: the command, the health and the ports.
-// (paths_for's other fields cost a networks-store lookup and string building per container,
-// a fifth of `ps -a` with 1000 containers.)
+// What `ps` shows of a container besides its record: the command, the healthcheck and its
+// health, the ports; paths_for adds the rest for inspect. (The rest costs a networks-store lookup
+// and string building per container, a fifth of `ps -a` with 1000 containers.)
 ContainerPaths ps_paths_for(engine::Engine& engine, const engine::ContainerRecord& r,
                             ImageConfigs& images) {
   ContainerPaths p;
   const image::ContainerConfig& image_config = images.get(r.config.image_id);
   auto args = engine::container_args(r.config, image_config);
   if (args) p.args = *args;
+  p.healthcheck = engine::merged_healthcheck(r.config, image_config.healthcheck);
   // A container without a healthcheck has no health state to read.
-  if (engine::merged_healthcheck(r.config, image_config.healthcheck))
-    p.health = engine::container_health(engine, r);
+  if (p.healthcheck) p.health = engine::container_health(engine, r);
   if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
     p.network = engine.network_state(r).value_or(std::nullopt);
   return p;
@@ -78,7 +78,7 @@ ContainerPaths ps_paths_for(engine::Engine& engine, const engine::ContainerRecor
 
 ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& r,
                          ImageConfigs& images) {
-  ContainerPaths p;
+  ContainerPaths p = ps_paths_for(engine, r, images);
   p.log_path = r.config.log_driver == "none" ? "" : engine.log_path(r);
   p.snapshot_dir = engine.snapshot_dir(r.id);
   p.driver = engine.options().storage_driver;
@@ -93,13 +93,6 @@ ContainerPaths paths_for(engine::Engine& engine, const engine::ContainerRecord& 
     else
       p.mount_sources.push_back(m.source);
   }
-  const image::ContainerConfig& image_config = images.get(r.config.image_id);
-  auto args = engine::container_args(r.config, image_config);
-  if (args) p.args = *args;
-  p.healthcheck = engine::merged_healthcheck(r.config, image_config.healthcheck);
-  p.health = engine::container_health(engine, r);
-  if (r.status == engine::ContainerStatus::kRunning || r.status == engine::ContainerStatus::kPaused)
-    p.network = engine.network_state(r).value_or(std::nullopt);
   if (r.config.network.empty() && r.config.networks.empty()) {
     auto store = engine.networks();
     if (store) p.default_network = (*store)->defaults().default_network;

@@ -297,13 +297,17 @@ Result<BuiltFilter> build_filter(const oci::Seccomp& config) {
 }  // namespace
 
 Result<std::vector<uint8_t>> export_seccomp_bpf(const oci::Seccomp& config) {
+  return KRILL_TRY(compile_seccomp(config)).program;
+}
+
+Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp& config) {
   BuiltFilter filter = KRILL_TRY(build_filter(config));
   UniqueFd memfd(memfd_create("krill-seccomp-bpf", MFD_CLOEXEC));
   if (!memfd) return fail_errno("create memfd for the seccomp BPF program");
   int rc = seccomp_export_bpf(filter.ctx.get(), memfd.get());
   if (rc < 0) return fail_rc("export seccomp BPF program", rc);
   if (lseek(memfd.get(), 0, SEEK_SET) < 0) return fail_errno("rewind seccomp BPF memfd");
-  std::vector<uint8_t> program;
+  CompiledSeccomp compiled;
   uint8_t buffer[4096];
   for (;;) {
     ssize_t n = read(memfd.get(), buffer, sizeof buffer);
@@ -312,15 +316,10 @@ Result<std::vector<uint8_t>> export_seccomp_bpf(const oci::Seccomp& config) {
       return fail_errno("read seccomp BPF program");
     }
     if (n == 0) break;
-    program.insert(program.end(), buffer, buffer + n);
+    compiled.program.insert(compiled.program.end(), buffer, buffer + n);
   }
-  return program;
-}
-
-Result<CompiledSeccomp> compile_seccomp(const oci::Seccomp& config) {
-  CompiledSeccomp compiled;
-  compiled.program = KRILL_TRY(export_seccomp_bpf(config));
-  compiled.uses_notify = seccomp_uses_notify(config);
+  // The flags libseccomp's own load would pass to seccomp(2).
+  compiled.uses_notify = filter.uses_notify;
   for (const auto& flag : config.flags) {
     if (flag == kFlagTsync) compiled.flags |= SECCOMP_FILTER_FLAG_TSYNC;
     if (flag == kFlagLog) compiled.flags |= SECCOMP_FILTER_FLAG_LOG;
@@ -348,15 +347,9 @@ Result<UniqueFd> load_compiled_seccomp(const CompiledSeccomp& filter) {
   return UniqueFd(static_cast<int>(rc));
 }
 
+// The same path as the runtime's: compiled, then loaded with seccomp(2).
 Result<UniqueFd> apply_seccomp(const oci::Seccomp& config) {
-  BuiltFilter filter = KRILL_TRY(build_filter(config));
-  int rc = seccomp_load(filter.ctx.get());
-  if (rc < 0) return fail_rc("load seccomp filter", rc);
-  if (!filter.uses_notify) return UniqueFd();
-  int fd = seccomp_notify_fd(filter.ctx.get());
-  if (fd < 0) return fail_rc("get the seccomp notify listener fd", fd);
-  // The kernel creates the listener close-on-exec; the caller owns it now.
-  return UniqueFd(fd);
+  return load_compiled_seccomp(KRILL_TRY(compile_seccomp(config)));
 }
 
 bool seccomp_uses_notify(const oci::Seccomp& config) {
