@@ -4,9 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # ccache can reuse objects built with precompiled headers only with these.
 export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
-# Checkouts side by side (git worktrees) share one cache: paths are hashed relative to the
-# directory that holds them.
-export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(cd .. && pwd)}"
-export CCACHE_NOHASHDIR=1
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)"
