@@ -154,7 +154,7 @@ struct ContainerConfig {
   std::vector<NetworkRequest> networks;
   std::vector<PublishedPort> ports;
   bool publish_all = false;  // -P: every EXPOSEd port of the image on a free host port
-  std::string userns;        // "" | "host" | "keep-id" | "auto"
+  std::string userns;        // "" | "host" (the only mode so far)
   int stop_signal = 0;       // 0 = the image's StopSignal or SIGTERM
   int stop_timeout = -1;     // seconds; -1 = default 10
   RestartPolicy restart;

@@ -15,6 +15,11 @@ enum class ContainerStatus { kCreated, kRunning, kPaused, kStopping, kExited, kR
 
 // "created", "running", "paused", "stopping", "exited", "removing" (Docker's words).
 const char* status_name(ContainerStatus status);
+// Running, paused or stopping: the container has processes (and a monitor) that may still run.
+constexpr bool is_live(ContainerStatus status) {
+  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
+         status == ContainerStatus::kStopping;
+}
 Result<ContainerStatus> parse_status(std::string_view name);
 
 struct ContainerRecord {

@@ -112,6 +112,13 @@ int exit_status_for_start_error(const Error& error) {
   return 125;
 }
 
+int Engine::start_error_status(const std::string& name_or_id, const Error& error) {
+  auto record = store_->find(name_or_id);
+  if (record && record->error == error.message() && record->exit_code >= 125)
+    return record->exit_code;
+  return exit_status_for_start_error(error);
+}
+
 Result<image::ContainerConfig> image_container_config(image::ImageStore& images,
                                                       const std::string& image_id) {
   if (image_id.empty()) return image::ContainerConfig{};

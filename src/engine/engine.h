@@ -71,6 +71,9 @@ struct StartRequest {
   // Runs once the container is running (the runtime's start succeeded), e.g. to install the
   // signal proxy.
   std::function<void(const ContainerRecord&)> on_running;
+  // What the container gets less of than it asked for (a limit the host cannot enforce, an
+  // option ignored), before it starts: the CLI prints these as podman's warnings.
+  std::function<void(const std::string&)> on_warning;
 };
 
 struct StartOutcome {
@@ -150,6 +153,10 @@ class Engine {
   // On any failure nothing is left behind.
   Result<ContainerRecord> create(ContainerConfig config, const std::string& name);
   Result<StartOutcome> start(const std::string& name_or_id, const StartRequest& request = {});
+  // The exit status of a start that failed with `error`: the one start recorded with the error
+  // (125 for the engine's own failures, such as a seccomp profile that is missing; 126/127 when
+  // the runtime could not invoke the command), or what the message says when nothing is recorded.
+  int start_error_status(const std::string& name_or_id, const Error& error);
   // Stop signal, `timeout_seconds` (nullopt: the container's --stop-timeout, else 10), SIGKILL.
   Result<ContainerRecord> stop(const std::string& name_or_id,
                                std::optional<int> timeout_seconds = std::nullopt);

@@ -32,11 +32,6 @@ using nlohmann::json;
 
 namespace {
 
-bool is_live(const ContainerRecord& r) {
-  return r.status == ContainerStatus::kRunning || r.status == ContainerStatus::kPaused ||
-         r.status == ContainerStatus::kStopping;
-}
-
 bool is_whiteout(const std::string& path, const struct stat& st) {
   if (S_ISCHR(st.st_mode) && major(st.st_rdev) == 0 && minor(st.st_rdev) == 0) return true;
   if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
@@ -147,10 +142,10 @@ Result<void> Engine::with_rootfs(
   auto record = KRILL_TRY(find(name_or_id));
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
   std::string rootfs = snapshot.rootfs_dir();
-  if (is_live(record) || snapshot.driver() == "vfs") return fn(record, rootfs);
+  if (is_live(record.status) || snapshot.driver() == "vfs") return fn(record, rootfs);
   auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, record.id));
   record = KRILL_TRY(store_->find(record.id));  // not find(): reconcile takes the lock
-  if (is_live(record) || is_mount_point(rootfs)) return fn(record, rootfs);
+  if (is_live(record.status) || is_mount_point(rootfs)) return fn(record, rootfs);
   auto mounted = KRILL_TRY(snapshot.mount());
   auto result = fn(record, rootfs);
   auto unmounted = mounted.unmount();
@@ -206,7 +201,7 @@ Result<void> Engine::with_container_path(
         fn) {
   auto record = KRILL_TRY(find(name_or_id));
   const std::string path = clean_path(container_path);
-  if (!is_live(record)) {
+  if (!is_live(record.status)) {
     // The innermost volume or bind mount that holds the path (tmpfs is gone with the run).
     const MountRequest* holder = nullptr;
     std::string inside;
@@ -260,7 +255,7 @@ Result<void> Engine::unmount(const std::string& name_or_id) {
   auto lock = KRILL_TRY(ContainerLock::acquire(options_.store_root, found.id));
   // Checked under the lock: a start cannot slip in between.
   auto record = KRILL_TRY(reconcile_locked(KRILL_TRY(store_->find(found.id))));
-  if (is_live(record))
+  if (is_live(record.status))
     return fail("container " + record.id + " is running: stop it before unmounting");
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(record.id)));
   if (snapshot.driver() == "vfs") return {};
@@ -367,7 +362,7 @@ Result<image::ImageRecord> Engine::commit(const std::string& name_or_id,
 
 Result<std::string> Engine::stats_json(const std::string& name_or_id) {
   auto record = KRILL_TRY(find(name_or_id));
-  if (!is_live(record)) return fail("container " + name_or_id + " is not running");
+  if (!is_live(record.status)) return fail("container " + name_or_id + " is not running");
   auto output = KRILL_TRY(run_runtime(record.config, {"events", "--stats", record.id}));
   if (output.exit_code != 0) return fail("stats " + name_or_id + ": " + runtime_error_text(output));
   return output.out;

@@ -18,11 +18,6 @@
 namespace krill::engine {
 namespace {
 
-bool is_live(ContainerStatus status) {
-  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
-         status == ContainerStatus::kStopping;
-}
-
 // Starts argv (argv[0] a path) in a session of its own with no stdio and does not wait for it:
 // it must outlive this process, which the monitor kills when the container exits.
 Result<void> spawn_detached(const std::vector<std::string>& argv) {

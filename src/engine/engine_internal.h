@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/program_path.h"
 #include "base/unique_fd.h"
@@ -45,8 +46,6 @@ Result<int> run_inherited(const std::vector<std::string>& argv, std::string* std
 // The last meaningful line of a runtime's stderr (runc prints logrus lines, krill-runtime
 // "Error: ..."), for error messages.
 std::string runtime_error_text(const RuntimeOutput& output);
-
-int64_t now_ns();
 
 // True when `path` is a mount point (listed in /proc/self/mountinfo).
 bool is_mount_point(const std::string& path);

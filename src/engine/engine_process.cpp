@@ -193,12 +193,6 @@ std::string runtime_error_text(const RuntimeOutput& output) {
   return line;
 }
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 bool is_mount_point(const std::string& path) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;

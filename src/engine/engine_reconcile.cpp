@@ -11,11 +11,6 @@
 namespace krill::engine {
 namespace {
 
-bool is_live(ContainerStatus status) {
-  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
-         status == ContainerStatus::kStopping;
-}
-
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
 // What the world says about a live container whose database record may be stale: nullopt while

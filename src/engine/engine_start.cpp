@@ -12,6 +12,7 @@
 
 #include "base/file_io.h"
 #include "base/process_stat.h"
+#include "base/tree_chown.h"
 #include "engine/engine_health.h"
 #include "engine/engine_internal.h"
 #include "engine/spec_builder.h"
@@ -27,6 +28,24 @@ std::string not_found_suffix(const std::string& message) {
   if (code == 127) return ": OCI runtime attempted to invoke a command that was not found";
   if (code == 126) return ": OCI permission denied";
   return "";
+}
+
+// podman's :U: the source of each such bind mount or volume is given, recursively, to the
+// container's user (its ids as this process sees them: rootless krill runs in the user's
+// namespace) before every start.
+Result<void> chown_requested_sources(const std::vector<MountRequest>& requests,
+                                     const oci::Spec& spec) {
+  if (!spec.process) return {};
+  for (const auto& request : requests) {
+    if (!request.chown || request.type == "tmpfs") continue;
+    for (const auto& mount : spec.mounts) {
+      if (mount.destination != request.destination || mount.source.empty()) continue;
+      if (auto given = chown_tree(mount.source, spec.process->user.uid, spec.process->user.gid);
+          !given)
+        return std::unexpected(std::move(given.error()).context(request.destination + ":U"));
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -143,6 +162,10 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   inputs.network_peer_hosts = network_setup->peer_hosts;
   auto built = build_spec(inputs);
   if (!built) return fail_start(built.error(), 125);
+  if (request.on_warning)
+    for (const auto& warning : built->warnings) request.on_warning(warning);
+  if (auto given = chown_requested_sources(record.config.mounts, built->spec); !given)
+    return fail_start(given.error(), 125);
   std::string bundle = userdata_dir(id);
   // Made again on every start (from the record, which is in the database): no fsync.
   if (auto written = write_file_atomic(bundle + "/config.json", oci::spec_to_json(built->spec),

@@ -11,11 +11,6 @@
 namespace krill::engine {
 namespace {
 
-bool is_live(ContainerStatus status) {
-  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
-         status == ContainerStatus::kStopping;
-}
-
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
 std::string improper(const ContainerRecord& record, const std::string& what) {

@@ -7,11 +7,6 @@
 namespace krill::engine {
 namespace {
 
-bool is_live(ContainerStatus status) {
-  return status == ContainerStatus::kRunning || status == ContainerStatus::kPaused ||
-         status == ContainerStatus::kStopping;
-}
-
 // What the wait has seen so far.
 struct Progress {
   int64_t finished_ns_at_start = 0;

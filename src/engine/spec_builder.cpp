@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,7 +45,27 @@ struct SecurityOptions {
   bool no_new_privileges = false;
   std::string apparmor_profile;
   bool unconfined_system_paths = false;
+  std::vector<std::string> mask;    // podman's mask=P1:P2: masked as well
+  std::vector<std::string> unmask;  // unmask=P1:P2 or ALL: neither masked nor read-only
 };
+
+// "P1:P2" as absolute paths (podman's mask= and unmask= values); ALL is allowed for unmask.
+Result<std::vector<std::string>> colon_separated_paths(const std::string& option,
+                                                       const std::string& value, bool allow_all) {
+  std::vector<std::string> paths;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t colon = value.find(':', start);
+    std::string path = value.substr(start, colon == std::string::npos ? colon : colon - start);
+    if (!(allow_all && path == "ALL") && (path.empty() || path.front() != '/'))
+      return fail("--security-opt " + option + ": \"" + path + "\" is not an absolute path" +
+                  (allow_all ? " (or ALL)" : ""));
+    paths.push_back(std::move(path));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return paths;
+}
 
 Result<SecurityOptions> parse_security_options(const std::vector<std::string>& options,
                                                std::vector<std::string>& warnings) {
@@ -89,6 +110,10 @@ Result<SecurityOptions> parse_security_options(const std::vector<std::string>& o
       } else {
         warnings.push_back("apparmor profile " + value + " ignored: AppArmor is not enabled");
       }
+    } else if (key == "mask" || key == "unmask") {
+      auto paths = KRILL_TRY(colon_separated_paths(option, value, key == "unmask"));
+      auto& into = key == "mask" ? parsed.mask : parsed.unmask;
+      into.insert(into.end(), paths.begin(), paths.end());
     } else if (key == "systempaths") {
       if (value != "unconfined") return invalid("only systempaths=unconfined is supported");
       parsed.unconfined_system_paths = true;
@@ -303,6 +328,14 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
                        "/sys/firmware",
                        "/sys/devices/virtual/powercap"};
     lx.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
+  }
+  for (const auto& path : security.mask)
+    if (std::find(lx.masked_paths.begin(), lx.masked_paths.end(), path) == lx.masked_paths.end())
+      lx.masked_paths.push_back(path);
+  for (const auto& path : security.unmask) {
+    auto unmasked = [&](const std::string& p) { return path == "ALL" || p == path; };
+    std::erase_if(lx.masked_paths, unmasked);
+    std::erase_if(lx.readonly_paths, unmasked);
   }
 
   oci::Resources resources = KRILL_TRY(container_resources(config.resources, built.warnings));

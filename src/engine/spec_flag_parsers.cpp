@@ -6,13 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/quoted.h"
 #include "engine/spec_builder.h"
 
 namespace krill::engine {
 
 namespace {
-
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -108,7 +107,7 @@ constexpr int kRtMax = 64;
 
 Result<int64_t> parse_byte_size(std::string_view text) {
   auto invalid = [&](std::string_view why) -> Result<int64_t> {
-    return fail("invalid size " + quoted(text) + ": " + std::string(why));
+    return fail("invalid size " + quote(text) + ": " + std::string(why));
   };
   std::string_view rest = text;
   while (!rest.empty() && rest.back() == ' ') rest.remove_suffix(1);
@@ -134,7 +133,7 @@ Result<int64_t> parse_byte_size(std::string_view text) {
     prefix.remove_suffix(1);
   if (prefix.empty() || prefix == "b") {
     multiplier = 1;
-    if (unit == "ib") return invalid("unknown unit " + quoted(unit));
+    if (unit == "ib") return invalid("unknown unit " + quote(unit));
   } else if (prefix == "k") {
     multiplier = 1ull << 10;
   } else if (prefix == "m") {
@@ -146,7 +145,7 @@ Result<int64_t> parse_byte_size(std::string_view text) {
   } else if (prefix == "p") {
     multiplier = 1ull << 50;
   } else {
-    return invalid("unknown unit " + quoted(unit));
+    return invalid("unknown unit " + quote(unit));
   }
   uint64_t bytes = 0;
   if (!scale_decimal(whole, fraction, multiplier, bytes) ||
@@ -157,7 +156,7 @@ Result<int64_t> parse_byte_size(std::string_view text) {
 
 Result<int64_t> parse_cpus(std::string_view text) {
   auto invalid = [&](std::string_view why) -> Result<int64_t> {
-    return fail("invalid --cpus value " + quoted(text) + ": " + std::string(why));
+    return fail("invalid --cpus value " + quote(text) + ": " + std::string(why));
   };
   if (text.empty()) return invalid("empty");
   if (text.front() == '-') return invalid("must not be negative");
@@ -187,7 +186,7 @@ Result<UlimitRequest> parse_ulimit(std::string_view text) {
   request.name = to_lower(text.substr(0, eq));
   bool known = false;
   for (auto name : kNames) known = known || name == request.name;
-  if (!known) return invalid("invalid ulimit type " + quoted(request.name));
+  if (!known) return invalid("invalid ulimit type " + quote(request.name));
   std::string_view values = text.substr(eq + 1);
   size_t colon = values.find(':');
   std::string_view soft_text = values.substr(0, colon);
@@ -233,7 +232,7 @@ Result<DeviceRequest> parse_device(std::string_view text) {
   DeviceRequest device;
   switch (parts.size()) {
     case 3:
-      if (!valid_mode(parts[2])) return invalid("invalid device mode " + quoted(parts[2]));
+      if (!valid_mode(parts[2])) return invalid("invalid device mode " + quote(parts[2]));
       device.permissions = std::string(parts[2]);
       device.container_path = std::string(parts[1]);
       break;
@@ -266,25 +265,25 @@ Result<RestartPolicy> parse_restart(std::string_view text) {
   if (policy.name.empty()) policy.name = "no";
   if (policy.name != "no" && policy.name != "always" && policy.name != "on-failure" &&
       policy.name != "unless-stopped")
-    return invalid("invalid restart policy " + quoted(policy.name) +
+    return invalid("invalid restart policy " + quote(policy.name) +
                    " (no, always, on-failure[:max-retries], unless-stopped)");
   if (colon == std::string_view::npos) return policy;
   std::string_view count = text.substr(colon + 1);
   if (policy.name != "on-failure")
     return invalid("a maximum retry count cannot be used with restart policy " +
-                   quoted(policy.name));
+                   quote(policy.name));
   if (!count.empty() && count.front() == '-')
     return invalid("the maximum retry count cannot be negative");
   uint64_t retries = 0;
   if (!parse_u64(count, retries) ||
       retries > static_cast<uint64_t>(std::numeric_limits<int>::max()))
-    return invalid("the maximum retry count " + quoted(count) + " is not a number");
+    return invalid("the maximum retry count " + quote(count) + " is not a number");
   policy.max_retries = static_cast<int>(retries);
   return policy;
 }
 
 Result<int> parse_signal(std::string_view text) {
-  auto invalid = [&]() -> Result<int> { return fail("invalid signal " + quoted(text)); };
+  auto invalid = [&]() -> Result<int> { return fail("invalid signal " + quote(text)); };
   if (text.empty()) return invalid();
   uint64_t number = 0;
   if (all_digits(text)) {

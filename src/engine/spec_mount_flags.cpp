@@ -5,13 +5,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/quoted.h"
 #include "engine/spec_builder.h"
 
 namespace krill::engine {
 
 namespace {
-
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> parts;
@@ -96,7 +95,7 @@ Result<MountRequest> parse_volume_flag(std::string_view text) {
     if (parts.size() == 3) options = parts[2];
   }
   if (destination.empty() || destination.front() != '/')
-    return invalid("the destination " + quoted(destination) + " is not an absolute path");
+    return invalid("the destination " + quote(destination) + " is not an absolute path");
   if (destination == "/") return invalid("the destination can't be '/'");
   if (parts.size() > 1 && source.empty()) return invalid("empty source");
   mount.destination = std::string(destination);
@@ -107,7 +106,7 @@ Result<MountRequest> parse_volume_flag(std::string_view text) {
     mount.source = absolute_host_path(source);
   } else {
     if (!is_volume_name(source))
-      return invalid(quoted(source) +
+      return invalid(quote(source) +
                      " includes invalid characters for a local volume name, only "
                      "\"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed; to bind a host directory, use "
                      "an absolute path");
@@ -130,7 +129,7 @@ Result<MountRequest> parse_volume_flag(std::string_view text) {
     } else if (is_propagation(option)) {
       if (!mount.propagation.empty()) return invalid("more than one propagation mode");
       if (mount.type != "bind")
-        return invalid("propagation " + quoted(option) + " applies to bind mounts only");
+        return invalid("propagation " + quote(option) + " applies to bind mounts only");
       mount.propagation = std::string(option);
     } else if (option == "nocopy") {
       if (mount.type != "volume") return invalid("nocopy applies to volumes only");
@@ -138,7 +137,7 @@ Result<MountRequest> parse_volume_flag(std::string_view text) {
     } else if (option == "consistent" || option == "cached" || option == "delegated") {
       // Docker Desktop consistency hints: accepted and ignored on Linux, as Docker does.
     } else {
-      return invalid("invalid option " + quoted(option));
+      return invalid("invalid option " + quote(option));
     }
   }
   return mount;
@@ -165,7 +164,7 @@ Result<MountRequest> parse_mount_flag(std::string_view text) {
       if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     if (key == "type") {
       if (value != "bind" && value != "volume" && value != "tmpfs")
-        return invalid("unsupported mount type " + quoted(value) + " (bind, volume, tmpfs)");
+        return invalid("unsupported mount type " + quote(value) + " (bind, volume, tmpfs)");
       mount.type = std::string(value);
       have_type = true;
     } else if (key == "source" || key == "src") {
@@ -174,33 +173,33 @@ Result<MountRequest> parse_mount_flag(std::string_view text) {
       mount.destination = std::string(value);
     } else if (key == "readonly" || key == "ro") {
       if (!parse_bool_value(value, mount.read_only))
-        return invalid("invalid value for " + key + ": " + quoted(value));
+        return invalid("invalid value for " + key + ": " + quote(value));
     } else if (key == "rw") {
       bool rw = true;
-      if (!parse_bool_value(value, rw)) return invalid("invalid value for rw: " + quoted(value));
+      if (!parse_bool_value(value, rw)) return invalid("invalid value for rw: " + quote(value));
       mount.read_only = !rw;
     } else if (key == "bind-propagation") {
-      if (!is_propagation(value)) return invalid("invalid bind-propagation " + quoted(value));
+      if (!is_propagation(value)) return invalid("invalid bind-propagation " + quote(value));
       mount.propagation = std::string(value);
     } else if (key == "bind-nonrecursive") {
       if (!parse_bool_value(value, nonrecursive))
-        return invalid("invalid value for bind-nonrecursive: " + quoted(value));
+        return invalid("invalid value for bind-nonrecursive: " + quote(value));
     } else if (key == "relabel") {
       if (value != "shared" && value != "private")
-        return invalid("invalid relabel value " + quoted(value) + " (shared, private)");
+        return invalid("invalid relabel value " + quote(value) + " (shared, private)");
       mount.relabel = value == "shared" ? "z" : "Z";
     } else if (key == "z" || key == "Z") {
       mount.relabel = key;
     } else if (key == "u" || key == "chown") {
       if (!parse_bool_value(value, mount.chown))
-        return invalid("invalid value for " + key + ": " + quoted(value));
+        return invalid("invalid value for " + key + ": " + quote(value));
     } else if (key == "volume-nocopy") {
       bool nocopy = true;
       if (!parse_bool_value(value, nocopy))
-        return invalid("invalid value for volume-nocopy: " + quoted(value));
+        return invalid("invalid value for volume-nocopy: " + quote(value));
       if (nocopy) volume_options.push_back("nocopy");
     } else if (key == "volume-driver") {
-      if (value != "local") return invalid("unsupported volume driver " + quoted(value));
+      if (value != "local") return invalid("unsupported volume driver " + quote(value));
     } else if (key == "volume-label" || key == "volume-opt") {
       // Options for creating the volume: the local driver here takes none.
       return invalid(key + " is not supported by the local volume driver");
@@ -209,18 +208,18 @@ Result<MountRequest> parse_mount_flag(std::string_view text) {
       if (!size) return invalid("tmpfs-size: " + size.error().message());
       tmpfs_options.push_back("size=" + std::to_string(*size));
     } else if (key == "tmpfs-mode") {
-      if (!is_octal_mode(value)) return invalid("invalid tmpfs-mode " + quoted(value));
+      if (!is_octal_mode(value)) return invalid("invalid tmpfs-mode " + quote(value));
       tmpfs_options.push_back("mode=" + std::string(value));
     } else if (key == "consistency") {
       // Accepted and ignored on Linux, as Docker does.
     } else {
-      return invalid("unexpected key " + quoted(key) + (has_value ? "" : " in field"));
+      return invalid("unexpected key " + quote(key) + (has_value ? "" : " in field"));
     }
   }
   (void)have_type;
   if (mount.destination.empty()) return invalid("target is required");
   if (mount.destination.front() != '/')
-    return invalid("the target " + quoted(mount.destination) + " is not an absolute path");
+    return invalid("the target " + quote(mount.destination) + " is not an absolute path");
   if (mount.destination == "/") return invalid("the target can't be '/'");
   if (mount.type == "bind") {
     if (mount.source.empty()) return invalid("source is required when specifying a bind mount");
@@ -231,7 +230,7 @@ Result<MountRequest> parse_mount_flag(std::string_view text) {
   }
   if (mount.type == "volume") {
     if (!mount.source.empty() && !is_volume_name(mount.source))
-      return invalid(quoted(mount.source) + " is not a valid volume name");
+      return invalid(quote(mount.source) + " is not a valid volume name");
     mount.options.insert(mount.options.end(), volume_options.begin(), volume_options.end());
   } else if (!volume_options.empty()) {
     return invalid("volume options given for a " + mount.type + " mount");
@@ -254,7 +253,7 @@ Result<MountRequest> parse_tmpfs_flag(std::string_view text) {
   mount.type = "tmpfs";
   mount.destination = std::string(text.substr(0, colon));
   if (mount.destination.empty() || mount.destination.front() != '/')
-    return invalid("the destination " + quoted(mount.destination) + " is not an absolute path");
+    return invalid("the destination " + quote(mount.destination) + " is not an absolute path");
   if (mount.destination == "/") return invalid("the destination can't be '/'");
   if (colon == std::string_view::npos) return mount;
   for (std::string_view option : split(text.substr(colon + 1), ',')) {
@@ -267,7 +266,7 @@ Result<MountRequest> parse_tmpfs_flag(std::string_view text) {
       auto size = parse_byte_size(option.substr(5));
       if (!size) return invalid(size.error().message());
     } else if (option.starts_with("mode=")) {
-      if (!is_octal_mode(option.substr(5))) return invalid("invalid mode " + quoted(option));
+      if (!is_octal_mode(option.substr(5))) return invalid("invalid mode " + quote(option));
     } else if (option.find('=') == std::string_view::npos) {
       static constexpr std::string_view kFlags[] = {
           "exec",        "noexec",        "suid",        "nosuid",     "dev",      "nodev",
@@ -278,7 +277,7 @@ Result<MountRequest> parse_tmpfs_flag(std::string_view text) {
       };
       bool known = false;
       for (auto flag : kFlags) known = known || flag == option;
-      if (!known) return invalid("unknown option " + quoted(option));
+      if (!known) return invalid("unknown option " + quote(option));
       if (option == "U") {
         mount.chown = true;
         continue;
@@ -290,7 +289,7 @@ Result<MountRequest> parse_tmpfs_flag(std::string_view text) {
       if (option == "tmpcopyup" || option == "notmpcopyup") continue;  // podman's; no copy-up
     } else if (!option.starts_with("uid=") && !option.starts_with("gid=") &&
                !option.starts_with("nr_inodes=") && !option.starts_with("nr_blocks=")) {
-      return invalid("unknown option " + quoted(option));
+      return invalid("unknown option " + quote(option));
     }
     mount.options.push_back(std::string(option));
   }

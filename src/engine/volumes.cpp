@@ -1,4 +1,5 @@
 // Volumes of the "local" driver: directories under the store, rows in the engine database.
+#include "base/clock.h"
 #include "engine/volumes.h"
 
 #include <dirent.h>
@@ -27,12 +28,6 @@ std::unexpected<Error> fail_with(std::string message, int err) {
 
 std::unexpected<Error> no_such_volume(const std::string& name) {
   return fail_with("no volume with name \"" + name + "\" found: no such volume", ENOENT);
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool is_name_char(char c, bool first) {

@@ -1,4 +1,5 @@
 // Validation against the image-spec MUSTs and OCI <-> Docker conversion.
+#include "base/quoted.h"
 #include "image/manifest.h"
 
 #include <algorithm>
@@ -9,7 +10,6 @@ namespace {
 
 namespace mt = media_types;
 
-std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
 std::string child(std::string_view path, std::string_view key) {
   return path.empty() ? std::string(key) : std::string(path) + "." + std::string(key);
 }
@@ -90,17 +90,17 @@ bool is_manifest_like(std::string_view t) {
 Result<void> validate(const Descriptor& d, std::string_view path) {
   if (d.media_type.empty()) return fail_at(child(path, "mediaType"), "required");
   if (!valid_media_type(d.media_type))
-    return fail_at(child(path, "mediaType"), q(d.media_type) + " is not a valid media type");
+    return fail_at(child(path, "mediaType"), quote(d.media_type) + " is not a valid media type");
   if (d.digest.empty()) return fail_at(child(path, "digest"), "required");
   if (d.size < 0)
     return fail_at(child(path, "size"), "must not be negative, got " + std::to_string(d.size));
   for (size_t i = 0; i < d.urls.size(); ++i)
     if (d.urls[i].empty() || d.urls[i].find(':') == std::string::npos)
-      return fail_at(item(child(path, "urls"), i), q(d.urls[i]) + " is not a URL");
+      return fail_at(item(child(path, "urls"), i), quote(d.urls[i]) + " is not a URL");
   KRILL_CHECK(validate_annotations(d.annotations, path));
   if (d.platform) KRILL_CHECK(validate_platform(*d.platform, child(path, "platform")));
   if (!d.artifact_type.empty() && !valid_media_type(d.artifact_type))
-    return fail_at(child(path, "artifactType"), q(d.artifact_type) + " is not a valid media type");
+    return fail_at(child(path, "artifactType"), quote(d.artifact_type) + " is not a valid media type");
   if (d.data) {
     Result<std::string> bytes = base64_decode(*d.data);
     if (!bytes) return fail_at(child(path, "data"), bytes.error().message());
@@ -123,25 +123,25 @@ Result<void> validate(const ImageManifest& m) {
   if (m.schema_version != 2)
     return fail("schemaVersion: must be 2, got " + std::to_string(m.schema_version));
   if (!m.media_type.empty() && !mt::is_manifest(m.media_type))
-    return fail("mediaType: " + q(m.media_type) + " is not a manifest media type");
+    return fail("mediaType: " + quote(m.media_type) + " is not a manifest media type");
   KRILL_CHECK(validate(m.config, "config"));
   if (is_manifest_like(m.config.media_type))
-    return fail("config.mediaType: " + q(m.config.media_type) + " is not a config media type");
+    return fail("config.mediaType: " + quote(m.config.media_type) + " is not a config media type");
   if (m.config.media_type == mt::kOciEmpty && m.artifact_type.empty())
     return fail("artifactType: required when config.mediaType is " + std::string(mt::kOciEmpty));
   if (!m.artifact_type.empty() && !valid_media_type(m.artifact_type))
-    return fail("artifactType: " + q(m.artifact_type) + " is not a valid media type");
+    return fail("artifactType: " + quote(m.artifact_type) + " is not a valid media type");
   if (m.is_docker()) {
     if (m.config.media_type != mt::kDockerConfig &&
         m.config.media_type != mt::kDockerPluginConfig && m.config.media_type != mt::kOciConfig)
-      return fail("config.mediaType: " + q(m.config.media_type) +
+      return fail("config.mediaType: " + quote(m.config.media_type) +
                   " is not valid in a Docker schema2 manifest");
   }
   for (size_t i = 0; i < m.layers.size(); ++i) {
     std::string path = item("layers", i);
     KRILL_CHECK(validate(m.layers[i], path));
     if (is_manifest_like(m.layers[i].media_type))
-      return fail(path + ".mediaType: " + q(m.layers[i].media_type) + " is not a layer media type");
+      return fail(path + ".mediaType: " + quote(m.layers[i].media_type) + " is not a layer media type");
   }
   if (m.subject) KRILL_CHECK(validate(*m.subject, "subject"));
   return validate_annotations(m.annotations, "");
@@ -151,9 +151,9 @@ Result<void> validate(const ImageIndex& index) {
   if (index.schema_version != 2)
     return fail("schemaVersion: must be 2, got " + std::to_string(index.schema_version));
   if (!index.media_type.empty() && !mt::is_index(index.media_type))
-    return fail("mediaType: " + q(index.media_type) + " is not an index media type");
+    return fail("mediaType: " + quote(index.media_type) + " is not an index media type");
   if (!index.artifact_type.empty() && !valid_media_type(index.artifact_type))
-    return fail("artifactType: " + q(index.artifact_type) + " is not a valid media type");
+    return fail("artifactType: " + quote(index.artifact_type) + " is not a valid media type");
   for (size_t i = 0; i < index.manifests.size(); ++i) {
     std::string path = item("manifests", i);
     KRILL_CHECK(validate(index.manifests[i], path));
@@ -168,7 +168,7 @@ Result<void> validate(const ImageConfig& c) {
   if (c.architecture.empty()) return fail("architecture: required");
   if (c.os.empty()) return fail("os: required");
   if (c.rootfs.type != "layers")
-    return fail("rootfs.type: must be \"layers\", got " + q(c.rootfs.type));
+    return fail("rootfs.type: must be \"layers\", got " + quote(c.rootfs.type));
   for (size_t i = 0; i < c.rootfs.diff_ids.size(); ++i)
     if (c.rootfs.diff_ids[i].empty()) return fail(item("rootfs.diff_ids", i) + ": empty digest");
   return {};
@@ -190,7 +190,7 @@ Result<std::string> oci_layer_media_type(std::string_view t) {
   if (t == mt::kDockerLayerZstd) return std::string(mt::kOciLayerZstd);
   if (t == mt::kDockerForeignLayerGzip) return std::string(mt::kOciLayerNondistributableGzip);
   if (t.starts_with("application/vnd.oci.image.layer.")) return std::string(t);
-  return fail("layer media type " + q(t) + " has no OCI equivalent");
+  return fail("layer media type " + quote(t) + " has no OCI equivalent");
 }
 
 Result<std::string> docker_layer_media_type(std::string_view t) {
@@ -200,9 +200,9 @@ Result<std::string> docker_layer_media_type(std::string_view t) {
   if (t == mt::kDockerLayerGzip || t == mt::kDockerLayer || t == mt::kDockerForeignLayerGzip)
     return std::string(t);
   if (t == mt::kOciLayerZstd || t == mt::kOciLayerNondistributableZstd || t == mt::kDockerLayerZstd)
-    return fail("layer media type " + q(t) +
+    return fail("layer media type " + quote(t) +
                 ": Docker schema2 does not support zstd layers (use --format oci)");
-  return fail("layer media type " + q(t) + " has no Docker schema2 equivalent");
+  return fail("layer media type " + quote(t) + " has no Docker schema2 equivalent");
 }
 
 Result<ImageManifest> to_oci(const ImageManifest& m) {
@@ -227,7 +227,7 @@ Result<ImageManifest> to_oci(const ImageManifest& m) {
 Result<ImageManifest> to_docker(const ImageManifest& m) {
   const std::string ctx = "convert manifest to Docker schema2";
   if (!m.artifact_type.empty())
-    return fail(ctx + ": artifacts (artifactType " + q(m.artifact_type) +
+    return fail(ctx + ": artifacts (artifactType " + quote(m.artifact_type) +
                 ") cannot be represented");
   if (m.subject) return fail(ctx + ": subject cannot be represented");
   ImageManifest out = m;
@@ -236,7 +236,7 @@ Result<ImageManifest> to_docker(const ImageManifest& m) {
   if (m.config.media_type == mt::kOciConfig)
     out.config.media_type = std::string(mt::kDockerConfig);
   else if (m.config.media_type != mt::kDockerConfig)
-    return fail(ctx + ": config media type " + q(m.config.media_type) + " is not an image config");
+    return fail(ctx + ": config media type " + quote(m.config.media_type) + " is not an image config");
   for (size_t i = 0; i < out.layers.size(); ++i) {
     Result<std::string> t = docker_layer_media_type(out.layers[i].media_type);
     if (!t) return std::unexpected(std::move(t.error()).context(ctx + ": " + item("layers", i)));
@@ -275,7 +275,7 @@ Result<ImageIndex> to_docker(const ImageIndex& index) {
     else if (d.media_type == mt::kOciIndex)
       d.media_type = std::string(mt::kDockerManifestList);
     else if (d.media_type != mt::kDockerManifest && d.media_type != mt::kDockerManifestList)
-      return fail(ctx + ": " + item("manifests", i) + " has media type " + q(d.media_type));
+      return fail(ctx + ": " + item("manifests", i) + " has media type " + quote(d.media_type));
     if (!d.platform) return fail(ctx + ": " + item("manifests", i) + ".platform: required");
     d.annotations.clear();
   }

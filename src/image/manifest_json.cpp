@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/quoted.h"
 #include "image/manifest.h"
 
 namespace krill::image {
@@ -10,7 +11,6 @@ namespace {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string child(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
@@ -103,7 +103,7 @@ Result<std::map<std::string, std::string>> opt_string_map(const Json& obj, const
   std::string p = child(path, key);
   if (!v->is_object()) return wrong_type(p, "an object of strings", *v);
   for (auto it = v->begin(); it != v->end(); ++it) {
-    if (!it->is_string()) return wrong_type(p + "[" + q(it.key()) + "]", "a string", *it);
+    if (!it->is_string()) return wrong_type(p + "[" + quote(it.key()) + "]", "a string", *it);
     out[it.key()] = it->get<std::string>();
   }
   return out;
@@ -181,13 +181,13 @@ Result<std::string> effective_media_type(const Json& doc, std::string_view conte
   std::string declared = KRILL_TRY(opt_string(doc, "", "mediaType"));
   std::string_view given = strip_media_type_parameters(content_type);
   if (!given.empty() && !declared.empty() && given != declared)
-    return fail("mediaType: " + q(declared) + " does not match the content type " + q(given));
+    return fail("mediaType: " + quote(declared) + " does not match the content type " + quote(given));
   std::string type = declared.empty() ? std::string(given) : declared;
   if (type.empty()) type = KRILL_TRY(detect_media_type(doc.dump()));
   if (!accepts(type)) {
     if (media_types::is_docker_schema1(type))
       return fail("Docker schema1 manifests (" + type + ") are not supported");
-    return fail("mediaType: " + q(type) + " is not " + std::string(kind) + " media type");
+    return fail("mediaType: " + quote(type) + " is not " + std::string(kind) + " media type");
   }
   return type;
 }

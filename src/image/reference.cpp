@@ -11,6 +11,7 @@
 //   separator       := /[_.]|__|[-]+/
 //   tag             := /[\w][\w.-]{0,127}/
 //   digest          := algorithm ":" hex (hex at least 32 digits)
+#include "base/quoted.h"
 #include "image/reference.h"
 
 #include <algorithm>
@@ -26,7 +27,6 @@ bool is_word(char c) { return is_alnum(c) || c == '_'; }
 bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 bool is_hex(char c) { return is_lower_hex(c) || (c >= 'A' && c <= 'F'); }
 
-std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 bool valid_path_component(std::string_view c) {
   if (c.empty() || !is_lower_alnum(c.front()) || !is_lower_alnum(c.back())) return false;
@@ -117,11 +117,11 @@ bool valid_tag(std::string_view t) {
 Result<void> check_reference_digest(std::string_view d) {
   size_t colon = d.find(':');
   if (colon == std::string_view::npos || colon == 0)
-    return fail("invalid reference format: digest " + q(d) + " is not algorithm:hex");
+    return fail("invalid reference format: digest " + quote(d) + " is not algorithm:hex");
   std::string_view algorithm = d.substr(0, colon);
   std::string_view hex = d.substr(colon + 1);
   if (hex.size() < 32 || !std::all_of(hex.begin(), hex.end(), is_hex))
-    return fail("invalid reference format: digest " + q(d) +
+    return fail("invalid reference format: digest " + quote(d) +
                 " needs at least 32 hexadecimal digits");
   size_t want = 0;
   if (algorithm == "sha256")
@@ -131,9 +131,9 @@ Result<void> check_reference_digest(std::string_view d) {
   else if (algorithm == "sha512")
     want = 128;
   else
-    return fail("unsupported digest algorithm " + q(algorithm) + " in " + q(d));
+    return fail("unsupported digest algorithm " + quote(algorithm) + " in " + quote(d));
   if (hex.size() != want || !std::all_of(hex.begin(), hex.end(), is_lower_hex))
-    return fail("invalid checksum digest format: " + q(d) + " needs " + std::to_string(want) +
+    return fail("invalid checksum digest format: " + quote(d) + " needs " + std::to_string(want) +
                 " lowercase hexadecimal digits");
   return {};
 }
@@ -183,7 +183,7 @@ Result<Reference> parse_reference(std::string_view text) {
   if (size_t at = text.find('@'); at != std::string_view::npos) {
     ref.digest = std::string(text.substr(at + 1));
     name = text.substr(0, at);
-    KRILL_CHECK_CTX(check_reference_digest(ref.digest), "parse reference " + q(text));
+    KRILL_CHECK_CTX(check_reference_digest(ref.digest), "parse reference " + quote(text));
   }
   // The tag follows a ':' after the last '/' (a ':' before it is the registry port).
   size_t last_slash = name.rfind('/');
@@ -193,9 +193,9 @@ Result<Reference> parse_reference(std::string_view text) {
     name = name.substr(0, tag_colon);
     if (!valid_tag(ref.tag)) {
       if (ref.tag.size() > kMaxTagLength)
-        return fail("invalid reference format: tag in " + q(text) + " is longer than " +
+        return fail("invalid reference format: tag in " + quote(text) + " is longer than " +
                     std::to_string(kMaxTagLength) + " characters");
-      return fail("invalid reference format: invalid tag " + q(ref.tag) + " in " + q(text));
+      return fail("invalid reference format: invalid tag " + quote(ref.tag) + " in " + quote(text));
     }
   }
   if (name.empty())
@@ -227,12 +227,12 @@ Result<Reference> parse_reference(std::string_view text) {
     return fail("invalid reference format: repository name (" + std::string(remainder) +
                 ") must be lowercase");
   if (!valid_domain(ref.domain))
-    return fail("invalid reference format: invalid registry " + q(ref.domain) + " in " + q(text));
+    return fail("invalid reference format: invalid registry " + quote(ref.domain) + " in " + quote(text));
   if (!valid_remote_name(ref.path))
-    return fail("invalid reference format: invalid repository name " + q(remainder) + " in " +
-                q(text));
+    return fail("invalid reference format: invalid repository name " + quote(remainder) + " in " +
+                quote(text));
   if (ref.repository().size() > kMaxNameLength)
-    return fail("invalid reference format: repository name " + q(ref.repository()) +
+    return fail("invalid reference format: repository name " + quote(ref.repository()) +
                 " is longer than " + std::to_string(kMaxNameLength) + " characters");
   if (ref.tag.empty() && ref.digest.empty()) ref.tag = std::string(kDefaultTag);
   return ref;
@@ -265,7 +265,7 @@ Result<std::vector<Reference>> resolve_short_name(std::string_view text,
     if (!candidate)
       return std::unexpected(
           std::move(candidate.error())
-              .context("resolve " + q(text) + " with search registry " + q(registry)));
+              .context("resolve " + quote(text) + " with search registry " + quote(registry)));
     candidate->is_unqualified = true;
     out.push_back(std::move(*candidate));
   }

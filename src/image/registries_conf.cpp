@@ -1,3 +1,4 @@
+#include "base/quoted.h"
 #include "image/registries_conf.h"
 
 #include <algorithm>
@@ -14,7 +15,6 @@ namespace {
 
 using toml::Value;
 
-std::string q(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // containers/image refMatchingPrefix: the length of `ref` matched by `prefix` (which
 // must end at ':', '/', '@' or the end), or -1. "*.host" matches any subdomain.
@@ -50,7 +50,7 @@ class FileReader {
   Result<void> expect(const Value& v, Value::Kind kind, std::string_view key) const {
     if (v.kind == kind) return {};
     return error(
-        v, q(key) + " must be " + Value::kind_name(kind) + ", not " + Value::kind_name(v.kind));
+        v, quote(key) + " must be " + Value::kind_name(kind) + ", not " + Value::kind_name(v.kind));
   }
 
   Result<std::string> string(const Value& v, std::string_view key) const {
@@ -66,7 +66,7 @@ class FileReader {
     std::vector<std::string> out;
     for (const Value& item : v.array) {
       if (item.kind != Value::Kind::kString)
-        return error(item, q(key) + " must be an array of strings");
+        return error(item, quote(key) + " must be an array of strings");
       out.push_back(item.string);
     }
     return out;
@@ -77,7 +77,7 @@ class FileReader {
     std::vector<const Value*> out;
     for (const Value& item : v.array) {
       if (item.kind != Value::Kind::kTable)
-        return error(item, q(key) + " must be an array of tables");
+        return error(item, quote(key) + " must be an array of tables");
       out.push_back(&item);
     }
     return out;
@@ -86,7 +86,7 @@ class FileReader {
   void unknown(RegistriesConf& conf, const Value& v, std::string_view where,
                std::string_view key) const {
     conf.warnings.push_back(std::string(file_) + ":" + std::to_string(v.line) + ": unknown key " +
-                            q(key) + (where.empty() ? "" : " in " + std::string(where)) +
+                            quote(key) + (where.empty() ? "" : " in " + std::string(where)) +
                             " ignored");
   }
 
@@ -94,7 +94,7 @@ class FileReader {
   Result<std::string> location(const Value& v, std::string_view key) const {
     std::string loc = KRILL_TRY(string(v, key));
     if (loc.find("://") != std::string::npos)
-      return error(v, "invalid location " + q(loc) + ": URI schemes are not supported");
+      return error(v, "invalid location " + quote(loc) + ": URI schemes are not supported");
     while (!loc.empty() && loc.back() == '/') loc.pop_back();
     return loc;
   }
@@ -117,7 +117,7 @@ class FileReader {
         else if (mode == "tag-only")
           m.pull_from_mirror = PullFromMirror::kTagOnly;
         else
-          return error(e.value, "unsupported pull-from-mirror " + q(mode) +
+          return error(e.value, "unsupported pull-from-mirror " + quote(mode) +
                                     " (expected all, digest-only or tag-only)");
       } else {
         unknown(conf, e.value, "[[registry.mirror]]", e.key);
@@ -154,19 +154,19 @@ class FileReader {
     if (pull_from_mirror_set != nullptr)
       return error(*pull_from_mirror_set,
                    "pull-from-mirror must not be set for a non-mirror registry " +
-                       q(r.prefix.empty() ? r.location : r.prefix));
+                       quote(r.prefix.empty() ? r.location : r.prefix));
     if (r.prefix.empty() && r.location.empty())
       return error(table, "[[registry]] needs a prefix or a location");
     if (r.prefix.starts_with("*.")) {
       std::string_view host = std::string_view(r.prefix).substr(2);
       if (host.empty() || host.find_first_of("/:@*") != std::string_view::npos)
-        return error(table, "invalid prefix " + q(r.prefix) +
+        return error(table, "invalid prefix " + quote(r.prefix) +
                                 ": a wildcard prefix must be of the form *.example.com");
     } else if (r.prefix.find('*') != std::string::npos) {
       return error(table,
-                   "invalid prefix " + q(r.prefix) + ": '*' is only allowed as a leading \"*.\"");
+                   "invalid prefix " + quote(r.prefix) + ": '*' is only allowed as a leading \"*.\"");
     } else if (r.prefix.find("://") != std::string::npos) {
-      return error(table, "invalid prefix " + q(r.prefix) + ": URI schemes are not supported");
+      return error(table, "invalid prefix " + quote(r.prefix) + ": URI schemes are not supported");
     }
     if (r.prefix.empty()) r.prefix = r.location;
     if (r.location.empty() && !r.is_wildcard()) r.location = r.prefix;
@@ -174,8 +174,8 @@ class FileReader {
       for (const Value* m : KRILL_TRY(tables(*mirrors, "mirror"))) {
         RegistryMirror mirror_entry = KRILL_TRY(mirror(conf, *m));
         if (r.mirror_by_digest_only && mirror_entry.pull_from_mirror != PullFromMirror::kAll)
-          return error(*m, "cannot set mirror-by-digest-only for registry " + q(r.prefix) +
-                               " and pull-from-mirror for its mirror " + q(mirror_entry.location) +
+          return error(*m, "cannot set mirror-by-digest-only for registry " + quote(r.prefix) +
+                               " and pull-from-mirror for its mirror " + quote(mirror_entry.location) +
                                " at the same time");
         r.mirrors.push_back(std::move(mirror_entry));
       }
@@ -190,16 +190,16 @@ class FileReader {
       Result<Reference> key_ref = parse_reference(e.key);
       if (!key_ref || !key_ref->is_unqualified || e.key.find_first_of(":@") != std::string::npos)
         return error(e.value,
-                     "alias " + q(e.key) + " must be a short name without registry, tag or digest");
+                     "alias " + quote(e.key) + " must be a short name without registry, tag or digest");
       Result<Reference> target_ref = parse_reference(target);
       if (!target_ref)
-        return error(e.value, "alias " + q(e.key) + ": " + target_ref.error().message());
+        return error(e.value, "alias " + quote(e.key) + ": " + target_ref.error().message());
       if (target_ref->is_unqualified)
-        return error(e.value, "alias " + q(e.key) + ": " + q(target) +
+        return error(e.value, "alias " + quote(e.key) + ": " + quote(target) +
                                   " must be a fully-qualified reference with a registry");
       if (target_ref->has_digest())
         return error(e.value,
-                     "alias " + q(e.key) + ": " + q(target) + " must not contain a digest");
+                     "alias " + quote(e.key) + ": " + quote(target) + " must not contain a digest");
       conf.aliases[e.key] = target;
     }
     return {};
@@ -348,7 +348,7 @@ Result<RegistriesConf> parse_registries_conf(std::string_view text, std::string_
       for (const std::string& host : conf.unqualified_search_registries)
         if (host.empty() || host.find_first_of("/@") != std::string::npos ||
             host.find("://") != std::string::npos || !parse_reference(host + "/x"))
-          return reader.error(v, "invalid unqualified-search-registries entry " + q(host) +
+          return reader.error(v, "invalid unqualified-search-registries entry " + quote(host) +
                                      ": expected a registry host[:port]");
       has_v2 = true;
     } else if (e.key == "short-name-mode") {
@@ -360,7 +360,7 @@ Result<RegistriesConf> parse_registries_conf(std::string_view text, std::string_
       else if (mode == "enforcing")
         conf.short_name_mode = ShortNameMode::kEnforcing;
       else if (!mode.empty())
-        return reader.error(v, "invalid short-name-mode " + q(mode) +
+        return reader.error(v, "invalid short-name-mode " + quote(mode) +
                                    " (expected disabled, permissive or enforcing)");
     } else if (e.key == "credential-helpers") {
       conf.credential_helpers = KRILL_TRY(reader.strings(v, e.key));
@@ -372,7 +372,7 @@ Result<RegistriesConf> parse_registries_conf(std::string_view text, std::string_
         RegistryEntry r = KRILL_TRY(reader.registry(conf, *table));
         if (!seen.insert(r.prefix).second)
           return reader.error(*table,
-                              "registry prefix " + q(r.prefix) + " is defined multiple times");
+                              "registry prefix " + quote(r.prefix) + " is defined multiple times");
         conf.registries.push_back(std::move(r));
       }
     } else if (e.key == "aliases") {

@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "monitor/child_process.h"
 
 #include <fcntl.h>
@@ -13,12 +14,6 @@ namespace krill::monitor {
 namespace {
 
 constexpr int kMonitorSignals[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-int64_t monotonic_ms() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
 
 // In the forked child: only async-signal-safe calls, no allocation.
 [[noreturn]] void exec_child(char* const* argv, int stdin_fd, int stdout_fd, int stderr_fd,

@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "monitor/container_monitor.h"
 
 #include <fcntl.h>
@@ -60,20 +61,6 @@ enum : uint64_t {
   kTagHealthTimer,
   kFirstClient = 16,
 };
-
-int64_t now_ns() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-int64_t monotonic_ns() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-int64_t monotonic_ms() { return monotonic_ns() / 1000000; }
 
 std::string trim(std::string_view text) {
   const char* space = " \t\r\n";

@@ -1,4 +1,5 @@
 // Network files, their lock, and the address and bridge-name plans of new networks.
+#include "base/clock.h"
 #include "network/network_store.h"
 
 #include <dirent.h>
@@ -63,12 +64,6 @@ Result<std::string> random_id() {
     id += kHex[b & 0xf];
   }
   return id;
-}
-
-int64_t now_ns() {
-  struct timespec ts {};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
 // Linux's dev_valid_name(): 1..15 bytes, not "." or "..", no '/', ':' or blanks.

@@ -17,35 +17,13 @@
 #include <thread>
 
 #include "engine_test_support.h"
-#include "rootless_session.h"
+#include "engine_rootless_support.h"
 #include "ship_harness.h"
 
 namespace krill::it {
 namespace {
 
-constexpr const char* kImage = "localhost/rootless-box:1";
-
-class EngineRootless : public ::testing::Test {
- protected:
-  // What the host needs before the user's first command (which makes its namespace).
-  virtual void PrepareHost() {}
-  void SetUp() override {
-    if (!session_.skip_reason().empty()) GTEST_SKIP() << session_.skip_reason();
-    ASSERT_TRUE(session_.error().empty()) << session_.error();
-    PrepareHost();
-    if (HasFatalFailure() || IsSkipped()) return;
-    const std::string tar = session_.home() + "/rootfs.tar";
-    std::filesystem::copy_file(busybox_rootfs_tar(), tar);
-    session_.give(tar);
-    auto imported = session_.krill({"import", "-q", tar, kImage});
-    ASSERT_TRUE(imported.ok()) << imported.describe();
-  }
-  CommandResult krill(const std::vector<std::string>& args) const { return session_.krill(args); }
-  // Container ids of the user (`ps -a -q`).
-  std::string all_ids() const { return krill({"ps", "-a", "-q"}).out; }
-
-  RootlessSession session_;
-};
+constexpr const char* kImage = EngineRootless::kImage;
 
 TEST_F(EngineRootless, RunsAsRootOfTheUsersNamespace) {
   auto ran = krill({"run", "--rm", kImage, "sh", "-c", "id -u; cat /proc/self/uid_map"});

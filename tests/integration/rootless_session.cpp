@@ -38,12 +38,16 @@ RootlessSession::~RootlessSession() {
   if (pid_t pid = pause_pid(); pid != 0) ::kill(pid, SIGKILL);
 }
 
-CommandResult RootlessSession::krill(const std::vector<std::string>& args,
-                                     CommandOptions options) const {
+std::vector<std::string> RootlessSession::krill_argv(const std::vector<std::string>& args) const {
   std::vector<std::string> argv = user_.as_user(home());
   argv.push_back(home() + "/bin/krill");
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, options);
+  return argv;
+}
+
+CommandResult RootlessSession::krill(const std::vector<std::string>& args,
+                                     CommandOptions options) const {
+  return run_command(krill_argv(args), options);
 }
 
 pid_t RootlessSession::pause_pid() const {

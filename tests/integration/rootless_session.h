@@ -27,6 +27,8 @@ class RootlessSession {
   // $XDG_RUNTIME_DIR/krill and $XDG_DATA_HOME/krill of the user.
   std::string run_root() const { return home() + "/xdg/krill"; }
   std::string store_root() const { return home() + "/.local/share/krill"; }
+  // The command line of `krill ARGS...` as the user (for script(1) or a pty).
+  std::vector<std::string> krill_argv(const std::vector<std::string>& args) const;
   // `krill ARGS...` as the user.
   CommandResult krill(const std::vector<std::string>& args,
                       CommandOptions options = {.timeout = std::chrono::seconds(120)}) const;

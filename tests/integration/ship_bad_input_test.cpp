@@ -20,8 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool have_registry() { return path_exists("/usr/bin/docker-registry"); }
-
 // `system check` is clean (or becomes clean with --repair, which the caller is told about).
 ::testing::AssertionResult store_is_clean(const ShipEnv& env) {
   CommandResult r = env.krill({"system", "check"});

@@ -31,6 +31,9 @@ int free_port();
 
 // ---- registry -------------------------------------------------------------------------------
 
+// Debian's docker-registry package is installed (tests that need a registry skip without it).
+inline bool have_registry() { return path_exists("/usr/bin/docker-registry"); }
+
 struct RegistryOptions {
   std::string htpasswd_file;      // basic auth when set
   std::string tls_cert, tls_key;  // TLS when set

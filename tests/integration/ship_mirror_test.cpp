@@ -12,8 +12,6 @@
 namespace krill::it::ship {
 namespace {
 
-bool have_registry() { return path_exists("/usr/bin/docker-registry"); }
-
 // registries.conf with one [[registry]] for `prefix` at `location` and one mirror.
 std::string mirrored_registry(const std::string& prefix, const std::string& location,
                               const std::string& mirror, const std::string& mirror_extra = "") {

@@ -12,8 +12,6 @@
 namespace krill::it::ship {
 namespace {
 
-bool have_registry() { return path_exists("/usr/bin/docker-registry"); }
-
 std::string base64(const std::string& in) {
   static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;

@@ -1,5 +1,6 @@
 // stop, restart, kill, rm, ps, inspect, wait, pause, unpause, rename, top, container prune,
 // container cleanup.
+#include "base/clock.h"
 #include "cli/krill/cmd_container.h"
 
 #include <chrono>
@@ -24,17 +25,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool is_live(const engine::ContainerRecord& r) {
-  return r.status == engine::ContainerStatus::kRunning ||
-         r.status == engine::ContainerStatus::kPaused ||
-         r.status == engine::ContainerStatus::kStopping;
-}
 
 // The image's container config per image id (cached: ps of many containers of one image).
 class ImageConfigs {
@@ -115,7 +105,7 @@ Result<std::vector<std::string>> targets(engine::Engine& engine,
   if (!names.empty()) return fail("--all and container names cannot be used together");
   std::vector<std::string> out;
   for (const auto& r : KRILL_TRY(engine.list()))
-    if (!only_live || is_live(r)) out.push_back(r.id);
+    if (!only_live || engine::is_live(r.status)) out.push_back(r.id);
   return out;
 }
 
@@ -169,10 +159,10 @@ Result<int> run_container_restart(Context& ctx, const NamesFlags& o) {
       status = kExitEngineError;
       continue;
     }
-    auto started = engine.start(stopped->id);
+    auto started = engine.start(stopped->id, warning_printer(ctx));
     if (!started) {
       ctx.err << "Error: " << started.error().message() << "\n";
-      status = engine::exit_status_for_start_error(started.error());
+      status = engine.start_error_status(stopped->id, started.error());
       continue;
     }
     ctx.out << name << "\n";
@@ -204,13 +194,13 @@ Result<int> run_container_rm(Context& ctx, const RmFlags& o) {
   if (o.force && o.time) {
     // podman's rm -f -t N: a stop with that timeout first (stop signal, then SIGKILL).
     for (const auto& name : names)
-      if (auto record = engine.find(name); record && is_live(*record))
+      if (auto record = engine.find(name); record && engine::is_live(record->status))
         (void)engine.stop(record->id, *o.time);
   } else if (o.force && names.size() > 1) {
     // rm -f of several: SIGKILL every live one first, so that they all die at once rather than
     // one after the other inside each removal.
     for (const auto& name : names)
-      if (auto record = engine.find(name); record && is_live(*record))
+      if (auto record = engine.find(name); record && engine::is_live(record->status))
         (void)engine.kill(record->id, SIGKILL);
   }
   int status = 0;
@@ -236,7 +226,7 @@ Result<int> run_container_ps(Context& ctx, const PsFlags& o) {
   shown.reserve(all.size());
   bool everything = o.all || !o.filters.empty() || o.latest || o.last >= 0;
   for (const auto& r : all) {
-    if (!everything && !is_live(r)) continue;
+    if (!everything && !engine::is_live(r.status)) continue;
     if (!o.external && r.config.annotations.contains(engine::kWorkingContainerAnnotation)) continue;
     auto health_of = [&engine](const engine::ContainerRecord& c) -> std::string {
       auto health = engine::container_health(engine, c);
@@ -407,7 +397,7 @@ Result<std::vector<std::string>> prune_containers(const Context& ctx, engine::En
       if (end && *end == '\0') until = seconds * 1000000000LL;
     }
   for (const auto& r : all) {
-    if (is_live(r)) continue;
+    if (engine::is_live(r.status)) continue;
     if (!KRILL_TRY(ps_filter_matches(r, filters, all))) continue;
     if (until != 0 && r.created_ns >= until) continue;
     if (auto gone = engine.remove(r.id, false, false); !gone) {

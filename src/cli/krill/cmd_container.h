@@ -20,6 +20,8 @@ namespace krill::cli {
 // The engine for this command line's --root/--runroot/--storage-driver.
 Result<engine::Engine> open_engine(const Context& ctx);
 
+// A detached start's request that prints the start's warnings on ctx's stderr.
+engine::StartRequest warning_printer(Context& ctx);
 Result<int> run_container_run(Context& ctx, const RunFlags& o);
 Result<int> run_container_create(Context& ctx, const RunFlags& o);
 Result<int> run_container_start(Context& ctx, const StartFlags& o);

@@ -61,7 +61,8 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
   multi(c, "--cap-drop", f.cap_drop, "drop a capability (or ALL)");
   c->add_flag("--privileged", f.privileged, "all capabilities, devices, no seccomp/masking");
   multi(c, "--security-opt", f.security_opt,
-        "seccomp=FILE|unconfined, no-new-privileges, label=..., apparmor=...");
+        "seccomp=FILE|unconfined, no-new-privileges, label=..., apparmor=..., mask=P1:P2, "
+        "unmask=P1:P2|ALL, systempaths=unconfined");
   c->add_option("-m,--memory", f.memory, "memory limit (512m, 1g)");
   c->add_option("--memory-swap", f.memory_swap, "memory + swap limit (-1: unlimited swap)");
   c->add_option("--cpus", f.cpus, "number of CPUs (1.5)");
@@ -104,7 +105,7 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
         f.annotation.push_back(std::string(engine::kHealthOnFailureAnnotation) + "=" + action);
       },
       "once unhealthy: none (default), kill, restart or stop the container");
-  c->add_option("--userns", f.userns, "user namespace: host, keep-id, auto");
+  c->add_option("--userns", f.userns, "user namespace: host (the only mode so far)");
   multi(c, "--group-add", f.group_add, "add a supplementary group");
   c->add_option("--pull", f.pull, "pull the image: always, missing (default), never");
   multi(c, "--network,--net", f.network,

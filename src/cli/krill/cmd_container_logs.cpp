@@ -4,6 +4,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "base/clock.h"
 #include "cli/krill/cmd_container.h"
 #include "cli/krill/cmd_container_flags.h"
 #include "cli/krill/container_json.h"
@@ -11,12 +12,6 @@
 
 namespace krill::cli {
 namespace {
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

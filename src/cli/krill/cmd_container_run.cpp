@@ -152,9 +152,10 @@ void settle_after_exit(engine::Engine& engine, const std::string& id) {
   }
 }
 
-int report_start_error(Context& ctx, const Error& error) {
+int report_start_error(Context& ctx, engine::Engine& engine, const std::string& id,
+                       const Error& error) {
   ctx.err << "Error: " << error.message() << "\n";
-  return engine::exit_status_for_start_error(error);
+  return engine.start_error_status(id, error);
 }
 
 // Starts `record` attached to our stdio and returns the container's exit status.
@@ -174,7 +175,7 @@ Result<int> start_attached(Context& ctx, engine::Engine& engine,
   attach.claim_cleanup = record.config.auto_remove;
   ctx.out.flush();
   std::unique_ptr<SignalProxy> proxy;
-  engine::StartRequest request;
+  engine::StartRequest request = warning_printer(ctx);
   request.attach = attach;
   if (sig_proxy && !tty)
     request.on_running = [&](const engine::ContainerRecord& running) {
@@ -183,7 +184,7 @@ Result<int> start_attached(Context& ctx, engine::Engine& engine,
   auto started = engine.start(record.id, request);
   proxy.reset();
   if (!started) {
-    int status = report_start_error(ctx, started.error());
+    int status = report_start_error(ctx, engine, record.id, started.error());
     if (record.config.auto_remove) (void)engine.remove(record.id, true, true);
     return status;
   }
@@ -198,6 +199,12 @@ Result<int> start_attached(Context& ctx, engine::Engine& engine,
 }
 
 }  // namespace
+
+engine::StartRequest warning_printer(Context& ctx) {
+  engine::StartRequest request;
+  request.on_warning = [&ctx](const std::string& warning) { ctx.warn(warning); };
+  return request;
+}
 
 Result<engine::Engine> open_engine(const Context& ctx) {
   engine::EngineOptions options;
@@ -234,9 +241,9 @@ Result<int> run_container_run(Context& ctx, const RunFlags& o) {
     ctx.warn("the input device is not a TTY");
   auto record = KRILL_TRY(create_from_flags(ctx, engine, o));
   if (o.detach) {
-    auto started = engine.start(record.id);
+    auto started = engine.start(record.id, warning_printer(ctx));
     if (!started) {
-      int status = report_start_error(ctx, started.error());
+      int status = report_start_error(ctx, engine, record.id, started.error());
       if (o.rm) (void)engine.remove(record.id, true, true);
       return status;
     }
@@ -259,10 +266,9 @@ Result<int> run_container_start(Context& ctx, const StartFlags& o) {
       return start_attached(ctx, engine, record, streams, record.config.tty, o.detach_keys,
                             o.sig_proxy);
     }
-    auto started = engine.start(name);
+    auto started = engine.start(name, warning_printer(ctx));
     if (!started) {
-      ctx.err << "Error: " << started.error().message() << "\n";
-      status = engine::exit_status_for_start_error(started.error());
+      status = report_start_error(ctx, engine, name, started.error());
       continue;
     }
     ctx.out << name << "\n";

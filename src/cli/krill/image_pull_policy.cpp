@@ -13,7 +13,9 @@ Result<image::ImageRecord> ensure_local_image(Context& ctx, const PullPolicyRequ
     return fail("invalid argument \"" + pull +
                 "\" for \"--pull\" flag: must be always, missing, never or newer");
   auto found = KRILL_TRY(store.find(request.image));
-  if (pull == "always" || (!found && pull != "never")) {
+  // As podman: "always" and "newer" pull even with a local image; only "newer" falls back to
+  // the local image when the pull fails ("always" is an error then).
+  if (pull == "always" || pull == "newer" || (!found && pull != "never")) {
     if (has_transport_prefix(request.image) && !request.image.starts_with("docker://")) {
       if (!found) return fail(request.image + ": image not known");
     } else {
@@ -28,7 +30,7 @@ Result<image::ImageRecord> ensure_local_image(Context& ctx, const PullPolicyRequ
       pull_ctx.log_level = ctx.log_level;
       auto pulled = run_pull(pull_ctx, pull_options);
       if (!pulled) {
-        if (!found) return std::unexpected(std::move(pulled.error()));
+        if (!found || pull != "newer") return std::unexpected(std::move(pulled.error()));
         ctx.warn("pull " + request.image + ": " + pulled.error().message() +
                  "; using the local image");
       }

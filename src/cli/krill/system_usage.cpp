@@ -10,15 +10,6 @@
 #include "engine/volumes.h"
 
 namespace krill::cli {
-namespace {
-
-bool uses_cpu(const engine::ContainerRecord& r) {
-  return r.status == engine::ContainerStatus::kRunning ||
-         r.status == engine::ContainerStatus::kPaused ||
-         r.status == engine::ContainerStatus::kStopping;
-}
-
-}  // namespace
 
 Result<SystemUsage> system_usage(const Context& ctx) {
   SystemUsage usage;
@@ -60,7 +51,7 @@ Result<SystemUsage> system_usage(const Context& ctx) {
     const std::string writable = engine.snapshot_dir(c.id) + (vfs ? "/rootfs" : "/upper");
     const uint64_t bytes = tree_size(writable).value_or(0);
     container_summary.size += bytes;
-    if (uses_cpu(c))
+    if (engine::is_live(c.status))
       ++container_summary.active;
     else
       container_summary.reclaimable += bytes;
