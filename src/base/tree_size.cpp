@@ -1,6 +1,5 @@
 #include "base/tree_size.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,54 +8,9 @@
 #include <set>
 #include <utility>
 
+#include "base/tree_walk.h"
+
 namespace krill {
-namespace {
-
-struct SizeWalk {
-  dev_t device = 0;
-  std::set<std::pair<dev_t, ino_t>> seen_links;
-  uint64_t bytes = 0;
-
-  // Adds the entries of the open directory `dir_fd` (which it consumes), depth first.
-  Result<void> walk(int dir_fd, const std::string& path) {
-    DIR* dir = ::fdopendir(dir_fd);
-    if (dir == nullptr) {
-      ::close(dir_fd);
-      return fail_errno("read directory " + path);
-    }
-    Result<void> result;
-    while (dirent* entry = ::readdir(dir)) {
-      const std::string_view name = entry->d_name;
-      if (name == "." || name == "..") continue;
-      struct stat st {};
-      if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        if (errno == ENOENT) continue;  // removed meanwhile
-        result = fail_errno("stat " + path + "/" + std::string(name));
-        break;
-      }
-      if (st.st_dev != device) continue;  // another mount
-      if (S_ISDIR(st.st_mode)) {
-        const int child =
-            ::openat(::dirfd(dir), entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (child < 0) {
-          if (errno == ENOENT) continue;
-          result = fail_errno("open " + path + "/" + std::string(name));
-          break;
-        }
-        result = walk(child, path + "/" + std::string(name));
-        if (!result) break;
-        continue;
-      }
-      if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) continue;
-      if (st.st_nlink > 1 && !seen_links.emplace(st.st_dev, st.st_ino).second) continue;
-      bytes += static_cast<uint64_t>(st.st_size);
-    }
-    ::closedir(dir);
-    return result;
-  }
-};
-
-}  // namespace
 
 Result<uint64_t> tree_size(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -69,10 +23,20 @@ Result<uint64_t> tree_size(const std::string& path) {
     ::close(fd);
     return fail_errno("stat " + path);
   }
-  SizeWalk walk;
-  walk.device = st.st_dev;
-  KRILL_CHECK(walk.walk(fd, path));
-  return walk.bytes;
+  uint64_t bytes = 0;
+  std::set<std::pair<dev_t, ino_t>> seen_links;
+  KRILL_CHECK(walk_tree(fd, path, st.st_dev,
+                        [&](int, const char*, const std::string&,
+                            const struct stat& entry) -> Result<bool> {
+                          if (S_ISDIR(entry.st_mode)) return true;
+                          if (!S_ISREG(entry.st_mode) && !S_ISLNK(entry.st_mode)) return false;
+                          if (entry.st_nlink > 1 &&
+                              !seen_links.emplace(entry.st_dev, entry.st_ino).second)
+                            return false;
+                          bytes += static_cast<uint64_t>(entry.st_size);
+                          return false;
+                        }));
+  return bytes;
 }
 
 }  // namespace krill

@@ -32,7 +32,7 @@ std::string not_found_suffix(const std::string& message) {
 
 // podman's :U: the source of each such bind mount or volume is given, recursively, to the
 // container's user (its ids as this process sees them: rootless krill runs in the user's
-// namespace) before every start.
+// namespace) before every start. A tmpfs is made with that owner instead (spec_mounts.cpp).
 Result<void> chown_requested_sources(const std::vector<MountRequest>& requests,
                                      const oci::Spec& spec) {
   if (!spec.process) return {};

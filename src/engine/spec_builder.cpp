@@ -297,7 +297,7 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   spec.annotations = config.annotations;
 
   // ---- mounts and the files they bind ----
-  MountPlan mounts = KRILL_TRY(container_mounts(inputs, host_network));
+  MountPlan mounts = KRILL_TRY(container_mounts(inputs, host_network, user));
   spec.mounts = std::move(mounts.mounts);
 
   // ---- linux ----

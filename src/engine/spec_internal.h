@@ -137,7 +137,9 @@ struct MountPlan {
   std::vector<oci::Mount> mounts;
   std::string rootfs_propagation;
 };
-Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network);
+// `user` owns the tmpfs mounts that ask for it (:U).
+Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network,
+                                   const ResolvedUser& user);
 
 // ---- resources, devices, rlimits ----
 

@@ -99,7 +99,8 @@ std::vector<std::string> merge_tmpfs_options(const std::vector<std::string>& opt
   return {reversed.rbegin(), reversed.rend()};
 }
 
-Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network) {
+Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network,
+                                   const ResolvedUser& user) {
   const ContainerConfig& config = inputs.config;
   MountPlan plan;
 
@@ -139,6 +140,10 @@ Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network) 
       std::vector<std::string> options = {"noexec", "nosuid", "nodev", "rprivate"};
       if (request.read_only) options.push_back("ro");
       options.insert(options.end(), request.options.begin(), request.options.end());
+      if (request.chown) {  // :U: the tmpfs belongs to the container's user
+        options.push_back("uid=" + std::to_string(user.uid));
+        options.push_back("gid=" + std::to_string(user.gid));
+      }
       KRILL_CHECK(
           add(make_mount(request.destination, "tmpfs", "tmpfs", merge_tmpfs_options(options))));
     } else {

@@ -1,5 +1,4 @@
 // Volumes of the "local" driver: directories under the store, rows in the engine database.
-#include "base/clock.h"
 #include "engine/volumes.h"
 
 #include <dirent.h>
@@ -8,13 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <regex>
 #include <set>
 #include <utility>
 
+#include "base/clock.h"
 #include "base/file_io.h"
 #include "base/unique_fd.h"
 

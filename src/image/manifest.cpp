@@ -1,9 +1,10 @@
 // Validation against the image-spec MUSTs and OCI <-> Docker conversion.
-#include "base/quoted.h"
 #include "image/manifest.h"
 
 #include <algorithm>
 #include <cctype>
+
+#include "base/quoted.h"
 
 namespace krill::image {
 namespace {

@@ -11,11 +11,11 @@
 //   separator       := /[_.]|__|[-]+/
 //   tag             := /[\w][\w.-]{0,127}/
 //   digest          := algorithm ":" hex (hex at least 32 digits)
-#include "base/quoted.h"
 #include "image/reference.h"
 
 #include <algorithm>
 
+#include "base/quoted.h"
 #include "image/registries_conf.h"
 
 namespace krill::image {

@@ -1,4 +1,3 @@
-#include "base/quoted.h"
 #include "image/registries_conf.h"
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "base/quoted.h"
 #include "base/toml_subset.h"
 
 namespace krill::image {

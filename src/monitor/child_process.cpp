@@ -1,4 +1,3 @@
-#include "base/clock.h"
 #include "monitor/child_process.h"
 
 #include <fcntl.h>
@@ -9,6 +8,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "base/clock.h"
 
 namespace krill::monitor {
 namespace {

@@ -1,4 +1,3 @@
-#include "base/clock.h"
 #include "monitor/container_monitor.h"
 
 #include <fcntl.h>
@@ -21,6 +20,7 @@
 #include <map>
 #include <optional>
 
+#include "base/clock.h"
 #include "base/fd_passing.h"
 #include "base/file_io.h"
 #include "monitor/attach_socket.h"

@@ -1,5 +1,4 @@
 // Network files, their lock, and the address and bridge-name plans of new networks.
-#include "base/clock.h"
 #include "network/network_store.h"
 
 #include <dirent.h>
@@ -12,6 +11,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/file_io.h"
 #include "base/unique_fd.h"
 

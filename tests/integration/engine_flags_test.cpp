@@ -416,6 +416,10 @@ TEST(EngineFlags, VolumeOptionsLabelsAndChown) {
   EXPECT_EQ(st.st_gid, 65534u);
   ASSERT_EQ(::stat((owned + "/inside").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 65534u);
+  // On a tmpfs, :U makes it the user's.
+  auto tmpfs = run_script(env, {"-u", "65534:65534", "--tmpfs", "/scratch:U"},
+                          "busybox stat -c '%u:%g' /scratch; echo x > /scratch/f && echo wrote");
+  EXPECT_EQ(tmpfs.out, "65534:65534\nwrote\n") << tmpfs.describe();
   // Without :U the same user cannot write into a root-owned directory.
   auto refused = run_script(env, {"-u", "65534", "-v", shared + ":/s"},
                             "echo no > /s/denied 2>/dev/null || echo denied");

@@ -1,6 +1,5 @@
 // stop, restart, kill, rm, ps, inspect, wait, pause, unpause, rename, top, container prune,
 // container cleanup.
-#include "base/clock.h"
 #include "cli/krill/cmd_container.h"
 
 #include <chrono>
@@ -9,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/clock.h"
 #include "base/go_duration.h"
 #include "cli/krill/commands.h"
 #include "cli/krill/container_json.h"
@@ -24,7 +24,6 @@ namespace krill::cli {
 using nlohmann::json;
 
 namespace {
-
 
 // The image's container config per image id (cached: ps of many containers of one image).
 class ImageConfigs {

@@ -1,7 +1,6 @@
 // logs (-f --since --until --tail -t) and exec.
 #include <unistd.h>
 
-#include <chrono>
 #include <iostream>
 
 #include "base/clock.h"
@@ -11,9 +10,6 @@
 #include "monitor/log_file.h"
 
 namespace krill::cli {
-namespace {
-
-}  // namespace
 
 Result<int> run_container_logs(Context& ctx, const LogsFlags& o) {
   auto engine = KRILL_TRY(open_engine(ctx));
