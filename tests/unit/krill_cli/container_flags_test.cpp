@@ -186,7 +186,7 @@ TEST(ContainerFlags, EveryRunFlag) {
                            "--health-retries",
                            "2",
                            "--userns",
-                           "keep-id",
+                           "host",
                            "--group-add",
                            "wheel",
                            "--network",
@@ -258,7 +258,7 @@ TEST(ContainerFlags, EveryRunFlag) {
   EXPECT_EQ(c.healthcheck->test, (std::vector<std::string>{"CMD-SHELL", "true"}));
   EXPECT_EQ(c.healthcheck->interval_ns, 5000000000LL);
   EXPECT_EQ(c.healthcheck->retries, 2);
-  EXPECT_EQ(c.userns, "keep-id");
+  EXPECT_EQ(c.userns, "host");
   EXPECT_EQ(c.group_add, (std::vector<std::string>{"wheel"}));
   EXPECT_EQ(c.network, "host");
   EXPECT_EQ(c.runtime, "runc");
@@ -359,6 +359,7 @@ TEST(ContainerFlags, BadValuesNameTheFlag) {
       {{"run", "-w", "relative", "busybox"}, "--workdir"},
       {{"run", "--rm", "--restart", "always", "busybox"}, "--restart"},
       {{"run", "--pids-limit", "many", "busybox"}, "--pids-limit"},
+      {{"run", "--userns", "keep-id", "busybox"}, "--userns"},  // not supported yet
       {{"run", "--health-interval", "5", "busybox"}, "--health-interval"},
       {{"run", "--health-interval", "100us", "busybox"}, "at least 1ms"},
       {{"run", "--health-timeout", "-1s", "busybox"}, "--health-timeout"},
