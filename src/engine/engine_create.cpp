@@ -97,6 +97,8 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   image::SnapshotOptions snapshot_options;
   snapshot_options.driver = options_.storage_driver;
   snapshot_options.rootless = options_.rootless;
+  // A --rm container is gone after a crash anyway (reconcile removes it): no fsyncs for it.
+  if (record.config.auto_remove) snapshot_options.durability = Durability::kVolatile;
   auto snapshot =
       image::create_snapshot(*images_, *image_record, snapshot_dir(record.id), snapshot_options);
   if (!snapshot) return undo(std::move(snapshot.error()).context("create container storage"));

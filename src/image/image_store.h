@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/file_io.h"
 #include "image/content_store.h"
 #include "image/digest.h"
 #include "image/manifest.h"
@@ -150,7 +151,8 @@ class ImageStore {
                            uint64_t uncompressed_size);
 
   // Snapshot references keep a layer from removal (snapshot.h manages them).
-  Result<void> add_layer_ref(const Digest& diff_id, const std::string& ref);
+  Result<void> add_layer_ref(const Digest& diff_id, const std::string& ref,
+                              Durability durability = Durability::kDurable);
   Result<void> remove_layer_ref(const Digest& diff_id, const std::string& ref);
 
   // Verifies every blob (ContentStore::check) and that every image's manifest, config

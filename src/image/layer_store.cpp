@@ -373,13 +373,14 @@ Result<Digest> ImageStore::extract_and_place(int compressed_fd, const Descriptor
   return diff_id;
 }
 
-Result<void> ImageStore::add_layer_ref(const Digest& diff_id, const std::string& ref) {
+Result<void> ImageStore::add_layer_ref(const Digest& diff_id, const std::string& ref,
+                                       Durability durability) {
   FileLock lock = KRILL_TRY(FileLock::acquire(layer_path(diff_id) + ".lock"));
   if (!has_layer(diff_id))
     return fail("reference layer " + diff_id.str() + ": layer not in the store");
   std::string refs = layer_path(diff_id) + "/refs";
   KRILL_CHECK(mkdir_all(refs, 0755));
-  KRILL_CHECK(write_file_atomic(refs + "/" + ref, "", 0644));
+  KRILL_CHECK(write_file_atomic(refs + "/" + ref, "", 0644, durability));
   return {};
 }
 

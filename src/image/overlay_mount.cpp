@@ -54,6 +54,7 @@ Result<LegacyOverlayOptions> legacy_overlay_options(const OverlayMountRequest& r
   out.data =
       "lowerdir=" + lowers + ",upperdir=" + request.upper_dir + ",workdir=" + request.work_dir;
   out.data += request.rootless ? ",userxattr" : ",redirect_dir=off,metacopy=off,index=off";
+  if (request.volatile_upper) out.data += ",volatile";
   if (out.data.size() > kMountDataLimit)
     return fail(what + ": " + std::to_string(request.lower_dirs.size()) +
                 " layers do not fit in this kernel's mount options (a page); Linux 6.8 or later "
@@ -125,6 +126,8 @@ Result<void> mount_overlay(const OverlayMountRequest& request) {
   } else if (fsconfig(fs.get(), FSCONFIG_SET_FLAG, "userxattr", nullptr, 0) != 0) {
     return fail_errno(what + ": userxattr");
   }
+  if (request.volatile_upper && fsconfig(fs.get(), FSCONFIG_SET_FLAG, "volatile", nullptr, 0) != 0)
+    return fail_errno(what + ": volatile");
   if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
     return fail_errno(what + ": create");
   UniqueFd mnt(fsmount(fs.get(), FSMOUNT_CLOEXEC, 0));

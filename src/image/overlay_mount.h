@@ -16,6 +16,9 @@ struct OverlayMountRequest {
   std::vector<std::string> lower_dirs;  // topmost first, absolute
   std::string upper_dir, work_dir, target;
   bool rootless = false;  // userxattr; otherwise redirect_dir, metacopy and index are off
+  // overlayfs' "volatile": no syncs of the upper dir, not even at unmount (0.5–1 ms less per
+  // `run --rm`). After a crash the kernel refuses to mount that upper dir again.
+  bool volatile_upper = false;
 };
 
 // The new API, falling back to mount_overlay_legacy when the kernel does not know lowerdir+.

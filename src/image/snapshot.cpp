@@ -173,7 +173,9 @@ Result<MountedSnapshot> Snapshot::mount() const {
                                                 .upper_dir = upper_dir(),
                                                 .work_dir = work_dir(),
                                                 .target = target,
-                                                .rootless = options_.rootless}));
+                                                .rootless = options_.rootless,
+                                                .volatile_upper = options_.durability ==
+                                                                  Durability::kVolatile}));
   return MountedSnapshot(target, true);
 }
 
@@ -218,7 +220,7 @@ Result<Snapshot> create_snapshot(ImageStore& store, const ImageRecord& image,
     KRILL_CHECK_CTX(mkdir_all(s.dir_ + "/empty", 0755), what);
     s.lower_dirs_.push_back(s.dir_ + "/empty");
   }
-  for (const auto& layer : image.layers) KRILL_CHECK_CTX(store.add_layer_ref(layer, s.ref_), what);
+  for (const auto& layer : image.layers) KRILL_CHECK_CTX(store.add_layer_ref(layer, s.ref_, options.durability), what);
   if (options.driver == "overlay") {
     for (const char* sub : {"/upper", "/work", "/merged"}) {
       KRILL_CHECK_CTX(mkdir_all(s.dir_ + sub, 0755), what);
@@ -234,9 +236,10 @@ Result<Snapshot> create_snapshot(ImageStore& store, const ImageRecord& image,
   for (const auto& l : s.layers_) layers.push_back(l.str());
   Json doc = {{"driver", options.driver},
               {"rootless", options.rootless},
+              {"volatile", options.durability == Durability::kVolatile},
               {"image_id", image.id.str()},
               {"layers", layers}};
-  KRILL_CHECK_CTX(write_file_atomic(s.dir_ + "/snapshot.json", doc.dump(), 0644), what);
+  KRILL_CHECK_CTX(write_file_atomic(s.dir_ + "/snapshot.json", doc.dump(), 0644, options.durability), what);
   return s;
 }
 
@@ -249,6 +252,7 @@ Result<Snapshot> open_snapshot(ImageStore& store, const std::string& snapshot_di
   s.dir_ = KRILL_TRY(absolute(snapshot_dir));
   s.options_.driver = doc.value("driver", "overlay");
   s.options_.rootless = doc.value("rootless", false);
+  if (doc.value("volatile", false)) s.options_.durability = Durability::kVolatile;
   s.ref_ = snapshot_ref(s.dir_);
   s.image_id_ = KRILL_TRY(Digest::parse(doc.value("image_id", "")));
   for (const auto& l : doc.value("layers", Json::array())) {

@@ -19,6 +19,10 @@ namespace krill::image {
 struct SnapshotOptions {
   std::string driver = "overlay";  // "overlay" | "vfs"
   bool rootless = false;           // overlay: -o userxattr
+  // kVolatile for a container that does not outlive a crash (`run --rm`): its snapshot.json and
+  // layer references are renamed into place without fsync, and its overlay is mounted
+  // "volatile" (no syncs of the upper dir).
+  Durability durability = Durability::kDurable;
 };
 
 class MountedSnapshot;

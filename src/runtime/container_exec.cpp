@@ -118,7 +118,8 @@ Result<int> Runtime::exec(const ExecOptions& options) {
   auto launched = KRILL_TRY(launch_container(request));
 
   if (!options.pid_file.empty())
-    KRILL_CHECK(write_file_atomic(options.pid_file, std::to_string(launched.pid), 0644));
+    KRILL_CHECK(write_file_atomic(options.pid_file, std::to_string(launched.pid), 0644,
+                                  Durability::kVolatile));
   if (!options.console_socket.empty())
     KRILL_CHECK(linux_ns::send_console(options.console_socket, launched.console_master.get()));
   if (options.detach) return 0;

@@ -196,7 +196,8 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   }
   KRILL_CHECK(store.save(record));
   if (!options.pid_file.empty())
-    KRILL_CHECK(write_file_atomic(options.pid_file, std::to_string(launched.pid), 0644));
+    KRILL_CHECK(write_file_atomic(options.pid_file, std::to_string(launched.pid), 0644,
+                                  Durability::kVolatile));
   if (!options.console_socket.empty())
     KRILL_CHECK(linux_ns::send_console(options.console_socket, launched.console_master.get()));
   rollback.dismiss();

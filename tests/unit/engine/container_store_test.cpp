@@ -191,6 +191,32 @@ TEST_F(ContainerStoreTest, ModifyRefusesIdChangeAndNameConflict) {
       store().modify(padded_id("dd"), [](ContainerRecord&) -> Result<void> { return {}; }));
 }
 
+// Statements are prepared once per connection and reused; a lookup made while the same
+// statement is still being read (inside modify's read, or in a loop over many calls) gets its
+// own and sees the same data.
+TEST_F(ContainerStoreTest, ReusedStatementsNestAndRepeat) {
+  ASSERT_TRUE(store().insert(sample_record(padded_id("aa"), "one")));
+  ASSERT_TRUE(store().insert(sample_record(padded_id("bb"), "two")));
+  auto written = store().modify(padded_id("aa"), [&](ContainerRecord& r) -> Result<void> {
+    auto other = KRILL_TRY(store().find(padded_id("bb")));
+    r.pid = other.name == "two" ? 7 : -1;
+    return {};
+  });
+  ASSERT_TRUE(written) << written.error().message();
+  EXPECT_EQ(written->pid, 7);
+  for (int i = 0; i < 200; ++i) {
+    auto found = store().find(i % 2 ? "one" : "two");
+    ASSERT_TRUE(found) << found.error().message();
+    ASSERT_EQ(found->name, i % 2 ? "one" : "two");
+  }
+  EXPECT_FALSE(store().find("three"));
+  EXPECT_TRUE(store().insert(sample_record(padded_id("cc"), "three")));
+  EXPECT_EQ(store().list()->size(), 3u);
+  // A failed statement leaves its cached copy usable.
+  EXPECT_FALSE(store().insert(sample_record(padded_id("dd"), "three")));
+  EXPECT_TRUE(store().insert(sample_record(padded_id("dd"), "four")));
+}
+
 TEST_F(ContainerStoreTest, TransactionRollsBackEverything) {
   auto done = store().transaction([&]() -> Result<void> {
     KRILL_CHECK(store().insert(sample_record(padded_id("aa"), "one")));

@@ -94,6 +94,49 @@ TEST(Snapshot, OverlayOfThreeLayersWithWhiteouts) {
   EXPECT_TRUE(f.store.remove("three"));
 }
 
+// A --rm container's snapshot: kept as volatile across open_snapshot, mounted with overlayfs'
+// "volatile" (the kernel shows fsync=volatile), and it still holds its layers.
+TEST(Snapshot, VolatileSnapshotMountsWithoutSyncs) {
+  Fixture f;
+  SnapshotOptions options;
+  options.durability = Durability::kVolatile;
+  auto made = create_snapshot(f.store, f.image, f.dir / "rm", options);
+  ASSERT_TRUE(made) << made.error().message();
+  auto snap = open_snapshot(f.store, f.dir / "rm");
+  ASSERT_TRUE(snap) << snap.error().message();
+  std::string seen = in_mount_ns([&] {
+    auto m = snap->mount();
+    if (!m) return m.error().message();
+    std::string mounts;
+    if (auto text = read_file("/proc/self/mountinfo")) mounts = *text;
+    std::string line;
+    for (size_t at = mounts.find(" " + m->path() + " "); at != std::string::npos;) {
+      size_t begin = mounts.rfind('\n', at) + 1;
+      line = mounts.substr(begin, mounts.find('\n', at) - begin);
+      break;
+    }
+    return visible(m->path(), kPaths) + (line.find("volatile") != std::string::npos ? " volatile"
+                                                                                    : " " + line);
+  });
+  EXPECT_EQ(seen, "01101 volatile");
+  EXPECT_FALSE(f.store.remove("three")) << "the volatile snapshot's references keep the layers";
+  ASSERT_TRUE(remove_snapshot(f.store, *snap));
+  EXPECT_TRUE(f.store.remove("three"));
+}
+
+TEST(OverlayLegacyMount, VolatileIsInTheOptionString) {
+  OverlayMountRequest request{.lower_dirs = {"/s/layers/a"},
+                              .upper_dir = "/s/c/upper",
+                              .work_dir = "/s/c/work",
+                              .target = "/s/c/merged",
+                              .volatile_upper = true};
+  auto options = legacy_overlay_options(request);
+  ASSERT_TRUE(options) << options.error().message();
+  EXPECT_EQ(options->data,
+            "lowerdir=a,upperdir=/s/c/upper,workdir=/s/c/work,redirect_dir=off,metacopy=off,"
+            "index=off,volatile");
+}
+
 TEST(Snapshot, VfsGivesTheSameTree) {
   Fixture f;
   auto snap = create_snapshot(f.store, f.image, f.dir / "v1", {.driver = "vfs"});
