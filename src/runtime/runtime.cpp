@@ -157,6 +157,9 @@ Result<Runtime::Created> Runtime::create_container(const CreateOptions& options,
   record.rootless = ::geteuid() != 0 || !in_initial_user_namespace();
   record.annotations = spec.annotations;
   record.config_json = config_json;
+  record.spec_facts = ContainerRecord::SpecFacts{.poststart_hooks = !spec.hooks.poststart.empty(),
+                                                 .poststop_hooks = !spec.hooks.poststop.empty(),
+                                                 .own_pid_namespace = owns_pid_namespace(spec)};
   if (spec.linux_config) record.cgroups_path = spec.linux_config->cgroups_path;
   if (!record.cgroups_path.empty() && record.cgroups_path.front() != '/')
     record.creator_cgroups = KRILL_TRY(read_file("/proc/self/cgroup"));
@@ -229,6 +232,7 @@ Result<void> Runtime::start(const std::string& id) {
   }
   if (!failure.empty()) return fail("start container " + id + ": " + failure);
 
+  if (record.spec_facts && !record.spec_facts->poststart_hooks) return {};
   auto spec = KRILL_TRY(oci::parse_spec(record.config_json));
   oci::State state = container_state(record, dir);
   state.status = oci::Status::kRunning;
@@ -291,14 +295,19 @@ Result<void> Runtime::remove(const std::string& id, bool force) {
     return fail("cannot delete container " + id +
                 " that is not stopped: " + oci::to_string(status) + " (use --force)");
   auto cgroup = KRILL_TRY(open_cgroup(record));
-  auto spec = oci::parse_spec(record.config_json);
+  std::optional<oci::Spec> spec;  // only for its poststop hooks (and an old state file's facts)
+  if (!record.spec_facts || record.spec_facts->poststop_hooks) {
+    if (auto parsed = oci::parse_spec(record.config_json)) spec = std::move(*parsed);
+  }
+  const bool own_pid_namespace =
+      record.spec_facts ? record.spec_facts->own_pid_namespace : spec && owns_pid_namespace(*spec);
   if (status != oci::Status::kStopped) {
     if (status == oci::Status::kPaused) (void)cgroup.thaw();
     (void)cgroup.signal_all(SIGKILL);
     ::kill(record.init_pid, SIGKILL);
     KRILL_CHECK(wait_until_stopped(record, std::chrono::seconds(10)));
     KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);
-  } else if (spec && owns_pid_namespace(*spec)) {
+  } else if (own_pid_namespace) {
     KRILL_CHECK_CTX(cgroup.destroy_emptied(), "delete container " + id);
   } else {
     KRILL_CHECK_CTX(cgroup.destroy(), "delete container " + id);

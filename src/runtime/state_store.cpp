@@ -66,6 +66,11 @@ std::string record_to_json(const ContainerRecord& r) {
       {"paused", r.paused},
       {"config", r.config_json},
   };
+  if (r.spec_facts) {
+    j["spec_facts"] = {{"poststart_hooks", r.spec_facts->poststart_hooks},
+                       {"poststop_hooks", r.spec_facts->poststop_hooks},
+                       {"own_pid_namespace", r.spec_facts->own_pid_namespace}};
+  }
   if (!r.rdt_group.empty()) {
     j["rdt_group"] = r.rdt_group;
     j["rdt_created_group"] = r.rdt_created_group;
@@ -98,6 +103,12 @@ Result<ContainerRecord> record_from_json(std::string_view json) {
     }
     r.paused = j.value("paused", false);
     r.config_json = j.value("config", "");
+    if (auto facts = j.find("spec_facts"); facts != j.end() && facts->is_object()) {
+      r.spec_facts = ContainerRecord::SpecFacts{
+          .poststart_hooks = facts->value("poststart_hooks", true),
+          .poststop_hooks = facts->value("poststop_hooks", true),
+          .own_pid_namespace = facts->value("own_pid_namespace", false)};
+    }
     r.rdt_group = j.value("rdt_group", "");
     r.rdt_created_group = j.value("rdt_created_group", false);
     r.rdt_monitor_group = j.value("rdt_monitor_group", "");

@@ -46,6 +46,16 @@ struct ContainerRecord {
   // config.json as loaded at create: delete runs poststop hooks from it and
   // exec takes its defaults from it.
   std::string config_json;
+  // What start and delete need of config_json, noted at create so that they parse it only when
+  // there are hooks to run (parsing it was a fifth of an in-process start). Absent in state
+  // files of older krill versions: then they parse it.
+  struct SpecFacts {
+    bool poststart_hooks = true;
+    bool poststop_hooks = true;
+    bool own_pid_namespace = false;  // a new pid namespace, not a joined one
+    bool operator==(const SpecFacts&) const = default;
+  };
+  std::optional<SpecFacts> spec_facts;
   // linux.intelRdt: the resctrl group the init joined, whether create made it (then delete
   // removes it), and the MON group of enableMonitoring (always removed); empty without.
   std::string rdt_group;

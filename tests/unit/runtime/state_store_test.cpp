@@ -53,6 +53,8 @@ ContainerRecord sample_record(const std::string& id) {
   r.rdt_group = "/sys/fs/resctrl/c1";
   r.rdt_created_group = true;
   r.rdt_monitor_group = "/sys/fs/resctrl/c1/mon_groups/c1";
+  r.spec_facts = ContainerRecord::SpecFacts{
+      .poststart_hooks = false, .poststop_hooks = true, .own_pid_namespace = true};
   return r;
 }
 
@@ -100,6 +102,7 @@ TEST(ContainerRecordJson, DefaultsAndErrors) {
   EXPECT_EQ(minimal->id, "x");
   EXPECT_EQ(minimal->init_pid, 0);
   EXPECT_FALSE(minimal->paused);
+  EXPECT_FALSE(minimal->spec_facts) << "an old state file: start and delete parse the config";
 
   auto not_json = record_from_json("{nope");
   ASSERT_FALSE(not_json);
