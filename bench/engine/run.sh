@@ -19,8 +19,11 @@
 # Needs root, hyperfine, jq, bc, strace, python3, podman, conmon, busybox-static (/bin/busybox).
 #
 # What it measures:
-# - The image: a rootfs tar with bin/busybox (Debian's busybox-static) and one symlink per
-#   applet, imported by `krill import` and `podman import` as localhost/bb:1.
+# - The image: a rootfs tar with bin/busybox (Debian's busybox-static), one symlink per applet,
+#   the directories docker.io/library/busybox has (dev etc proc root sys tmp usr var) and its
+#   /etc/passwd and /etc/group, imported by `krill import` and `podman import` as localhost/bb:1.
+#   (Until 2026-12-08 the image had bin/ only: both runtimes then created proc, dev, sys and etc
+#   in each container's upper dir.)
 # - Both engines run with --network none and the same --ulimit nofile=1024:1024
 #   --ulimit nproc=1024:1024 (runc fails to raise RLIMIT_NPROC/NOFILE to podman's defaults on this
 #   host, which lacks CAP_SYS_RESOURCE in its bounding set).
@@ -98,11 +101,15 @@ trap cleanup EXIT
 
 # ---- the image ------------------------------------------------------------------------------
 
-mkdir -p "$work/rootfs/bin"
+mkdir -p "$work/rootfs"/{bin,dev,etc,proc,root,sys,tmp,usr,var}
+chmod 1777 "$work/rootfs/tmp"
 cp /bin/busybox "$work/rootfs/bin/busybox"
 for applet in $(/bin/busybox --list); do
   [ "$applet" = busybox ] || ln -s busybox "$work/rootfs/bin/$applet"
 done
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' \
+  >"$work/rootfs/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$work/rootfs/etc/group"
 tar -C "$work/rootfs" -cf "$work/r.tar" .
 rm -rf "$work/rootfs"
 k_ import "$work/r.tar" "$IMG" >/dev/null
