@@ -21,7 +21,17 @@ inline constexpr const char* kInUserNamespaceEnv = "KRILL_IN_USER_NAMESPACE";
 // ids [outside, outside+count) of its parent.
 struct IdMapRange {
   unsigned long inside = 0, outside = 0, count = 0;
+  bool operator==(const IdMapRange&) const = default;
 };
+
+// One range of /etc/subuid or /etc/subgid: ids [start, start+count) belong to its owner.
+struct SubordinateIds {
+  unsigned long start = 0, count = 0;
+};
+// Every range of `owner` (a name, or a uid as a number when `owner_id` is given) in a file of
+// /etc/subuid's format; none when the file is missing.
+std::vector<SubordinateIds> subordinate_ids(const std::string& file, const std::string& owner,
+                                            const std::string& owner_id = "");
 // Parses the text of an id map file. Error "id map: bad line \"...\"".
 Result<std::vector<IdMapRange>> parse_id_map(std::string_view text);
 // True when `id` of the namespace is mapped by one of `ranges`.

@@ -16,26 +16,34 @@
 extern char** environ;
 
 namespace krill {
+
+std::vector<SubordinateIds> subordinate_ids(const std::string& file, const std::string& owner,
+                                            const std::string& owner_id) {
+  std::vector<SubordinateIds> ranges;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string name, start, count;
+    if (!std::getline(fields, name, ':') || !std::getline(fields, start, ':') ||
+        !std::getline(fields, count))
+      continue;
+    if (name != owner && (owner_id.empty() || name != owner_id)) continue;
+    SubordinateIds range{std::strtoul(start.c_str(), nullptr, 10),
+                         std::strtoul(count.c_str(), nullptr, 10)};
+    if (range.count > 0) ranges.push_back(range);
+  }
+  return ranges;
+}
+
 namespace {
 
-struct SubordinateRange {
-  unsigned long start = 0, count = 0;
-};
+using SubordinateRange = SubordinateIds;
 
 // The first range of `name` (or its uid as a number) in /etc/subuid or /etc/subgid.
 SubordinateRange subordinate_range(const std::string& file, const std::string& name,
                                    unsigned long id) {
-  std::ifstream in(file);
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream fields(line);
-    std::string owner, start, count;
-    if (!std::getline(fields, owner, ':') || !std::getline(fields, start, ':') ||
-        !std::getline(fields, count))
-      continue;
-    if (owner != name && owner != std::to_string(id)) continue;
-    return {std::strtoul(start.c_str(), nullptr, 10), std::strtoul(count.c_str(), nullptr, 10)};
-  }
-  return {};
+  auto ranges = subordinate_ids(file, name, std::to_string(id));
+  return ranges.empty() ? SubordinateRange{} : ranges.front();
 }
 
 Result<int> wait_for(pid_t pid) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/user_namespace.h"
 
 namespace krill::engine {
 
@@ -154,9 +155,14 @@ struct ContainerConfig {
   std::vector<NetworkRequest> networks;
   std::vector<PublishedPort> ports;
   bool publish_all = false;  // -P: every EXPOSEd port of the image on a free host port
-  std::string userns;        // "" | "host" (the only mode so far)
-  int stop_signal = 0;       // 0 = the image's StopSignal or SIGTERM
-  int stop_timeout = -1;     // seconds; -1 = default 10
+  // "" | "host" | "auto" | "auto:size=N" (root only: a user namespace of its own, N ids, 65536
+  // by default, from the "containers" ranges of /etc/subuid and /etc/subgid).
+  std::string userns;
+  // --userns=auto: the ranges allocated at create (container id -> host id), kept for the
+  // container's life so that its files keep their owners; empty otherwise.
+  std::vector<IdMapRange> uid_map, gid_map;
+  int stop_signal = 0;    // 0 = the image's StopSignal or SIGTERM
+  int stop_timeout = -1;  // seconds; -1 = default 10
   RestartPolicy restart;
   std::optional<HealthcheckRequest> healthcheck;
   bool no_healthcheck = false;  // --no-healthcheck

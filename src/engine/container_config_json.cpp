@@ -162,6 +162,14 @@ ContainerConfig config_from(const json& j) {
   }
   get_if(j, "publish_all", c.publish_all);
   get_if(j, "userns", c.userns);
+  for (auto [key, map] : {std::pair{"uid_map", &c.uid_map}, std::pair{"gid_map", &c.gid_map}}) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_array()) continue;
+    for (const auto& range : *it)  // [inside, outside, count]; at() throws on a short one
+      map->push_back(IdMapRange{.inside = range.at(0).get<unsigned long>(),
+                                .outside = range.at(1).get<unsigned long>(),
+                                .count = range.at(2).get<unsigned long>()});
+  }
   get_if(j, "stop_signal", c.stop_signal);
   get_if(j, "stop_timeout", c.stop_timeout);
   if (auto it = j.find("restart"); it != j.end() && it->is_object()) {
@@ -245,6 +253,12 @@ std::string container_config_to_json(const ContainerConfig& c) {
   j["ports"] = std::move(ports);
   j["publish_all"] = c.publish_all;
   j["userns"] = c.userns;
+  for (auto [key, map] : {std::pair{"uid_map", &c.uid_map}, std::pair{"gid_map", &c.gid_map}}) {
+    if (map->empty()) continue;
+    json ranges = json::array();
+    for (const auto& r : *map) ranges.push_back(json::array({r.inside, r.outside, r.count}));
+    j[key] = std::move(ranges);
+  }
   j["stop_signal"] = c.stop_signal;
   j["stop_timeout"] = c.stop_timeout;
   j["restart"] = json{{"name", c.restart.name}, {"max_retries", c.restart.max_retries}};

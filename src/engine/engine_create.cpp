@@ -7,6 +7,7 @@
 #include "engine/engine_internal.h"
 #include "engine/health.h"
 #include "engine/spec_builder.h"
+#include "engine/userns_auto.h"
 #include "image/snapshot.h"
 
 namespace krill::engine {
@@ -84,7 +85,30 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   record.config = std::move(config);
   record.created_ns = now_ns();
   record.status = ContainerStatus::kCreated;
-  KRILL_CHECK(store_->insert(record));
+  if (is_auto_userns(record.config.userns)) {
+    if (options_.rootless)
+      return fail("--userns " + record.config.userns +
+                  ": not supported rootless (the rootfs would have to be an id-mapped overlay, "
+                  "which Linux refuses to an unprivileged user's store)");
+    const unsigned long size = KRILL_TRY(auto_userns_size(record.config.userns));
+    // Chosen and recorded in one transaction: two creates never pick the same ids.
+    KRILL_CHECK(store_->transaction([&]() -> Result<void> {
+      std::vector<IdMapRange> taken_uids, taken_gids;
+      for (const auto& other : KRILL_TRY(store_->list())) {
+        taken_uids.insert(taken_uids.end(), other.config.uid_map.begin(),
+                          other.config.uid_map.end());
+        taken_gids.insert(taken_gids.end(), other.config.gid_map.begin(),
+                          other.config.gid_map.end());
+      }
+      record.config.uid_map = KRILL_TRY(allocate_auto_ids(
+          subordinate_ids("/etc/subuid", kAutoUsernsOwner), taken_uids, size, "/etc/subuid"));
+      record.config.gid_map = KRILL_TRY(allocate_auto_ids(
+          subordinate_ids("/etc/subgid", kAutoUsernsOwner), taken_gids, size, "/etc/subgid"));
+      return store_->insert(record);
+    }));
+  } else {
+    KRILL_CHECK(store_->insert(record));
+  }
 
   // From here on, a failure undoes everything.
   auto undo = [&](Error error) -> Result<ContainerRecord> {

@@ -16,6 +16,7 @@
 #include "engine/engine_health.h"
 #include "engine/engine_internal.h"
 #include "engine/spec_builder.h"
+#include "engine/userns_auto.h"
 #include "engine/volumes.h"
 #include "image/snapshot.h"
 #include "oci/spec_json.h"
@@ -99,7 +100,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   std::string rootfs = snapshot.rootfs_dir();
   bool mounted_here = false;
   if (snapshot.driver() != "vfs" && !is_mount_point(rootfs)) {
-    auto mounted = KRILL_TRY(snapshot.mount());
+    auto mounted = KRILL_TRY(snapshot.mount(record.config.uid_map, record.config.gid_map));
     mounted.release();  // the container's rootfs until its clean-up unmounts it
     mounted_here = true;
   }
@@ -141,7 +142,10 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
     auto image_dir = open_in_root(rootfs, mount.destination, O_PATH | O_DIRECTORY);
     if (image_dir) {
       const std::string source = "/proc/self/fd/" + std::to_string(image_dir->get()) + "/.";
-      if (auto copied = volumes.populate_from(volume->name, source); !copied)
+      const SourceIdMaps maps{record.config.uid_map, record.config.gid_map};
+      if (auto copied = volumes.populate_from(volume->name, source,
+                                              record.config.uid_map.empty() ? nullptr : &maps);
+          !copied)
         return fail_start(copied.error(), 125);
     } else if (image_dir.error().errno_value() != ENOENT &&
                image_dir.error().errno_value() != ENOTDIR) {
@@ -167,6 +171,15 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   if (auto given = chown_requested_sources(record.config.mounts, built->spec); !given)
     return fail_start(given.error(), 125);
   std::string bundle = userdata_dir(id);
+  if (!record.config.uid_map.empty()) {
+    const std::string userdata = userdata_dir(id);
+    auto opened = open_paths_to_container_root(
+        {options_.store_root, options_.store_root + "/containers", container_dir(id), userdata,
+         snapshot_dir(id)},
+        {userdata + "/hosts", userdata + "/hostname", userdata + "/resolv.conf"},
+        record.config.uid_map, record.config.gid_map);
+    if (!opened) return fail_start(opened.error(), 125);
+  }
   // Made again on every start (from the record, which is in the database): no fsync.
   if (auto written = write_file_atomic(bundle + "/config.json", oci::spec_to_json(built->spec),
                                        0600, Durability::kVolatile);

@@ -226,8 +226,9 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
     return fail("--network " + config.network +
                 ": not supported (a network name, none, host, container:ID or ns:PATH)");
   bool host_network = config.network == "host";
-  if (!config.userns.empty() && config.userns != "host")
-    return fail("--userns " + config.userns + ": not supported (host)");
+  const bool own_user_namespace = !config.uid_map.empty() && !config.gid_map.empty();
+  if (!config.userns.empty() && config.userns != "host" && !own_user_namespace)
+    return fail("--userns " + config.userns + ": not supported (host or auto[:size=N])");
 
   std::vector<std::string> args = KRILL_TRY(container_args(config, image));
   if (config.init) args.insert(args.begin(), {kContainerInitPath, "--"});
@@ -255,6 +256,16 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   } else if (inputs.rootless && (user.uid != 0 || user.gid != 0)) {
     return fail("user " + std::to_string(user.uid) + ":" + std::to_string(user.gid) +
                 " is not mapped in a rootless container (only root is)");
+  } else if (own_user_namespace) {
+    auto unmapped = [&](const char* what, unsigned long id) {
+      return fail("--userns " + config.userns + ": " + what + " " + std::to_string(id) +
+                  " is outside the container's " + std::to_string(config.uid_map.front().count) +
+                  " ids: give it more with auto:size=N");
+    };
+    if (!id_is_mapped(config.uid_map, user.uid)) return unmapped("uid", user.uid);
+    if (!id_is_mapped(config.gid_map, user.gid)) return unmapped("gid", user.gid);
+    for (uint32_t gid : user.additional_gids)
+      if (!id_is_mapped(config.gid_map, gid)) return unmapped("group", gid);
   } else if (inputs.rootless) {
     // A user namespace made by an unprivileged user has setgroups(2) denied: no supplementary
     // groups at all (runc refuses them: "cannot set any additional groups").
@@ -309,7 +320,19 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   lx.namespaces.push_back({oci::NamespaceType::kUts, {}});
   lx.namespaces.push_back({oci::NamespaceType::kMount, {}});
   lx.namespaces.push_back({oci::NamespaceType::kCgroup, {}});
-  if (inputs.rootless && !inputs.shared_user_namespace) {
+  auto oci_map = [](const std::vector<IdMapRange>& ranges) {
+    std::vector<oci::IdMapping> mappings;
+    for (const auto& r : ranges)
+      mappings.push_back(oci::IdMapping{.container_id = static_cast<uint32_t>(r.inside),
+                                        .host_id = static_cast<uint32_t>(r.outside),
+                                        .size = static_cast<uint32_t>(r.count)});
+    return mappings;
+  };
+  if (own_user_namespace) {
+    lx.namespaces.push_back({oci::NamespaceType::kUser, {}});
+    lx.uid_mappings = oci_map(config.uid_map);
+    lx.gid_mappings = oci_map(config.gid_map);
+  } else if (inputs.rootless && !inputs.shared_user_namespace) {
     lx.namespaces.push_back({oci::NamespaceType::kUser, {}});
     lx.uid_mappings = {oci::IdMapping{.container_id = 0, .host_id = ::geteuid(), .size = 1}};
     lx.gid_mappings = {oci::IdMapping{.container_id = 0, .host_id = ::getegid(), .size = 1}};

@@ -117,6 +117,9 @@ Result<MountPlan> container_mounts(const SpecInputs& inputs, bool host_network,
   for (const auto& volume : inputs.volumes) {
     std::vector<std::string> options = {"rbind"};
     if (volume.read_only) options.push_back("ro");
+    // --userns=auto: the volume is seen through the container's id maps, as its rootfs is (its
+    // files keep container ids on disk, and the runtime clones it before entering the userns).
+    if (!config.uid_map.empty()) options.push_back("idmap");
     KRILL_CHECK(add(make_mount(volume.destination, "bind", volume.host_path, options)));
   }
   for (const auto& request : config.mounts) {

@@ -117,11 +117,24 @@ struct CopyState {
   std::string source_root;                               // for messages
   std::map<std::pair<dev_t, ino_t>, std::string> links;  // hard links: first copy's path
   bool may_chown_fail;  // rootless: ids outside our range cannot be given away
+  const SourceIdMaps* source_maps = nullptr;  // the source is seen through these maps
 };
+
+// The id to write for `id` as the source shows it: back through the source's map, if any.
+unsigned long unmapped_id(const std::vector<IdMapRange>* map, unsigned long id) {
+  if (!map) return id;
+  for (const auto& r : *map)
+    if (id >= r.outside && id - r.outside < r.count) return id - r.outside + r.inside;
+  return id;
+}
 
 Result<void> apply_owner(const CopyState& state, int dirfd, const char* name, const struct stat& st,
                          const std::string& path) {
-  if (fchownat(dirfd, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+  const auto uid = static_cast<uid_t>(
+      unmapped_id(state.source_maps ? &state.source_maps->uids : nullptr, st.st_uid));
+  const auto gid = static_cast<gid_t>(
+      unmapped_id(state.source_maps ? &state.source_maps->gids : nullptr, st.st_gid));
+  if (fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW) != 0 &&
       !(state.may_chown_fail && (errno == EPERM || errno == EINVAL)))
     return fail_errno("chown " + path);
   return {};
@@ -484,7 +497,8 @@ void VolumeManager::remove_leftovers() {
   for (const auto& path : stale) (void)remove_all(path);
 }
 
-Result<bool> VolumeManager::populate_from(const std::string& name, const std::string& source_dir) {
+Result<bool> VolumeManager::populate_from(const std::string& name, const std::string& source_dir,
+                                          const SourceIdMaps* source_maps) {
   std::string what = "copy " + source_dir + " into volume " + name;
   auto volume = KRILL_TRY(inspect(name));
   if (!volume.needs_copy_up) return false;
@@ -528,12 +542,15 @@ Result<bool> VolumeManager::populate_from(const std::string& name, const std::st
   if (!from) return std::unexpected(Error::from_errno("open " + source_dir).context(what));
   UniqueFd to(open(staging.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!to) return std::unexpected(Error::from_errno("open " + staging).context(what));
-  CopyState state{to.get(), source_dir, {}, geteuid() != 0};
+  CopyState state{to.get(), source_dir, {}, geteuid() != 0, source_maps};
   auto copied = copy_children(state, from.get(), to.get(), "");
   if (!copied) return std::unexpected(std::move(copied.error()).context(what));
   // The volume's root takes the owner and mode of the image's directory (Docker).
-  if (fchown(to.get(), source_st.st_uid, source_st.st_gid) != 0 &&
-      !(state.may_chown_fail && errno == EPERM))
+  const auto root_uid =
+      static_cast<uid_t>(unmapped_id(source_maps ? &source_maps->uids : nullptr, source_st.st_uid));
+  const auto root_gid =
+      static_cast<gid_t>(unmapped_id(source_maps ? &source_maps->gids : nullptr, source_st.st_gid));
+  if (fchown(to.get(), root_uid, root_gid) != 0 && !(state.may_chown_fail && errno == EPERM))
     return std::unexpected(Error::from_errno("chown " + staging).context(what));
   if (fchmod(to.get(), source_st.st_mode & 07777) != 0)
     return std::unexpected(Error::from_errno("chmod " + staging).context(what));

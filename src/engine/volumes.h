@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/user_namespace.h"
 #include "engine/container_store.h"
 
 namespace krill::engine {
@@ -36,6 +37,13 @@ struct VolumePruneReport {
 // least), so a name never looks like a path.
 bool is_valid_volume_name(std::string_view name);
 
+// The maps through which a copy-up source is seen (a --userns=auto container's id-mapped rootfs
+// shows host ids): the copy writes the ids before mapping, so that the volume, mounted through
+// the same maps, shows the image's owners.
+struct SourceIdMaps {
+  std::vector<IdMapRange> uids, gids;
+};
+
 class VolumeManager {
  public:
   VolumeManager(ContainerStore& store, std::string store_root);
@@ -55,8 +63,10 @@ class VolumeManager {
   // `source_dir` (the image's content at the mount point: files, modes, owners, times,
   // symlinks, hard links, devices; no xattrs) into it and marks it done. A missing source_dir
   // just marks it done. Returns true when something was copied. `source_dir` must already be
-  // resolved inside the rootfs (its symlinks are not followed below it).
-  Result<bool> populate_from(const std::string& name, const std::string& source_dir);
+  // resolved inside the rootfs (its symlinks are not followed below it); `source_maps` when
+  // it is seen through id maps.
+  Result<bool> populate_from(const std::string& name, const std::string& source_dir,
+                             const SourceIdMaps* source_maps = nullptr);
 
   std::string volumes_dir() const { return store_root_ + "/volumes"; }
   std::string volume_dir(const std::string& name) const { return volumes_dir() + "/" + name; }

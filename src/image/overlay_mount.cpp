@@ -99,6 +99,7 @@ Result<void> mount_overlay_legacy(const OverlayMountRequest& request) {
 }
 
 Result<void> mount_overlay(const OverlayMountRequest& request) {
+  if (!request.uid_map.empty()) return mount_overlay_idmapped(request);
   const std::string what = what_of(request);
   UniqueFd fs(fsopen("overlay", FSOPEN_CLOEXEC));
   if (!fs) return fail_errno(what + ": fsopen");

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/user_namespace.h"
 
 namespace krill::image {
 
@@ -19,10 +20,22 @@ struct OverlayMountRequest {
   // overlayfs' "volatile": no syncs of the upper dir, not even at unmount (0.5–1 ms less per
   // `run --rm`). After a crash the kernel refuses to mount that upper dir again.
   bool volatile_upper = false;
+  // --userns=auto: the container's id maps (container id -> host id). The overlay is then built
+  // from id-mapped views of the layers and of the upper and work dirs (mount_overlay_idmapped).
+  std::vector<IdMapRange> uid_map, gid_map;
 };
 
 // The new API, falling back to mount_overlay_legacy when the kernel does not know lowerdir+.
 Result<void> mount_overlay(const OverlayMountRequest& request);
+
+// The overlay for a container with a user namespace of its own (Linux 6.13+: layers as fds).
+// Overlayfs cannot be id-mapped itself, so each layer and the directory holding upper/ and
+// work/ are cloned (open_tree) and id-mapped (mount_setattr MOUNT_ATTR_IDMAP) with a user
+// namespace of `uid_map`/`gid_map`; the overlay over them is created with the fsuid and fsgid
+// of the container's root, so that the upper dir is writable to it. Files keep their on-disk
+// ids: image ids in the layers, container ids in the upper dir (a plain layer for commit).
+// The host sees the mount through the mapping: host root writing into it gets EOVERFLOW.
+Result<void> mount_overlay_idmapped(const OverlayMountRequest& request);
 
 // mount(2) with one option string (what kernels before 6.8 accept).
 Result<void> mount_overlay_legacy(const OverlayMountRequest& request);

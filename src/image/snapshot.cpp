@@ -166,16 +166,23 @@ std::string Snapshot::rootfs_dir() const {
   return dir_ + (options_.driver == "vfs" ? "/rootfs" : "/merged");
 }
 
-Result<MountedSnapshot> Snapshot::mount() const {
+Result<MountedSnapshot> Snapshot::mount(const std::vector<IdMapRange>& uid_map,
+                                        const std::vector<IdMapRange>& gid_map) const {
   std::string target = rootfs_dir();
-  if (options_.driver == "vfs") return MountedSnapshot(target, false);
-  KRILL_CHECK(mount_overlay(OverlayMountRequest{.lower_dirs = lower_dirs_,
-                                                .upper_dir = upper_dir(),
-                                                .work_dir = work_dir(),
-                                                .target = target,
-                                                .rootless = options_.rootless,
-                                                .volatile_upper = options_.durability ==
-                                                                  Durability::kVolatile}));
+  if (options_.driver == "vfs") {
+    if (!uid_map.empty())
+      return fail("mount " + target + ": an id-mapped rootfs needs the overlay storage driver");
+    return MountedSnapshot(target, false);
+  }
+  KRILL_CHECK(mount_overlay(
+      OverlayMountRequest{.lower_dirs = lower_dirs_,
+                          .upper_dir = upper_dir(),
+                          .work_dir = work_dir(),
+                          .target = target,
+                          .rootless = options_.rootless,
+                          .volatile_upper = options_.durability == Durability::kVolatile,
+                          .uid_map = uid_map,
+                          .gid_map = gid_map}));
   return MountedSnapshot(target, true);
 }
 
@@ -220,7 +227,8 @@ Result<Snapshot> create_snapshot(ImageStore& store, const ImageRecord& image,
     KRILL_CHECK_CTX(mkdir_all(s.dir_ + "/empty", 0755), what);
     s.lower_dirs_.push_back(s.dir_ + "/empty");
   }
-  for (const auto& layer : image.layers) KRILL_CHECK_CTX(store.add_layer_ref(layer, s.ref_, options.durability), what);
+  for (const auto& layer : image.layers)
+    KRILL_CHECK_CTX(store.add_layer_ref(layer, s.ref_, options.durability), what);
   if (options.driver == "overlay") {
     for (const char* sub : {"/upper", "/work", "/merged"}) {
       KRILL_CHECK_CTX(mkdir_all(s.dir_ + sub, 0755), what);
@@ -239,7 +247,8 @@ Result<Snapshot> create_snapshot(ImageStore& store, const ImageRecord& image,
               {"volatile", options.durability == Durability::kVolatile},
               {"image_id", image.id.str()},
               {"layers", layers}};
-  KRILL_CHECK_CTX(write_file_atomic(s.dir_ + "/snapshot.json", doc.dump(), 0644, options.durability), what);
+  KRILL_CHECK_CTX(
+      write_file_atomic(s.dir_ + "/snapshot.json", doc.dump(), 0644, options.durability), what);
   return s;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "base/user_namespace.h"
 #include "image/image_store.h"
 #include "image/layer_diff.h"
 
@@ -41,8 +42,10 @@ class Snapshot {
   // merged/ (overlay) or rootfs/ (vfs).
   std::string rootfs_dir() const;
   // Overlay: mounts (new mount API, one lowerdir+ per layer, so any number of layers)
-  // on rootfs_dir(); vfs: nothing to mount. Needs CAP_SYS_ADMIN in the mount namespace.
-  Result<MountedSnapshot> mount() const;
+  // on rootfs_dir(); vfs: nothing to mount. Needs CAP_SYS_ADMIN in the mount namespace. With
+  // id maps (a --userns=auto container), the overlay is id-mapped (mount_overlay_idmapped).
+  Result<MountedSnapshot> mount(const std::vector<IdMapRange>& uid_map = {},
+                                const std::vector<IdMapRange>& gid_map = {}) const;
 
  private:
   friend Result<Snapshot> create_snapshot(ImageStore&, const ImageRecord&, const std::string&,

@@ -12,8 +12,64 @@
 
 namespace krill::it {
 
+namespace {
+constexpr const char* kSubordinateFilesLock = "/run/krill-test-subordinate-ids.lock";
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+}  // namespace
+
+SubordinateFilesLock::SubordinateFilesLock() {
+  fd_ = ::open(kSubordinateFilesLock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ >= 0) (void)::flock(fd_, LOCK_EX);
+}
+
+SubordinateFilesLock::~SubordinateFilesLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+SubordinateIdsFor::SubordinateIdsFor(std::string owner, unsigned long start, unsigned long count)
+    : owner_(std::move(owner)) {
+  SubordinateFilesLock lock;
+  for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    bool present = false;
+    for (const auto& line : lines_of(file)) present = present || line.rfind(owner_ + ":", 0) == 0;
+    if (present) continue;
+    std::string line = owner_ + ":" + std::to_string(start) + ":" + std::to_string(count);
+    std::ofstream(file, std::ios::app) << line << "\n";
+    added_.emplace_back(file, line);
+  }
+}
+
+SubordinateIdsFor::~SubordinateIdsFor() {
+  SubordinateFilesLock lock;
+  for (const auto& [file, added] : added_) {
+    std::string kept;
+    bool removed = false;
+    for (const auto& line : lines_of(file)) {
+      if (!removed && line == added) {
+        removed = true;
+        continue;
+      }
+      kept += line + "\n";
+    }
+    write_file(file, kept);
+  }
+}
+
+unsigned long SubordinateIdsFor::start(const std::string& file) const {
+  for (const auto& line : lines_of(file))
+    if (line.rfind(owner_ + ":", 0) == 0) return std::stoul(line.substr(owner_.size() + 1));
+  return 0;
+}
+
 // Removes the lines starting with "krill-test-user:" from a file (subuid/subgid).
 void remove_test_user_lines(const std::string& path) {
+  SubordinateFilesLock lock;
   std::istringstream in(read_file(path));
   std::string line, kept;
   while (std::getline(in, line))
@@ -70,6 +126,7 @@ void TestUser::create() {
       created += "user\n";
   }
   for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
+    SubordinateFilesLock edit;
     if (!error_.empty() || has_test_user_line(file)) continue;
     std::ofstream(file, std::ios::app) << kTestUser << ":3100000:65536\n";
     created += std::string(file) + "\n";

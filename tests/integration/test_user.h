@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness.h"
@@ -13,6 +14,35 @@
 namespace krill::it {
 
 inline constexpr const char* kTestUser = "krill-test-user";
+
+// Every edit tests make to /etc/subuid and /etc/subgid holds this lock (ctest runs test
+// processes in parallel; an edit reads and rewrites the file).
+class SubordinateFilesLock {
+ public:
+  SubordinateFilesLock();
+  ~SubordinateFilesLock();
+  SubordinateFilesLock(const SubordinateFilesLock&) = delete;
+  SubordinateFilesLock& operator=(const SubordinateFilesLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Gives `owner` the range start:count in /etc/subuid and /etc/subgid where it has none, and
+// removes exactly the lines it added when destroyed (--userns=auto tests: owner "containers").
+class SubordinateIdsFor {
+ public:
+  SubordinateIdsFor(std::string owner, unsigned long start, unsigned long count);
+  ~SubordinateIdsFor();
+  SubordinateIdsFor(const SubordinateIdsFor&) = delete;
+  SubordinateIdsFor& operator=(const SubordinateIdsFor&) = delete;
+  // The owner's first range start in `file` (the one added, or one that was there).
+  unsigned long start(const std::string& file) const;
+
+ private:
+  std::string owner_;
+  std::vector<std::pair<std::string, std::string>> added_;  // file, line
+};
 
 // Removes the lines starting with "krill-test-user:" from a file (subuid/subgid).
 void remove_test_user_lines(const std::string& path);

@@ -10,6 +10,7 @@
 
 #include "engine/engine_health.h"
 #include "engine/spec_builder.h"
+#include "engine/userns_auto.h"
 #include "monitor/log_file.h"
 #include "network/container_network.h"
 
@@ -332,8 +333,8 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
   for (const auto& s : f.security_opt) {
     // The values are checked where they are used (engine/spec_builder.cpp); the keys here, so
     // that a typo fails before anything is pulled or created.
-    static constexpr std::string_view kKeys[] = {"no-new-privileges", "seccomp", "label",
-                                                 "apparmor", "mask", "unmask", "systempaths"};
+    static constexpr std::string_view kKeys[] = {
+        "no-new-privileges", "seccomp", "label", "apparmor", "mask", "unmask", "systempaths"};
     std::string_view key = std::string_view(s).substr(0, s.find_first_of("=:"));
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
       return fail("invalid argument \"" + s +
@@ -389,9 +390,15 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
     r.shm_size =
         KRILL_TRY(flag_value("--shm-size", f.shm_size, engine::parse_byte_size(f.shm_size)));
   KRILL_CHECK(apply_network_flags(f, c));
-  // podman's other modes (auto, keep-id, nomap, ns:PATH) need an id-mapped rootfs: not yet.
-  if (!f.userns.empty() && f.userns != "host")
-    return bad_value("--userns", f.userns, Error("only host is supported so far"));
+  // podman's keep-id and nomap are for rootless krill, whose store Linux does not let it
+  // id-map; ns:PATH is not there yet.
+  if (engine::is_auto_userns(f.userns)) {
+    KRILL_CHECK(flag_value("--userns", f.userns, engine::auto_userns_size(f.userns)));
+  } else if (!f.userns.empty() && f.userns != "host") {
+    return bad_value("--userns", f.userns,
+                     Error("host or auto[:size=N] (keep-id and nomap need a rootless store "
+                           "that Linux lets krill id-map)"));
+  }
   c.userns = f.userns;
   if (!f.stop_signal.empty())
     c.stop_signal =

@@ -105,7 +105,9 @@ void add_run_flags(CLI::App* c, RunFlags& f, bool is_run) {
         f.annotation.push_back(std::string(engine::kHealthOnFailureAnnotation) + "=" + action);
       },
       "once unhealthy: none (default), kill, restart or stop the container");
-  c->add_option("--userns", f.userns, "user namespace: host (the only mode so far)");
+  c->add_option("--userns", f.userns,
+                "user namespace: host (default), or auto[:size=N] (root): ids of its own from "
+                "the \"containers\" ranges of /etc/subuid and /etc/subgid, 65536 by default");
   multi(c, "--group-add", f.group_add, "add a supplementary group");
   c->add_option("--pull", f.pull, "pull the image: always, missing (default), never");
   multi(c, "--network,--net", f.network,

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 
+#include "base/user_namespace_fd.h"
 #include "runtime/rootfs/mount_ops.h"
 #include "runtime/rootfs/path_in_root.h"
 
@@ -36,14 +37,6 @@ Result<void> write_all(int fd, const char* data, size_t size) {
     data += n;
     size -= static_cast<size_t>(n);
   }
-  return {};
-}
-
-Result<void> write_proc_file(const std::string& path, const std::string& content) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return fail_errno("open " + path);
-  auto written = write_all(fd.get(), content.data(), content.size());
-  if (!written) return fail_errno("write " + path, written.error().errno_value());
   return {};
 }
 
@@ -164,48 +157,7 @@ class RealMountOps final : public MountOps {
 
   Result<UniqueFd> make_userns_fd(const std::vector<oci::IdMapping>& uid_mappings,
                                   const std::vector<oci::IdMapping>& gid_mappings) override {
-    int ready[2], go[2];
-    if (::pipe2(ready, O_CLOEXEC) < 0) return fail_errno("pipe");
-    UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-    if (::pipe2(go, O_CLOEXEC) < 0) return fail_errno("pipe");
-    UniqueFd go_read(go[0]), go_write(go[1]);
-    // Format before forking: the child only makes system calls.
-    const std::string uid_map = format_mappings(uid_mappings);
-    const std::string gid_map = format_mappings(gid_mappings);
-
-    pid_t pid = ::fork();
-    if (pid < 0) return fail_errno("fork");
-    if (pid == 0) {
-      // Keep only our ends, so that the parent closing go_write ends the read below.
-      ::close(go_write.get());
-      ::close(ready_read.get());
-      char byte = ::unshare(CLONE_NEWUSER) == 0 ? 1 : 0;
-      (void)!::write(ready_write.get(), &byte, 1);
-      (void)!::read(go_read.get(), &byte, 1);  // returns when the parent closes go_write
-      ::_exit(0);
-    }
-    ready_write.reset();
-    go_read.reset();
-    struct Reaper {
-      pid_t pid;
-      UniqueFd* go;
-      ~Reaper() {
-        go->reset();
-        int status;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-      }
-    } reaper{pid, &go_write};
-
-    char byte = 0;
-    if (::read(ready_read.get(), &byte, 1) != 1 || byte != 1)
-      return fail_errno("create user namespace for idmapped mount", errno ? errno : EPERM);
-    const std::string proc = "/proc/" + std::to_string(pid);
-    KRILL_CHECK(write_proc_file(proc + "/uid_map", uid_map));
-    KRILL_CHECK(write_proc_file(proc + "/gid_map", gid_map));
-    UniqueFd ns(::open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns) return fail_errno("open " + proc + "/ns/user");
-    return ns;
+    return make_user_namespace_fd(format_mappings(uid_mappings), format_mappings(gid_mappings));
   }
 
   Result<UniqueFd> open_dir(const char* path) override {

@@ -184,7 +184,12 @@ Result<void> mount_entry(Setup& setup, const oci::Mount& mount, size_t index) {
 
   bool is_dir = true;
   if (options.bind) {
-    auto st = setup.ops.stat(mount.source.c_str());
+    // An idmapped tree the runtime cloned already: its source may not be reachable from the
+    // container's user namespace (a store directory only host root may search).
+    auto prepared = setup.config.idmapped_trees.find(index);
+    auto st = is_idmapped_mount(mount) && prepared != setup.config.idmapped_trees.end()
+                  ? setup.ops.fstatat(prepared->second, "")
+                  : setup.ops.stat(mount.source.c_str());
     if (!st) return op_error(st.error(), "stat bind mount source " + mount.source);
     is_dir = S_ISDIR(st->st_mode);
   }

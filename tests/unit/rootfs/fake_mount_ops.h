@@ -246,6 +246,8 @@ class FakeMountOps : public MountOps {
   }
   Result<struct stat> fstatat(int dirfd, const char* child) override {
     std::string host = path_of(dirfd);
+    // A detached tree (open_tree) of a host source: what stat() of that source says.
+    if (host.rfind("tree:", 0) == 0 && child[0] == '\0') return stat(host.substr(5).c_str());
     if (child[0] != '\0') host = join(host, std::string("/") + child);
     auto it = nodes.find(host);
     if (it == nodes.end()) return fail_errno("stat", ENOENT);

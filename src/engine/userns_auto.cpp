@@ -1,0 +1,86 @@
+#include "engine/userns_auto.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+
+namespace krill::engine {
+
+bool is_auto_userns(std::string_view mode) { return mode == "auto" || mode.starts_with("auto:"); }
+
+Result<unsigned long> auto_userns_size(std::string_view mode) {
+  if (mode == "auto") return kAutoUsernsDefaultSize;
+  if (!mode.starts_with("auto:")) return fail("--userns " + std::string(mode) + ": not auto");
+  std::string_view options = mode.substr(5);
+  unsigned long size = kAutoUsernsDefaultSize;
+  while (!options.empty()) {
+    size_t comma = options.find(',');
+    std::string_view option = options.substr(0, comma);
+    options = comma == std::string_view::npos ? std::string_view() : options.substr(comma + 1);
+    if (!option.starts_with("size="))
+      return fail("--userns " + std::string(mode) + ": unknown option \"" + std::string(option) +
+                  "\" (auto takes size=N)");
+    std::string_view number = option.substr(5);
+    auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), size);
+    if (ec != std::errc() || end != number.data() + number.size() || size == 0 ||
+        size > 0xffffffffUL)
+      return fail("--userns " + std::string(mode) + ": size \"" + std::string(number) +
+                  "\" is not a number of ids between 1 and 4294967295");
+  }
+  return size;
+}
+
+Result<std::vector<IdMapRange>> allocate_auto_ids(const std::vector<SubordinateIds>& available,
+                                                  const std::vector<IdMapRange>& taken,
+                                                  unsigned long size, const std::string& file) {
+  if (available.empty())
+    return fail(std::string("--userns=auto: no subordinate ids for \"") + kAutoUsernsOwner +
+                "\" in " + file + ": add a range for it, e.g. \"" + kAutoUsernsOwner +
+                ":2147483647:2147483648\" (podman's layout)");
+  std::vector<IdMapRange> sorted = taken;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const IdMapRange& a, const IdMapRange& b) { return a.outside < b.outside; });
+  for (const auto& range : available) {
+    unsigned long start = range.start;
+    const unsigned long end = range.start + range.count;
+    for (const auto& used : sorted) {
+      if (start + size <= used.outside) break;  // fits before this one
+      start = std::max(start, used.outside + used.count);
+    }
+    if (start + size <= end) return std::vector<IdMapRange>{{0, start, size}};
+  }
+  return fail("--userns=auto: no block of " + std::to_string(size) + " free ids left in the \"" +
+              kAutoUsernsOwner + "\" ranges of " + file +
+              ": remove containers, use a smaller size=, or give it more ids");
+}
+
+Result<void> open_paths_to_container_root(const std::vector<std::string>& search_dirs,
+                                          const std::vector<std::string>& owned_files,
+                                          const std::vector<IdMapRange>& uid_map,
+                                          const std::vector<IdMapRange>& gid_map) {
+  for (const auto& dir : search_dirs) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return fail_errno("--userns=auto: stat " + dir);
+    const mode_t wanted = st.st_mode | S_IXGRP | S_IXOTH;
+    if ((st.st_mode & 07777) != (wanted & 07777) && ::chmod(dir.c_str(), wanted & 07777) != 0)
+      return fail_errno("--userns=auto: let the container's root search " + dir);
+  }
+  auto root_of = [](const std::vector<IdMapRange>& map) -> long {
+    for (const auto& r : map)
+      if (r.inside == 0) return static_cast<long>(r.outside);
+    return -1;
+  };
+  const long uid = root_of(uid_map), gid = root_of(gid_map);
+  if (uid < 0 || gid < 0) return fail("--userns=auto: the id maps have no root");
+  for (const auto& file : owned_files) {
+    if (::chown(file.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0 &&
+        errno != ENOENT)
+      return fail_errno("--userns=auto: give " + file + " to the container's root");
+  }
+  return {};
+}
+
+}  // namespace krill::engine
