@@ -26,9 +26,21 @@ Result<std::vector<IdMapRange>> parse_id_map(std::string_view text) {
 }
 
 bool id_is_mapped(const std::vector<IdMapRange>& ranges, unsigned long id) {
+  return outside_id(ranges, id).has_value();
+}
+
+std::optional<unsigned long> outside_id(const std::vector<IdMapRange>& ranges, unsigned long id) {
   for (const auto& range : ranges)
-    if (id >= range.inside && id - range.inside < range.count) return true;
-  return false;
+    if (id >= range.inside && id - range.inside < range.count)
+      return id - range.inside + range.outside;
+  return std::nullopt;
+}
+
+std::optional<unsigned long> inside_id(const std::vector<IdMapRange>& ranges, unsigned long id) {
+  for (const auto& range : ranges)
+    if (id >= range.outside && id - range.outside < range.count)
+      return id - range.outside + range.inside;
+  return std::nullopt;
 }
 
 bool in_initial_user_namespace() {

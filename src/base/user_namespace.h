@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,10 @@ std::vector<SubordinateIds> subordinate_ids(const std::string& file, const std::
 Result<std::vector<IdMapRange>> parse_id_map(std::string_view text);
 // True when `id` of the namespace is mapped by one of `ranges`.
 bool id_is_mapped(const std::vector<IdMapRange>& ranges, unsigned long id);
+// `id` of the namespace as its parent sees it (outside), and an id of the parent as the
+// namespace sees it (inside); nullopt where `ranges` map nothing.
+std::optional<unsigned long> outside_id(const std::vector<IdMapRange>& ranges, unsigned long id);
+std::optional<unsigned long> inside_id(const std::vector<IdMapRange>& ranges, unsigned long id);
 
 // True in the host's (initial) user namespace: /proc/self/uid_map maps the whole id range.
 // False as root of any user namespace an unprivileged user made (krill's, podman's), where

@@ -34,15 +34,23 @@ std::string not_found_suffix(const std::string& message) {
 // podman's :U: the source of each such bind mount or volume is given, recursively, to the
 // container's user (its ids as this process sees them: rootless krill runs in the user's
 // namespace) before every start. A tmpfs is made with that owner instead (spec_mounts.cpp).
-Result<void> chown_requested_sources(const std::vector<MountRequest>& requests,
-                                     const oci::Spec& spec) {
+// With --userns=auto a mount seen without the container's id maps (a plain bind mount, not an
+// `idmap` volume) gets the user's host ids.
+Result<void> chown_requested_sources(const ContainerConfig& config, const oci::Spec& spec) {
   if (!spec.process) return {};
-  for (const auto& request : requests) {
+  for (const auto& request : config.mounts) {
     if (!request.chown || request.type == "tmpfs") continue;
     for (const auto& mount : spec.mounts) {
       if (mount.destination != request.destination || mount.source.empty()) continue;
-      if (auto given = chown_tree(mount.source, spec.process->user.uid, spec.process->user.gid);
-          !given)
+      const bool seen_through_maps =
+          std::find(mount.options.begin(), mount.options.end(), "idmap") != mount.options.end();
+      uid_t uid = spec.process->user.uid;
+      gid_t gid = spec.process->user.gid;
+      if (!config.uid_map.empty() && !seen_through_maps) {
+        uid = static_cast<uid_t>(outside_id(config.uid_map, uid).value_or(uid));
+        gid = static_cast<gid_t>(outside_id(config.gid_map, gid).value_or(gid));
+      }
+      if (auto given = chown_tree(mount.source, uid, gid); !given)
         return std::unexpected(std::move(given.error()).context(request.destination + ":U"));
     }
   }
@@ -168,7 +176,7 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   if (!built) return fail_start(built.error(), 125);
   if (request.on_warning)
     for (const auto& warning : built->warnings) request.on_warning(warning);
-  if (auto given = chown_requested_sources(record.config.mounts, built->spec); !given)
+  if (auto given = chown_requested_sources(record.config, built->spec); !given)
     return fail_start(given.error(), 125);
   std::string bundle = userdata_dir(id);
   if (!record.config.uid_map.empty()) {

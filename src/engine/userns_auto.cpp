@@ -68,15 +68,10 @@ Result<void> open_paths_to_container_root(const std::vector<std::string>& search
     if ((st.st_mode & 07777) != (wanted & 07777) && ::chmod(dir.c_str(), wanted & 07777) != 0)
       return fail_errno("--userns=auto: let the container's root search " + dir);
   }
-  auto root_of = [](const std::vector<IdMapRange>& map) -> long {
-    for (const auto& r : map)
-      if (r.inside == 0) return static_cast<long>(r.outside);
-    return -1;
-  };
-  const long uid = root_of(uid_map), gid = root_of(gid_map);
-  if (uid < 0 || gid < 0) return fail("--userns=auto: the id maps have no root");
+  const auto uid = outside_id(uid_map, 0), gid = outside_id(gid_map, 0);
+  if (!uid || !gid) return fail("--userns=auto: the id maps have no root");
   for (const auto& file : owned_files) {
-    if (::chown(file.c_str(), static_cast<uid_t>(uid), static_cast<gid_t>(gid)) != 0 &&
+    if (::chown(file.c_str(), static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)) != 0 &&
         errno != ENOENT)
       return fail_errno("--userns=auto: give " + file + " to the container's root");
   }

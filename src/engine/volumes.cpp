@@ -122,10 +122,7 @@ struct CopyState {
 
 // The id to write for `id` as the source shows it: back through the source's map, if any.
 unsigned long unmapped_id(const std::vector<IdMapRange>* map, unsigned long id) {
-  if (!map) return id;
-  for (const auto& r : *map)
-    if (id >= r.outside && id - r.outside < r.count) return id - r.outside + r.inside;
-  return id;
+  return map ? inside_id(*map, id).value_or(id) : id;
 }
 
 Result<void> apply_owner(const CopyState& state, int dirfd, const char* name, const struct stat& st,

@@ -45,12 +45,6 @@ constexpr const char* kSteps[] = {"done",
                                   "fsmount",
                                   "move_mount"};
 
-unsigned long host_id_of_root(const std::vector<IdMapRange>& map) {
-  for (const auto& r : map)
-    if (r.inside == 0) return r.outside;
-  return 0;
-}
-
 // In the forked child: system calls only (the parent prepared every string).
 [[noreturn]] void build_overlay(const std::vector<const char*>& lowers, const char* snapshot_dir,
                                 const char* upper_name, const char* work_name, const char* target,
@@ -134,8 +128,9 @@ Result<void> mount_overlay_idmapped(const OverlayMountRequest& request) {
   std::vector<const char*> lowers;
   for (const auto& lower : request.lower_dirs) lowers.push_back(lower.c_str());
   const std::string upper = name_of(request.upper_dir), work = name_of(request.work_dir);
-  const auto root_uid = static_cast<uid_t>(host_id_of_root(request.uid_map));
-  const auto root_gid = static_cast<gid_t>(host_id_of_root(request.gid_map));
+  const auto root_uid = outside_id(request.uid_map, 0);
+  const auto root_gid = outside_id(request.gid_map, 0);
+  if (!root_uid || !root_gid) return fail(what + ": the id maps do not map root");
 
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return fail_errno(what + ": pipe");
@@ -145,7 +140,8 @@ Result<void> mount_overlay_idmapped(const OverlayMountRequest& request) {
   if (child < 0) return fail_errno(what + ": fork");
   if (child == 0)
     build_overlay(lowers, snapshot_dir.c_str(), upper.c_str(), work.c_str(), request.target.c_str(),
-                  userns.get(), root_uid, root_gid, request.volatile_upper, write_end.get());
+                  userns.get(), static_cast<uid_t>(*root_uid), static_cast<gid_t>(*root_gid),
+                  request.volatile_upper, write_end.get());
   write_end.reset();
   ChildResult result{-1, EIO};
   ssize_t n;

@@ -97,6 +97,22 @@ TEST(EngineUserns, VolumesAreIdMappedToo) {
   EXPECT_TRUE(env.leftover_mounts().empty());
 }
 
+// :U on a plain bind mount (not id-mapped) gives the source to the container user's host ids.
+TEST(EngineUserns, ChownOfABindMountUsesHostIds) {
+  SubordinateIdsFor ids("containers", kStart, kCount);
+  const unsigned long start = ids.start("/etc/subuid");
+  EngineEnv env;
+  TempDir dir("userns-bind");
+  auto run =
+      env.krill({"run", "--rm", "--network", "none", "--userns", "auto", "-v", dir.path() + ":/b:U",
+                 EngineEnv::kImage, "sh", "-c", "stat -c %u /b; touch /b/made && echo writable"});
+  EXPECT_EQ(run.out, "0\nwritable\n") << run.describe();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir.path() + "/made").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, start);
+  EXPECT_TRUE(env.leftover_mounts().empty());
+}
+
 TEST(EngineUserns, RunRmWithAutoLeavesNothing) {
   SubordinateIdsFor ids("containers", kStart, kCount);
   EngineEnv env;

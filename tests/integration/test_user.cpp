@@ -33,7 +33,12 @@ SubordinateFilesLock::~SubordinateFilesLock() {
 }
 
 SubordinateIdsFor::SubordinateIdsFor(std::string owner, unsigned long start, unsigned long count)
-    : owner_(std::move(owner)) {
+    : owner_(std::move(owner)), marker_("/run/krill-test-subids-" + owner_ + ".added") {
+  // First the shared lifetime lock: a last holder removing the lines holds it exclusively, so
+  // the check below never sees lines that are about to go.
+  const std::string lifetime = "/run/krill-test-subids-" + owner_ + ".lock";
+  lifetime_fd_ = ::open(lifetime.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lifetime_fd_ >= 0) (void)::flock(lifetime_fd_, LOCK_SH);
   SubordinateFilesLock lock;
   for (const char* file : {"/etc/subuid", "/etc/subgid"}) {
     bool present = false;
@@ -41,24 +46,32 @@ SubordinateIdsFor::SubordinateIdsFor(std::string owner, unsigned long start, uns
     if (present) continue;
     std::string line = owner_ + ":" + std::to_string(start) + ":" + std::to_string(count);
     std::ofstream(file, std::ios::app) << line << "\n";
-    added_.emplace_back(file, line);
+    std::ofstream(marker_, std::ios::app) << file << " " << line << "\n";
   }
 }
 
 SubordinateIdsFor::~SubordinateIdsFor() {
-  SubordinateFilesLock lock;
-  for (const auto& [file, added] : added_) {
-    std::string kept;
-    bool removed = false;
-    for (const auto& line : lines_of(file)) {
-      if (!removed && line == added) {
-        removed = true;
-        continue;
+  if (lifetime_fd_ < 0) return;
+  if (::flock(lifetime_fd_, LOCK_EX | LOCK_NB) == 0) {  // the last one: undo what tests added
+    SubordinateFilesLock lock;
+    for (const auto& entry : lines_of(marker_)) {
+      const size_t space = entry.find(' ');
+      if (space == std::string::npos) continue;
+      const std::string file = entry.substr(0, space), added = entry.substr(space + 1);
+      std::string kept;
+      bool removed = false;
+      for (const auto& line : lines_of(file)) {
+        if (!removed && line == added) {
+          removed = true;
+          continue;
+        }
+        kept += line + "\n";
       }
-      kept += line + "\n";
+      write_file(file, kept);
     }
-    write_file(file, kept);
+    ::unlink(marker_.c_str());
   }
+  ::close(lifetime_fd_);
 }
 
 unsigned long SubordinateIdsFor::start(const std::string& file) const {

@@ -29,7 +29,9 @@ class SubordinateFilesLock {
 };
 
 // Gives `owner` the range start:count in /etc/subuid and /etc/subgid where it has none, and
-// removes exactly the lines it added when destroyed (--userns=auto tests: owner "containers").
+// removes exactly the lines tests added once the last SubordinateIdsFor of any test process on
+// the machine is gone (--userns=auto tests: owner "containers"). Like TestUser: a shared lock
+// on a file while one lives, a marker file listing what was added.
 class SubordinateIdsFor {
  public:
   SubordinateIdsFor(std::string owner, unsigned long start, unsigned long count);
@@ -41,7 +43,8 @@ class SubordinateIdsFor {
 
  private:
   std::string owner_;
-  std::vector<std::pair<std::string, std::string>> added_;  // file, line
+  std::string marker_;  // the lines tests added, "file line" per line
+  int lifetime_fd_ = -1;
 };
 
 // Removes the lines starting with "krill-test-user:" from a file (subuid/subgid).

@@ -23,6 +23,17 @@ TEST(IdMap, ParsesTheKernelsLines) {
   EXPECT_TRUE(parse_id_map("")->empty());
 }
 
+TEST(IdMap, TranslatesBothWays) {
+  const std::vector<IdMapRange> ranges = {{0, 1000, 1}, {1, 3100000, 65536}};
+  EXPECT_EQ(outside_id(ranges, 0), 1000u);
+  EXPECT_EQ(outside_id(ranges, 5), 3100004u);
+  EXPECT_EQ(outside_id(ranges, 65537), std::nullopt);
+  EXPECT_EQ(inside_id(ranges, 1000), 0u);
+  EXPECT_EQ(inside_id(ranges, 3100004), 5u);
+  EXPECT_EQ(inside_id(ranges, 999), std::nullopt);
+  EXPECT_EQ(inside_id(ranges, 3100000 + 65536), std::nullopt);
+}
+
 TEST(IdMap, RejectsBadLines) {
   for (const char* bad : {"0 1000\n", "0 1000 1 7\n", "a b c\n", "0 1000 0\n"}) {
     auto parsed = parse_id_map(bad);
