@@ -15,8 +15,8 @@ Result<void> write_map(const std::string& path, std::string_view text) {
   if (!fd) return fail_errno("open " + path);
   // An id map must be written in one write(2).
   ssize_t n = ::write(fd.get(), text.data(), text.size());
-  if (n != static_cast<ssize_t>(text.size()))
-    return fail_errno("write " + path, n < 0 ? errno : EIO);
+  const int error = n < 0 ? errno : EIO;
+  if (n != static_cast<ssize_t>(text.size())) return fail_errno("write " + path, error);
   return {};
 }
 
@@ -63,8 +63,12 @@ Result<UniqueFd> make_user_namespace_fd(std::string_view uid_map, std::string_vi
   } reaper{pid, &go_write};
 
   char byte = 0;
-  if (::read(ready_read.get(), &byte, 1) != 1 || byte != 1)
-    return fail_errno("create user namespace for an idmapped mount", errno ? errno : EPERM);
+  ssize_t n;
+  do n = ::read(ready_read.get(), &byte, 1);
+  while (n < 0 && errno == EINTR);
+  const int read_error = n < 0 ? errno : EPERM;  // the child's unshare failed: most likely EPERM
+  if (n != 1 || byte != 1)
+    return fail_errno("create user namespace for an idmapped mount", read_error);
   const std::string proc = "/proc/" + std::to_string(pid);
   KRILL_CHECK(write_map(proc + "/uid_map", uid_map));
   KRILL_CHECK(write_map(proc + "/gid_map", gid_map));

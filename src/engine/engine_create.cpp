@@ -86,6 +86,11 @@ Result<ContainerRecord> Engine::create(ContainerConfig config, const std::string
   record.created_ns = now_ns();
   record.status = ContainerStatus::kCreated;
   if (is_auto_userns(record.config.userns)) {
+    if (options_.storage_driver != "overlay")
+      return fail("--userns " + record.config.userns +
+                  ": needs the overlay storage driver (its "
+                  "layers are id-mapped under the container), not " +
+                  options_.storage_driver);
     if (options_.rootless)
       return fail("--userns " + record.config.userns +
                   ": not supported rootless (the rootfs would have to be an id-mapped overlay, "

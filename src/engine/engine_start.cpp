@@ -107,6 +107,9 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   auto snapshot = KRILL_TRY(image::open_snapshot(*images_, snapshot_dir(id)));
   std::string rootfs = snapshot.rootfs_dir();
   bool mounted_here = false;
+  // A --userns=auto container's rootfs must be the id-mapped overlay; one `krill mount` left is
+  // the plain one.
+  if (!record.config.uid_map.empty() && is_mount_point(rootfs)) KRILL_CHECK(unmount_path(rootfs));
   if (snapshot.driver() != "vfs" && !is_mount_point(rootfs)) {
     auto mounted = KRILL_TRY(snapshot.mount(record.config.uid_map, record.config.gid_map));
     mounted.release();  // the container's rootfs until its clean-up unmounts it
@@ -182,8 +185,8 @@ Result<StartOutcome> Engine::start_locked(ContainerRecord record, const StartReq
   if (!record.config.uid_map.empty()) {
     const std::string userdata = userdata_dir(id);
     auto opened = open_paths_to_container_root(
-        {options_.store_root, options_.store_root + "/containers", container_dir(id), userdata,
-         snapshot_dir(id)},
+        {options_.store_root, options_.store_root + "/containers"},
+        {container_dir(id), userdata, snapshot_dir(id)},
         {userdata + "/hosts", userdata + "/hostname", userdata + "/resolv.conf"},
         record.config.uid_map, record.config.gid_map);
     if (!opened) return fail_start(opened.error(), 125);

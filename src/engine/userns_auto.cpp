@@ -43,9 +43,11 @@ Result<std::vector<IdMapRange>> allocate_auto_ids(const std::vector<SubordinateI
   std::vector<IdMapRange> sorted = taken;
   std::sort(sorted.begin(), sorted.end(),
             [](const IdMapRange& a, const IdMapRange& b) { return a.outside < b.outside; });
+  constexpr unsigned long kIdLimit = 1UL << 32;  // ids are 32 bits; 2^32-1 is "no id"
   for (const auto& range : available) {
+    if (range.start >= kIdLimit - 1 || range.count >= kIdLimit) continue;
     unsigned long start = range.start;
-    const unsigned long end = range.start + range.count;
+    const unsigned long end = std::min(range.start + range.count, kIdLimit - 1);
     for (const auto& used : sorted) {
       if (start + size <= used.outside) break;  // fits before this one
       start = std::max(start, used.outside + used.count);
@@ -57,19 +59,27 @@ Result<std::vector<IdMapRange>> allocate_auto_ids(const std::vector<SubordinateI
               ": remove containers, use a smaller size=, or give it more ids");
 }
 
-Result<void> open_paths_to_container_root(const std::vector<std::string>& search_dirs,
+Result<void> open_paths_to_container_root(const std::vector<std::string>& shared_dirs,
+                                          const std::vector<std::string>& own_dirs,
                                           const std::vector<std::string>& owned_files,
                                           const std::vector<IdMapRange>& uid_map,
                                           const std::vector<IdMapRange>& gid_map) {
-  for (const auto& dir : search_dirs) {
-    struct stat st {};
-    if (::stat(dir.c_str(), &st) != 0) return fail_errno("--userns=auto: stat " + dir);
-    const mode_t wanted = st.st_mode | S_IXGRP | S_IXOTH;
-    if ((st.st_mode & 07777) != (wanted & 07777) && ::chmod(dir.c_str(), wanted & 07777) != 0)
-      return fail_errno("--userns=auto: let the container's root search " + dir);
-  }
   const auto uid = outside_id(uid_map, 0), gid = outside_id(gid_map, 0);
   if (!uid || !gid) return fail("--userns=auto: the id maps have no root");
+  auto add_search = [](const std::string& dir, mode_t bits) -> Result<void> {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) return fail_errno("--userns=auto: stat " + dir);
+    const mode_t wanted = (st.st_mode | bits) & 07777;
+    if ((st.st_mode & 07777) != wanted && ::chmod(dir.c_str(), wanted) != 0)
+      return fail_errno("--userns=auto: let the container's root search " + dir);
+    return {};
+  };
+  for (const auto& dir : shared_dirs) KRILL_CHECK(add_search(dir, S_IXOTH));
+  for (const auto& dir : own_dirs) {
+    if (::chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*gid)) != 0)
+      return fail_errno("--userns=auto: give " + dir + " to the container root's group");
+    KRILL_CHECK(add_search(dir, S_IXGRP));
+  }
   for (const auto& file : owned_files) {
     if (::chown(file.c_str(), static_cast<uid_t>(*uid), static_cast<gid_t>(*gid)) != 0 &&
         errno != ENOENT)

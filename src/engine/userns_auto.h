@@ -31,9 +31,12 @@ Result<std::vector<IdMapRange>> allocate_auto_ids(const std::vector<SubordinateI
 
 // The runtime mounts the rootfs and the userdata files from inside the container's user
 // namespace, as the container's root (a host id of its map): every directory on those paths
-// must let it search (adds o+x, as 0711; nothing becomes listable or readable), and the files
-// Docker lets a container rewrite (/etc/hosts, /etc/hostname, /etc/resolv.conf) become its own.
-Result<void> open_paths_to_container_root(const std::vector<std::string>& search_dirs,
+// must let it search. The store's shared directories get o+x (0711: nothing becomes listable);
+// the container's own ones get its root's group and g+x (0710: no other user gets in). The
+// files Docker lets a container rewrite (/etc/hosts, /etc/hostname, /etc/resolv.conf) become
+// its root's.
+Result<void> open_paths_to_container_root(const std::vector<std::string>& shared_dirs,
+                                          const std::vector<std::string>& own_dirs,
                                           const std::vector<std::string>& owned_files,
                                           const std::vector<IdMapRange>& uid_map,
                                           const std::vector<IdMapRange>& gid_map);

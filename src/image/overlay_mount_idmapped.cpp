@@ -155,8 +155,11 @@ Result<void> mount_overlay_idmapped(const OverlayMountRequest& request) {
     const char* step = result.step > 0 && result.step < static_cast<int>(std::size(kSteps))
                            ? kSteps[result.step]
                            : "?";
+    std::string hint;
+    if (result.step == 8 && result.error == EINVAL)
+      hint = " (overlay layers given as file descriptors need Linux 6.13)";
     return std::unexpected(
-        Error(what + ": " + step + ": " + std::strerror(result.error), result.error));
+        Error(what + ": " + step + ": " + std::strerror(result.error) + hint, result.error));
   }
   // Overlayfs falls back to read-only when it cannot use the work dir: not what was asked.
   struct statvfs vfs {};

@@ -246,6 +246,12 @@ Result<pid_t> enter_namespaces(InitRequest& request) {
   if (plan.join_user) {
     KRILL_CHECK(linux_ns::join_namespaces(plan, /*user_only=*/true));
   } else if (plan.new_user) {
+    // Namespaces given by path (an engine's network namespace, another container's) belong to
+    // the host's user namespace: a privileged runtime joins them while it still has its
+    // capabilities there, before it makes the new one (runc's order). An unprivileged runtime
+    // joins them from inside, as before (its own user namespace owns them).
+    if (::geteuid() == 0 && in_initial_user_namespace())
+      KRILL_CHECK(linux_ns::join_namespaces(plan, /*user_only=*/false));
     if (::unshare(CLONE_NEWUSER) != 0) return fail_errno("create user namespace");
     KRILL_CHECK(channel.send(SyncMessage::kNeedIdMaps));
     KRILL_CHECK(channel.expect(SyncMessage::kIdMapsDone));

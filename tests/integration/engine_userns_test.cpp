@@ -113,6 +113,41 @@ TEST(EngineUserns, ChownOfABindMountUsesHostIds) {
   EXPECT_TRUE(env.leftover_mounts().empty());
 }
 
+// Namespaces given by path belong to the host's user namespace: the runtime joins them before
+// it makes the container's (here another container's network namespace).
+TEST(EngineUserns, JoinsAnotherContainersNetwork) {
+  SubordinateIdsFor ids("containers", kStart, kCount);
+  EngineEnv env;
+  ASSERT_TRUE(env.krill({"run", "-d", "--name", "owner", "--network", "none", EngineEnv::kImage,
+                         "sleep", "100"})
+                  .ok());
+  auto joined = env.krill({"run", "--rm", "--network", "container:owner", "--userns", "auto",
+                           EngineEnv::kImage, "stat", "-L", "-c", "%i", "/proc/self/ns/net"});
+  EXPECT_EQ(joined.exit_code, 0) << joined.describe();
+  std::string owner_ns =
+      trimmed(run_command({"stat", "-L", "-c", "%i",
+                           "/proc/" + env.inspect("owner", "{{.State.Pid}}") + "/ns/net"})
+                  .out);
+  EXPECT_EQ(trimmed(joined.out), owner_ns) << joined.describe();
+  ASSERT_TRUE(env.krill({"rm", "-f", "-t", "0", "owner"}).ok());
+  EXPECT_TRUE(env.leftover_mounts().empty());
+}
+
+// `krill mount` leaves the plain overlay mounted; start puts the id-mapped one in its place.
+TEST(EngineUserns, StartAfterKrillMountIsIdMapped) {
+  SubordinateIdsFor ids("containers", kStart, kCount);
+  EngineEnv env;
+  ASSERT_TRUE(env.krill({"create", "--name", "m", "--network", "none", "--userns", "auto",
+                         EngineEnv::kImage, "stat", "-c", "%u", "/bin"})
+                  .ok());
+  auto mounted = env.krill({"mount", "m"});
+  ASSERT_EQ(mounted.exit_code, 0) << mounted.describe();
+  auto started = env.krill({"start", "-a", "m"});
+  EXPECT_EQ(started.out, "0\n") << started.describe();
+  ASSERT_TRUE(env.krill({"rm", "-f", "m"}).ok());
+  EXPECT_TRUE(env.leftover_mounts().empty());
+}
+
 TEST(EngineUserns, RunRmWithAutoLeavesNothing) {
   SubordinateIdsFor ids("containers", kStart, kCount);
   EngineEnv env;
@@ -148,6 +183,12 @@ TEST(EngineUserns, BadValuesFailBeforeAnythingIsMade) {
     EXPECT_EQ(r.exit_code, 125) << r.describe();
     EXPECT_NE(r.err.find(c.says), std::string::npos) << r.describe();
   }
+  EXPECT_TRUE(env.container_ids().empty());
+  // The vfs driver has no layers to id-map.
+  auto vfs = env.krill(
+      {"--storage-driver", "vfs", "create", "--userns", "auto", EngineEnv::kImage, "true"});
+  EXPECT_EQ(vfs.exit_code, 125) << vfs.describe();
+  EXPECT_NE(vfs.err.find("needs the overlay storage driver"), std::string::npos) << vfs.describe();
   EXPECT_TRUE(env.container_ids().empty());
   EXPECT_TRUE(env.leftover_mounts().empty());
 }
