@@ -74,6 +74,18 @@ Result<void> open_paths_to_container_root(const std::vector<std::string>& shared
       return fail_errno("--userns=auto: let the container's root search " + dir);
     return {};
   };
+  // The directories above the store are the user's: said, not changed.
+  if (!shared_dirs.empty()) {
+    for (std::string dir = shared_dirs.front(); dir.size() > 1;) {
+      dir.resize(dir.rfind('/') == 0 ? 1 : dir.rfind('/'));
+      struct stat st {};
+      if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IXOTH) == 0)
+        return fail("--userns=auto: the container's root (host uid " + std::to_string(*uid) +
+                    ") cannot reach the store through " + dir +
+                    ": it is not searchable by others (chmod o+x " + dir +
+                    ", or use a --root below searchable directories)");
+    }
+  }
   for (const auto& dir : shared_dirs) KRILL_CHECK(add_search(dir, S_IXOTH));
   for (const auto& dir : own_dirs) {
     if (::chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(*gid)) != 0)
