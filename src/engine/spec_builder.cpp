@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -164,6 +165,19 @@ oci::Capabilities capability_sets(const std::vector<std::string>& caps, uint32_t
   return sets;
 }
 
+// Fails, through `unmapped(what, id)`, on the first of the user's uid, gid and groups that the
+// container's user namespace does not map.
+Result<void> check_user_mapped(
+    const ResolvedUser& user, const std::vector<IdMapRange>& uids,
+    const std::vector<IdMapRange>& gids,
+    const std::function<std::unexpected<Error>(const char*, unsigned long)>& unmapped) {
+  if (!id_is_mapped(uids, user.uid)) return unmapped("uid", user.uid);
+  if (!id_is_mapped(gids, user.gid)) return unmapped("gid", user.gid);
+  for (uint32_t gid : user.additional_gids)
+    if (!id_is_mapped(gids, gid)) return unmapped("group", gid);
+  return {};
+}
+
 }  // namespace
 
 Result<std::vector<std::string>> container_args(const ContainerConfig& config,
@@ -237,11 +251,6 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
   ResolvedUser user = KRILL_TRY(resolve_user(
       inputs.rootfs, config.user.empty() ? image.user : config.user, config.group_add));
   if (const auto& shared = inputs.shared_user_namespace; inputs.rootless && shared) {
-    auto unmapped = [](const char* what, unsigned long id) {
-      return fail(std::string(what) + " " + std::to_string(id) +
-                  " is not mapped in the rootless user namespace: give the user more "
-                  "subordinate ids in /etc/subuid and /etc/subgid, then run krill system migrate");
-    };
     if (!shared->setgroups_allowed) {
       if (!config.group_add.empty())
         built.warnings.push_back(
@@ -249,23 +258,23 @@ Result<BuiltSpec> build_spec(const SpecInputs& inputs) {
             "group ids (/etc/subgid)");
       user.additional_gids.clear();
     }
-    if (!id_is_mapped(shared->uids, user.uid)) return unmapped("uid", user.uid);
-    if (!id_is_mapped(shared->gids, user.gid)) return unmapped("gid", user.gid);
-    for (uint32_t gid : user.additional_gids)
-      if (!id_is_mapped(shared->gids, gid)) return unmapped("group", gid);
+    KRILL_CHECK(check_user_mapped(user, shared->uids, shared->gids, [](const char* what,
+                                                                        unsigned long id) {
+      return fail(std::string(what) + " " + std::to_string(id) +
+                  " is not mapped in the rootless user namespace: give the user more "
+                  "subordinate ids in /etc/subuid and /etc/subgid, then run krill system migrate");
+    }));
   } else if (inputs.rootless && (user.uid != 0 || user.gid != 0)) {
     return fail("user " + std::to_string(user.uid) + ":" + std::to_string(user.gid) +
                 " is not mapped in a rootless container (only root is)");
   } else if (own_user_namespace) {
-    auto unmapped = [&](const char* what, unsigned long id) {
-      return fail("--userns " + config.userns + ": " + what + " " + std::to_string(id) +
-                  " is outside the container's " + std::to_string(config.uid_map.front().count) +
-                  " ids: give it more with auto:size=N");
-    };
-    if (!id_is_mapped(config.uid_map, user.uid)) return unmapped("uid", user.uid);
-    if (!id_is_mapped(config.gid_map, user.gid)) return unmapped("gid", user.gid);
-    for (uint32_t gid : user.additional_gids)
-      if (!id_is_mapped(config.gid_map, gid)) return unmapped("group", gid);
+    KRILL_CHECK(check_user_mapped(
+        user, config.uid_map, config.gid_map, [&](const char* what, unsigned long id) {
+          return fail("--userns " + config.userns + ": " + what + " " + std::to_string(id) +
+                      " is outside the container's " +
+                      std::to_string(config.uid_map.front().count) +
+                      " ids: give it more with auto:size=N");
+        }));
   } else if (inputs.rootless) {
     // A user namespace made by an unprivileged user has setgroups(2) denied: no supplementary
     // groups at all (runc refuses them: "cannot set any additional groups").

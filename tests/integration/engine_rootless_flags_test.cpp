@@ -23,10 +23,11 @@ std::string shell_quoted(const std::string& word) {
 }
 
 TEST_F(EngineRootless, RmVolumesPsFilterAndLogTimestamps) {
-  ASSERT_TRUE(
-      krill({"run", "--name", "anon", "-v", "/scratch", kImage, "sh", "-c", "echo stamped"}).ok());
-  ASSERT_TRUE(
-      krill({"run", "-d", "--name", "alive", "--label", "tier=web", kImage, "sleep", "300"}).ok());
+  ASSERT_TRUE(krill({"run", "--name", "anon", "-v", "/scratch", kImage, "sh", "-c",
+                     "echo stamped"})
+                  .ok());
+  ASSERT_TRUE(krill({"run", "-d", "--name", "alive", "--label", "tier=web", kImage, "sleep", "300"})
+                  .ok());
   EXPECT_EQ(krill({"ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}"}).out,
             "anon\n");
   EXPECT_EQ(krill({"ps", "--filter", "label=tier=web", "--format", "{{.Names}}"}).out, "alive\n");
@@ -79,8 +80,8 @@ TEST_F(EngineRootless, InteractiveAttachAndTty) {
   EXPECT_NE(only_err.err.find("e\n"), std::string::npos) << only_err.describe();
   if (!have_program("script")) GTEST_SKIP() << "script(1) missing";
   std::string command;
-  for (const auto& word :
-       session_.krill_argv({"run", "--rm", "-it", kImage, "sh", "-c", "tty; exit 4"}))
+  for (const auto& word : session_.krill_argv({"run", "--rm", "-it", kImage, "sh", "-c",
+                                               "tty; exit 4"}))
     command += shell_quoted(word) + " ";
   auto tty = run_command({"script", "-qec", command, "/dev/null"});
   EXPECT_EQ(tty.exit_code, 4) << tty.describe();
@@ -127,14 +128,14 @@ TEST_F(EngineRootless, RestartPolicyStopTimeoutAndHealth) {
                   .ok());
   EXPECT_TRUE(eventually(
       [&] {
-        return krill({"inspect", "--format", "{{.State.Status}} {{.RestartCount}}", "flaky"}).out ==
-               "exited 2\n";
+        return krill({"inspect", "--format", "{{.State.Status}} {{.RestartCount}}", "flaky"})
+                   .out == "exited 2\n";
       },
       20s));
   // pid 1 without a TERM handler: stop waits --stop-timeout, then kills.
-  ASSERT_TRUE(
-      krill({"run", "-d", "--name", "stubborn", "--stop-timeout", "1", kImage, "sleep", "300"})
-          .ok());
+  ASSERT_TRUE(krill({"run", "-d", "--name", "stubborn", "--stop-timeout", "1", kImage, "sleep",
+                     "300"})
+                  .ok());
   auto started = std::chrono::steady_clock::now();
   EXPECT_TRUE(krill({"stop", "stubborn"}).ok());
   auto took = std::chrono::steady_clock::now() - started;
@@ -170,8 +171,8 @@ TEST_F(EngineRootless, NetworkNoneAndHost) {
   EXPECT_EQ(none.out, "lo\n") << none.describe();
   // host: the user's own network namespace (the host's, as the user sees it).
   auto host_devices = run_command({"sh", "-c", "tail -n +3 /proc/net/dev | wc -l"});
-  auto host = krill(
-      {"run", "--rm", "--network", "host", kImage, "sh", "-c", "tail -n +3 /proc/net/dev | wc -l"});
+  auto host = krill({"run", "--rm", "--network", "host", kImage, "sh", "-c",
+                     "tail -n +3 /proc/net/dev | wc -l"});
   EXPECT_TRUE(host.ok()) << host.describe();
   EXPECT_EQ(host.out, host_devices.out) << host.describe();
   EXPECT_EQ(all_ids(), "");

@@ -190,6 +190,18 @@ TEST(EngineUserns, BadValuesFailBeforeAnythingIsMade) {
   EXPECT_EQ(vfs.exit_code, 125) << vfs.describe();
   EXPECT_NE(vfs.err.find("needs the overlay storage driver"), std::string::npos) << vfs.describe();
   EXPECT_TRUE(env.container_ids().empty());
+  // A store below a directory others cannot search: the container's root could not reach it.
+  const std::string parent = env.store().substr(0, env.store().rfind('/'));
+  struct stat before {};
+  ASSERT_EQ(::stat(parent.c_str(), &before), 0);
+  ASSERT_EQ(::chmod(parent.c_str(), 0700), 0);
+  auto closed = env.krill({"run", "--rm", "--network", "none", "--userns", "auto",
+                           EngineEnv::kImage, "true"});
+  ::chmod(parent.c_str(), before.st_mode & 07777);
+  EXPECT_EQ(closed.exit_code, 125) << closed.describe();
+  EXPECT_NE(closed.err.find("cannot reach the store through " + parent), std::string::npos)
+      << closed.describe();
+  EXPECT_TRUE(env.container_ids().empty());
   EXPECT_TRUE(env.leftover_mounts().empty());
 }
 

@@ -333,8 +333,8 @@ Result<engine::ContainerConfig> run_flags_to_config(const RunFlags& f, const Env
   for (const auto& s : f.security_opt) {
     // The values are checked where they are used (engine/spec_builder.cpp); the keys here, so
     // that a typo fails before anything is pulled or created.
-    static constexpr std::string_view kKeys[] = {
-        "no-new-privileges", "seccomp", "label", "apparmor", "mask", "unmask", "systempaths"};
+    static constexpr std::string_view kKeys[] = {"no-new-privileges", "seccomp", "label",
+                                                 "apparmor", "mask", "unmask", "systempaths"};
     std::string_view key = std::string_view(s).substr(0, s.find_first_of("=:"));
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys))
       return fail("invalid argument \"" + s +

@@ -18,44 +18,28 @@ namespace krill::linux_ns {
 
 int clone_flag(oci::NamespaceType type) {
   switch (type) {
-    case oci::NamespaceType::kPid:
-      return CLONE_NEWPID;
-    case oci::NamespaceType::kNetwork:
-      return CLONE_NEWNET;
-    case oci::NamespaceType::kMount:
-      return CLONE_NEWNS;
-    case oci::NamespaceType::kIpc:
-      return CLONE_NEWIPC;
-    case oci::NamespaceType::kUts:
-      return CLONE_NEWUTS;
-    case oci::NamespaceType::kUser:
-      return CLONE_NEWUSER;
-    case oci::NamespaceType::kCgroup:
-      return CLONE_NEWCGROUP;
-    case oci::NamespaceType::kTime:
-      return CLONE_NEWTIME;
+    case oci::NamespaceType::kPid: return CLONE_NEWPID;
+    case oci::NamespaceType::kNetwork: return CLONE_NEWNET;
+    case oci::NamespaceType::kMount: return CLONE_NEWNS;
+    case oci::NamespaceType::kIpc: return CLONE_NEWIPC;
+    case oci::NamespaceType::kUts: return CLONE_NEWUTS;
+    case oci::NamespaceType::kUser: return CLONE_NEWUSER;
+    case oci::NamespaceType::kCgroup: return CLONE_NEWCGROUP;
+    case oci::NamespaceType::kTime: return CLONE_NEWTIME;
   }
   return 0;
 }
 
 const char* proc_ns_name(oci::NamespaceType type) {
   switch (type) {
-    case oci::NamespaceType::kPid:
-      return "pid";
-    case oci::NamespaceType::kNetwork:
-      return "net";
-    case oci::NamespaceType::kMount:
-      return "mnt";
-    case oci::NamespaceType::kIpc:
-      return "ipc";
-    case oci::NamespaceType::kUts:
-      return "uts";
-    case oci::NamespaceType::kUser:
-      return "user";
-    case oci::NamespaceType::kCgroup:
-      return "cgroup";
-    case oci::NamespaceType::kTime:
-      return "time";
+    case oci::NamespaceType::kPid: return "pid";
+    case oci::NamespaceType::kNetwork: return "net";
+    case oci::NamespaceType::kMount: return "mnt";
+    case oci::NamespaceType::kIpc: return "ipc";
+    case oci::NamespaceType::kUts: return "uts";
+    case oci::NamespaceType::kUser: return "user";
+    case oci::NamespaceType::kCgroup: return "cgroup";
+    case oci::NamespaceType::kTime: return "time";
   }
   return "";
 }
@@ -89,18 +73,10 @@ Result<NamespacePlan> plan_namespaces(const oci::Linux& config) {
       continue;
     }
     switch (ns.type) {
-      case oci::NamespaceType::kUser:
-        plan.new_user = true;
-        break;
-      case oci::NamespaceType::kCgroup:
-        plan.new_cgroup = true;
-        break;
-      case oci::NamespaceType::kTime:
-        plan.new_time = true;
-        break;
-      default:
-        plan.unshare_flags |= clone_flag(ns.type);
-        break;
+      case oci::NamespaceType::kUser: plan.new_user = true; break;
+      case oci::NamespaceType::kCgroup: plan.new_cgroup = true; break;
+      case oci::NamespaceType::kTime: plan.new_time = true; break;
+      default: plan.unshare_flags |= clone_flag(ns.type); break;
     }
   }
   return plan;
@@ -169,8 +145,7 @@ Result<void> run_id_map_helper(const char* helper, pid_t pid,
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    return fail(std::string(helper) +
-                " not found: install the uidmap package for rootless "
+    return fail(std::string(helper) + " not found: install the uidmap package for rootless "
                 "containers with more than one mapped id");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return fail(std::string(helper) + " " + std::to_string(pid) + " failed: check /etc/sub" +
@@ -207,8 +182,8 @@ Result<void> write_id_mappings(pid_t pid, const std::vector<oci::IdMapping>& uid
 Result<void> write_time_offsets(const std::map<std::string, oci::TimeOffset>& offsets) {
   std::string text;
   for (const auto& [clock, offset] : offsets) {
-    text +=
-        clock + " " + std::to_string(offset.secs) + " " + std::to_string(offset.nanosecs) + "\n";
+    text += clock + " " + std::to_string(offset.secs) + " " + std::to_string(offset.nanosecs) +
+            "\n";
   }
   if (text.empty()) return {};
   return write_file("/proc/self/timens_offsets", text);
